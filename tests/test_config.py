@@ -1,0 +1,168 @@
+"""Config: the shipped file loads, env overrides apply, and every bad value names file + key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watcher.config import load_settings, parse_duration
+from watcher.exceptions import ConfigError
+
+from .conftest import ROOT
+
+SOURCE = """
+[[sources]]
+name = "perseverance"
+kind = "raw_images"
+url = "https://mars.nasa.gov/rss/api/"
+category = "mars2020"
+interval = "10m"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "watcher.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_config_has_the_four_real_sources() -> None:
+    settings = load_settings(ROOT / "config" / "watcher.toml", env={})
+    by_name = {s.name: s for s in settings.sources}
+    assert list(by_name) == ["perseverance", "ingenuity", "image_library", "nasa_rss"]
+    assert by_name["perseverance"].category == "mars2020"
+    assert by_name["perseverance"].interval == 600
+    assert by_name["ingenuity"].category == "ingenuity"
+    assert by_name["ingenuity"].interval == 86400
+    assert by_name["image_library"].url == "https://images-api.nasa.gov/search"
+    assert by_name["image_library"].interval == 3600
+    assert by_name["nasa_rss"].url == "https://www.nasa.gov/feed/"
+    assert set(by_name["nasa_rss"].keywords) == {"Perseverance", "Ingenuity", "Jezero", "Mars 2020"}
+    assert settings.database_url == "sqlite:///var/watcher.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert "watcher/" in settings.fetch.user_agent
+    assert "https://" in settings.fetch.user_agent
+
+
+def test_environment_overrides_database_site_dir_and_config_path(tmp_path: Path) -> None:
+    path = write(tmp_path, SOURCE)
+    env = {
+        "WATCHER_CONFIG": str(path),
+        "WATCHER_DATABASE_URL": "postgresql://watcher@db/watcher",
+        "WATCHER_SITE_DIR": str(tmp_path / "out"),
+    }
+    settings = load_settings(None, env=env)
+    assert settings.path == path
+    assert settings.database_url == "postgresql://watcher@db/watcher"
+    assert settings.site_dir == tmp_path / "out"
+
+
+def test_explicit_path_wins_over_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, SOURCE)
+    settings = load_settings(path, env={"WATCHER_CONFIG": str(tmp_path / "nope.toml")})
+    assert settings.path == path
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        (
+            SOURCE.replace('interval = "10m"', 'intervall = "10m"'),
+            "sources[0].intervall",
+            "did you mean 'interval'",
+        ),
+        (SOURCE.replace('"10m"', '"10x"'), "sources[0].interval", "not a duration"),
+        (SOURCE.replace('"10m"', "0"), "sources[0].interval", "longer than zero"),
+        (SOURCE.replace('"10m"', '"-5m"'), "sources[0].interval", "not a duration"),
+        (
+            SOURCE.replace("https://mars.nasa.gov/rss/api/", "ftp://mars.nasa.gov/"),
+            "sources[0].url",
+            "http(s)",
+        ),
+        (
+            SOURCE.replace("https://mars.nasa.gov/rss/api/", "not a url"),
+            "sources[0].url",
+            "http(s)",
+        ),
+        (SOURCE + SOURCE, "sources[1].name", "duplicate source name 'perseverance'"),
+        (
+            SOURCE.replace('"raw_images"', '"flickr"'),
+            "sources[0].kind",
+            "raw_images, image_library, rss",
+        ),
+        (SOURCE.replace('category = "mars2020"\n', ""), "sources[0].category", "required"),
+        (SOURCE.replace('"mars2020"', '"msl"'), "sources[0].category", "mars2020, ingenuity"),
+        (SOURCE.replace('name = "perseverance"\n', ""), "sources[0].name", "required"),
+        ("[server]\nport = 70000\n", "server.port", "outside"),
+        ("[server]\nprot = 8000\n", "server.prot", "did you mean 'port'"),
+        ("[databse]\nurl = 'x'\n", "databse", "did you mean 'database'"),
+        ("[database]\nurl = 'mysql://x'\n", "database.url", "only sqlite"),
+        (
+            "[fetch]\nbackoff_base = '1h'\nbackoff_max = '1m'\n",
+            "fetch.backoff_max",
+            "not be shorter",
+        ),
+        (
+            "[security]\nimage_hosts = ['https://x.org/']\n",
+            "security.image_hosts",
+            "not a host name",
+        ),
+        ("sources = 'x'\n", "sources", "array of tables"),
+    ],
+)
+def test_invalid_config_names_the_file_and_the_key(
+    tmp_path: Path, text: str, key: str, fragment: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    message = str(info.value)
+    assert str(path) in message
+    assert f": {key}: " in message
+    assert fragment in message
+    assert info.value.key == key
+
+
+def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server\nport = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
+        load_settings(path, env={})
+    assert str(path) in str(info.value)
+
+
+def test_missing_config_file_says_how_to_point_at_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="--config PATH or set WATCHER_CONFIG"):
+        load_settings(None, env={})
+
+
+def test_unknown_source_name_lists_the_known_ones(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, SOURCE), env={})
+    with pytest.raises(ConfigError, match="known: perseverance"):
+        settings.source("curiosity")
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (90, 90.0),
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("10m", 600.0),
+        ("1h", 3600.0),
+        ("1d", 86400.0),
+        ("1.5h", 5400.0),
+        ("250ms", 0.25),
+    ],
+)
+def test_durations_parse(value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "m", "10 minutes", True, None, [], "1h30m"])
+def test_bad_durations_are_rejected(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(value)

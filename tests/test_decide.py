@@ -1,0 +1,162 @@
+"""The pure rules: backoff, due-ness, how pages move the sweep and the cursor, health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watcher import decide
+from watcher.config import FetchConfig, SourceConfig
+from watcher.types import Backfill, Health, Page, PageRequest, PollState
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+FETCH = FetchConfig(contact="https://example.org", backoff_base=60.0, backoff_max=3600.0)
+PAGE1 = PageRequest("https://mars.nasa.gov/rss/api/", (("page", "1"),))
+PAGE2 = PageRequest("https://mars.nasa.gov/rss/api/", (("page", "2"),))
+
+
+def test_backoff_doubles_until_the_cap() -> None:
+    delays = [decide.backoff_delay(n, FETCH, rand=0.999999) for n in range(1, 10)]
+    assert delays[:4] == pytest.approx([60, 120, 240, 480], rel=1e-5)
+    assert max(delays) == pytest.approx(3600, rel=1e-5)
+    assert delays == sorted(delays)
+
+
+def test_backoff_jitter_keeps_between_half_and_all_of_the_delay() -> None:
+    assert decide.backoff_delay(3, FETCH, rand=0.0) == 120
+    assert decide.backoff_delay(3, FETCH, rand=0.5) == 180
+    assert decide.backoff_delay(10_000, FETCH, rand=0.0) == 1800
+
+
+def test_failure_sets_backoff_and_honours_a_longer_retry_after() -> None:
+    state = decide.after_failure(PollState(source="s"), NOW, "HTTPStatusError: 503", FETCH, 0.0)
+    assert state.consecutive_failures == 1
+    assert state.next_poll_at == NOW + timedelta(seconds=30)
+    assert state.last_error == "HTTPStatusError: 503" and state.last_error_at == NOW
+    slow = decide.after_failure(state, NOW, "429", FETCH, 0.0, retry_after=7200)
+    assert slow.consecutive_failures == 2
+    assert slow.next_poll_at == NOW + timedelta(seconds=7200)
+    quick = decide.after_failure(state, NOW, "429", FETCH, 0.0, retry_after=1)
+    assert quick.next_poll_at == NOW + timedelta(seconds=60)
+
+
+def test_failing_source_is_not_due_until_its_backoff_ends() -> None:
+    failing = decide.after_failure(PollState(source="s"), NOW, "x", FETCH, 0.0)
+    assert not decide.is_due(failing, NOW + timedelta(seconds=29))
+    assert decide.is_due(failing, NOW + timedelta(seconds=30))
+
+
+def test_healthy_source_is_always_due_when_the_scheduler_fires() -> None:
+    ok = decide.after_page(PollState(source="s"), Page(candidates=()), 0, NOW, interval=600)
+    assert ok.next_poll_at == NOW + timedelta(seconds=600)
+    assert decide.is_due(ok, NOW + timedelta(seconds=1))
+
+
+def test_cursor_moves_only_when_the_sweep_completes() -> None:
+    start = PollState(source="s", cursor="2026-08-30T00:00:00Z")
+    middle = decide.after_page(
+        start, Page((), next=PAGE1, high_water="2026-08-31T02:02:58Z"), 3, NOW, 600
+    )
+    assert middle.cursor == "2026-08-30T00:00:00Z"
+    assert decide.resume_request(middle) == PAGE1
+    later = decide.after_page(
+        middle, Page((), next=PAGE2, high_water="2026-08-30T12:00:00Z"), 3, NOW, 600
+    )
+    assert later.sweep is not None and later.sweep["high"] == "2026-08-31T02:02:58Z"
+    done = decide.after_page(later, Page((), next=None, high_water=None), 0, NOW, 600)
+    assert done.cursor == "2026-08-31T02:02:58Z"
+    assert done.sweep is None and decide.resume_request(done) is None
+
+
+def test_cursor_never_moves_backwards() -> None:
+    start = PollState(source="s", cursor="2026-09-01T00:00:00Z")
+    done = decide.after_page(start, Page((), high_water="2026-08-01T00:00:00Z"), 0, NOW, 600)
+    assert done.cursor == "2026-09-01T00:00:00Z"
+
+
+def test_page_with_nothing_new_skips_ahead_only_after_a_complete_sweep() -> None:
+    page = Page((), next=PAGE1, stop_when_all_known=True, next_when_all_known=PAGE2)
+    first_sweep = decide.after_page(PollState(source="s"), page, 0, NOW, 600)
+    assert decide.resume_request(first_sweep) == PAGE1
+    caught_up = decide.after_page(PollState(source="s", cursor="c"), page, 0, NOW, 600)
+    assert decide.resume_request(caught_up) == PAGE2
+    something_new = decide.after_page(PollState(source="s", cursor="c"), page, 1, NOW, 600)
+    assert decide.resume_request(something_new) == PAGE1
+    last_query = Page((), next=PAGE1, stop_when_all_known=True, next_when_all_known=None)
+    ended = decide.after_page(PollState(source="s", cursor="c"), last_query, 0, NOW, 600)
+    assert ended.sweep is None
+
+
+def test_success_clears_failures_but_keeps_the_last_error_for_history() -> None:
+    failing = decide.after_failure(PollState(source="s"), NOW, "boom", FETCH, 0.0)
+    ok = decide.after_page(failing, Page(()), 0, NOW + timedelta(minutes=5), 600)
+    assert ok.consecutive_failures == 0
+    assert ok.last_error == "boom"
+    assert ok.last_success_at == NOW + timedelta(minutes=5)
+
+
+def test_etag_is_kept_unless_a_new_one_arrives() -> None:
+    state = PollState(source="s", etag='"old"')
+    assert decide.after_page(state, Page(()), 0, NOW, 60).etag == '"old"'
+    assert decide.after_page(state, Page(()), 0, NOW, 60, etag='"new"').etag == '"new"'
+
+
+def test_sweep_is_abandoned_after_repeated_failures() -> None:
+    state = PollState(source="s", sweep={"next": PAGE1.to_json(), "high": None})
+    for _ in range(decide.SWEEP_GIVE_UP_AFTER - 1):
+        state = decide.after_failure(state, NOW, "x", FETCH, 0.0)
+    assert decide.resume_request(state) == PAGE1
+    state = decide.after_failure(state, NOW, "x", FETCH, 0.0)
+    assert decide.resume_request(state) is None
+
+
+def test_corrupt_stored_sweep_is_ignored() -> None:
+    assert decide.resume_request(PollState(source="s", sweep={"next": {"nope": 1}})) is None
+
+
+def test_not_modified_completes_the_sweep_as_a_success() -> None:
+    state = PollState(source="s", sweep={"next": PAGE1.to_json()}, consecutive_failures=2)
+    after = decide.after_not_modified(state, NOW, 600)
+    assert after.sweep is None and after.consecutive_failures == 0 and after.last_success_at == NOW
+
+
+def test_backfill_counts_records_and_finishes_with_the_last_page() -> None:
+    backfill = Backfill(
+        source="s",
+        from_sol=1,
+        to_sol=2,
+        next_request=PAGE1,
+        done=False,
+        fetched=0,
+        inserted=0,
+        total=None,
+        started_at=NOW,
+        updated_at=NOW,
+    )
+    step = decide.backfill_after_page(backfill, Page((), skipped=4, next=PAGE2, total=250), 0, NOW)
+    assert (step.fetched, step.total, step.done, step.next_request) == (4, 250, False, PAGE2)
+    last = decide.backfill_after_page(step, Page((), skipped=1, next=None), 0, NOW)
+    assert last.done and last.next_request is None and last.total == 250
+
+
+@pytest.mark.parametrize(
+    ("enabled", "state", "expected"),
+    [
+        (False, PollState(source="s"), Health.DISABLED),
+        (True, PollState(source="s"), Health.PENDING),
+        (True, PollState(source="s", last_success_at=NOW), Health.OK),
+        (True, PollState(source="s", last_success_at=NOW, consecutive_failures=1), Health.FAILING),
+    ],
+)
+def test_health(enabled: bool, state: PollState, expected: Health) -> None:
+    source = SourceConfig(
+        name="s", kind="rss", url="https://x.org/", interval=60, jitter=0, enabled=enabled
+    )
+    assert decide.health(source, state) is expected
+
+
+def test_a_future_date_never_becomes_the_cursor() -> None:
+    page = Page((), high_water="2099-01-01T00:00:00Z")
+    state = decide.after_page(PollState(source="s"), page, 1, NOW, 600)
+    assert state.cursor == "2026-11-25T12:00:00Z"

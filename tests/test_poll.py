@@ -1,0 +1,330 @@
+"""Polling end to end: the Watcher against the NASA emulator on 127.0.0.1, real SQLite."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+
+from watcher.demo import Fault, NasaEmulator, SyntheticRawImages, demo_emulator
+from watcher.demo.datasets import RecordedRawImages
+from watcher.types import Health
+
+from .conftest import Clock, raw_source, run
+
+
+def full_ids(data: SyntheticRawImages, indexes: range) -> set[str]:
+    return {str(data.record(i)["imageid"]) for i in indexes if not data.is_thumbnail(i)}
+
+
+def test_first_poll_takes_the_latest_sol_then_only_what_arrived(watcher_for: Any) -> None:
+    data = SyntheticRawImages(250, per_sol=100, start_sol=0)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        first = run(watcher.poll_source("perseverance"))
+        assert (first.inserted, first.requests, first.error) == (50, 1, None)
+        assert nasa.requests[0].param("latest") == "true"
+        assert watcher.store.external_ids("perseverance") == full_ids(data, range(200, 250))
+
+        data.release(130)  # the rest of sol 2 and 30 of sol 3... all received later
+        second = run(watcher.poll_source("perseverance"))
+        assert second.inserted == 130
+        assert second.requests == 2  # 131 records >= cursor: a full page and a short one
+        condition = nasa.requests[-1].param("condition_2")
+        assert condition is not None and condition.endswith(":date_received:gte")
+        assert watcher.store.external_ids("perseverance") == full_ids(data, range(200, 380))
+
+
+def test_cursor_is_the_newest_date_received_after_a_complete_sweep(watcher_for: Any) -> None:
+    data = SyntheticRawImages(120, per_sol=50)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        state = watcher.store.get_poll_state("perseverance")
+        newest = max(str(data.record(i)["date_received"]) for i in range(100, 120))
+        assert state.cursor == newest
+        assert state.sweep is None and state.last_success_at is not None
+
+
+def test_late_downlink_of_an_old_sol_is_found(watcher_for: Any) -> None:
+    data = SyntheticRawImages(300, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        late = data.add_late(sol=0)
+        report = run(watcher.poll_source("perseverance"))
+        assert report.inserted == 1
+        assert str(late["imageid"]) in watcher.store.external_ids("perseverance")
+
+
+def test_unchanged_feeds_second_poll_inserts_nothing_with_one_request_each(
+    watcher_for: Any,
+) -> None:
+    with demo_emulator(release_every=0) as nasa:
+        hosts = ["nasa.gov", "*.nasa.gov", nasa.base_url.split("//")[1]]
+        watcher = watcher_for(
+            [
+                raw_source(nasa.raw_images_url),
+                raw_source(nasa.raw_images_url, name="ingenuity", category="ingenuity"),
+                {
+                    "name": "image_library",
+                    "kind": "image_library",
+                    "url": nasa.image_library_url,
+                    "queries": ["Mars"],
+                    "interval": "1h",
+                },
+                {
+                    "name": "nasa_rss",
+                    "kind": "rss",
+                    "url": nasa.rss_url(""),
+                    "interval": "1h",
+                    "keywords": ["Mars", "Perseverance"],
+                },
+            ],
+            security={"image_hosts": hosts},
+        )
+        first = {r.source: r for r in run(watcher.poll_all())}
+        assert all(r.ok and r.inserted > 0 for r in first.values()), first
+        total = watcher.store.count_candidates()
+        nasa.clear_requests()
+        second = {r.source: r for r in run(watcher.poll_all())}
+        assert {name: r.inserted for name, r in second.items()} == dict.fromkeys(first, 0)
+        assert {name: r.requests for name, r in second.items()} == dict.fromkeys(first, 1)
+        assert all(r.ok for r in second.values())
+        assert len(nasa.requests) == 4
+        assert watcher.store.count_candidates() == total
+
+
+def test_conditional_get_sends_the_stored_etag_and_takes_304(watcher_for: Any) -> None:
+    data = SyntheticRawImages(40, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        run(watcher.poll_source("perseverance"))  # first poll with a cursor: stores its ETag
+        etag = watcher.store.get_poll_state("perseverance").etag
+        assert etag
+        report = run(watcher.poll_source("perseverance"))
+        assert report.not_modified and report.requests == 1
+        assert nasa.requests[-1].header("If-None-Match") == etag
+
+
+def test_long_sweep_continues_next_poll_and_resumes_after_a_failure(watcher_for: Any) -> None:
+    data = SyntheticRawImages(10, per_sol=1000)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url, max_pages=2)])
+        run(watcher.poll_source("perseverance"))
+        cursor = watcher.store.get_poll_state("perseverance").cursor
+        data.release(450)  # 451 records >= cursor: five pages
+
+        first = run(watcher.poll_source("perseverance"))
+        # Within a sol NASA lists in arrival order: page 0 starts with the record at the cursor.
+        assert (first.pages, first.inserted) == (2, 199)
+        state = watcher.store.get_poll_state("perseverance")
+        assert state.cursor == cursor  # unchanged until the sweep completes
+        assert state.sweep is not None
+
+        nasa.inject(Fault.error_page(500), path_prefix="/rss/api/")
+        failed = run(watcher.poll_source("perseverance", force=True))
+        assert failed.error is not None and "500" in failed.error
+        assert nasa.requests[-1].param("page") == "2"
+
+        nasa.clear_requests()
+        resumed = run(watcher.poll_source("perseverance", force=True))
+        assert [r.param("page") for r in nasa.requests] == ["2", "3"]
+        assert resumed.inserted == 200
+        assert watcher.store.get_poll_state("perseverance").cursor == cursor
+        last = run(watcher.poll_source("perseverance"))
+        assert nasa.requests[-1].param("page") == "4"
+        assert (last.pages, last.inserted) == (1, 51)
+        final = watcher.store.get_poll_state("perseverance")
+        assert final.sweep is None and final.cursor is not None and final.cursor > cursor
+        assert watcher.store.external_ids("perseverance") == full_ids(data, range(460))
+
+
+FAULTS = [
+    (Fault.error_page(500), "HTTPStatusError"),
+    (Fault.unavailable(), "HTTPStatusError"),
+    (Fault.html_page(), "ParseError"),
+    (Fault.truncated(), "ParseError"),
+    (Fault.respond(200, b""), "ParseError"),
+    (Fault.delay(1.5), "FetchTimeout"),
+    (Fault.oversized(2_000_000), "ResponseTooLarge"),
+    (Fault.oversized(2_000_000, content_length=False), "ResponseTooLarge"),
+    (Fault.gzip_bomb(5_000_000), "ResponseTooLarge"),
+    (Fault.redirect_loop(), "TooManyRedirects"),
+    (Fault.drop(), "FetchConnectError"),
+    (Fault.disconnect(), "Fetch"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"), FAULTS, ids=[f[0].kind.value + str(i) for i, f in enumerate(FAULTS)]
+)
+def test_upstream_fault_is_recorded_backed_off_and_recovered(
+    watcher_for: Any, clock: Clock, fault: Fault, error: str
+) -> None:
+    data = SyntheticRawImages(30, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for(
+            [raw_source(nasa.raw_images_url)],
+            fetch={"read_timeout": "500ms", "max_body_bytes": 1_000_000},
+        )
+        nasa.inject(fault, path_prefix="/rss/api/")
+        report = run(watcher.poll_source("perseverance"))
+        assert report.error is not None and report.error.startswith(error), report.error
+        assert watcher.store.count_candidates() == 0
+        state = watcher.store.get_poll_state("perseverance")
+        assert state.consecutive_failures == 1 and state.last_error == report.error
+        assert [h.health for h in watcher.sources_health()] == [Health.FAILING]
+
+        before = len(nasa.requests)
+        deferred = run(watcher.poll_source("perseverance"))
+        assert deferred.requests == 0 and deferred.deferred_until == state.next_poll_at
+        assert len(nasa.requests) == before
+
+        clock.advance(3600)
+        recovered = run(watcher.poll_source("perseverance"))
+        assert recovered.ok and recovered.inserted == 30
+        assert watcher.store.get_poll_state("perseverance").consecutive_failures == 0
+
+
+def test_retry_after_longer_than_the_backoff_is_honoured(watcher_for: Any, clock: Clock) -> None:
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        nasa.inject(Fault.rate_limited(7200), path_prefix="/rss/api/")
+        report = run(watcher.poll_source("perseverance"))
+        assert report.error is not None and "429" in report.error
+        state = watcher.store.get_poll_state("perseverance")
+        assert state.next_poll_at is not None
+        assert (state.next_poll_at - clock.now).total_seconds() == 7200
+        clock.advance(7199)
+        assert run(watcher.poll_source("perseverance")).requests == 0
+        clock.advance(1)
+        assert run(watcher.poll_source("perseverance")).inserted == 5
+
+
+def test_backoff_survives_a_restart(watcher_for: Any, tmp_path: Any) -> None:
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
+        source = [raw_source(nasa.raw_images_url)]
+        nasa.inject(Fault.unavailable(retry_after=600), path_prefix="/rss/api/")
+        run(watcher_for(source).poll_source("perseverance"))
+        restarted = watcher_for(source)  # a new process on the same database
+        report = run(restarted.poll_source("perseverance"))
+        assert report.requests == 0 and report.deferred_until is not None
+
+
+def page_body(records: list[Any], *, per_page: str = "100", error: str | None = None) -> bytes:
+    envelope: dict[str, Any] = {
+        "images": records,
+        "per_page": per_page,
+        "page": 0,
+        "total_results": len(records),
+        "type": "mars2020-images-list-1.1",
+    }
+    if error:
+        envelope["error_message"] = error
+    return orjson.dumps(envelope)
+
+
+def test_bad_records_and_thumbnails_are_skipped_never_the_page(watcher_for: Any) -> None:
+    good = SyntheticRawImages(3).record(0)
+    thumb = {**SyntheticRawImages(3).record(1), "sample_type": "Thumbnail"}
+    broken: list[Any] = [None, [1, 2], {"imageid": None}, {"imageid": "X", "image_files": "nope"}]
+    with NasaEmulator(raw_images={"mars2020": RecordedRawImages([])}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        nasa.inject(
+            Fault.respond(200, page_body([good, thumb, *broken]), content_type="application/json"),
+            path_prefix="/rss/api/",
+        )
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok and report.inserted == 1
+        assert report.skipped == 5
+        assert watcher.store.external_ids("perseverance") == {good["imageid"]}
+
+
+def test_same_image_on_two_pages_is_one_candidate(watcher_for: Any) -> None:
+    records = [SyntheticRawImages(200).record(i) for i in range(100)]
+    with NasaEmulator(raw_images={"mars2020": RecordedRawImages([])}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        json_type = "application/json"
+        nasa.inject(
+            Fault.respond(200, page_body(records), content_type=json_type), path_prefix="/rss/api/"
+        )
+        nasa.inject(
+            Fault.respond(200, page_body([records[-1], records[0]]), content_type=json_type),
+            path_prefix="/rss/api/",
+        )
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok and report.pages == 2 and report.seen == 102
+        assert report.inserted == 100
+        assert watcher.store.count_candidates() == 100
+
+
+def test_empty_page_with_error_message_ends_the_sweep(watcher_for: Any) -> None:
+    with NasaEmulator(raw_images={"mars2020": RecordedRawImages([])}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok and report.requests == 1 and report.inserted == 0
+        last = nasa.requests[-1]
+        assert last.path == "/rss/api/"
+        state = watcher.store.get_poll_state("perseverance")
+        assert state.sweep is None and state.consecutive_failures == 0
+
+
+def test_every_request_identifies_watcher_and_never_repeats_a_key(watcher_for: Any) -> None:
+    data = SyntheticRawImages(250, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        data.release(200)
+        run(watcher.poll_source("perseverance"))
+        assert len(nasa.requests) >= 3
+        for request in nasa.requests:
+            agent = request.header("User-Agent") or ""
+            assert agent.startswith("watcher/") and "https://" in agent
+            keys = [key for key, _ in request.query]
+            assert len(keys) == len(set(keys))
+            assert request.param("extended") == "sample_type::full,"
+
+
+def test_second_replica_skips_a_source_another_is_polling(watcher_for: Any, clock: Clock) -> None:
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
+        source = [raw_source(nasa.raw_images_url)]
+        first, second = watcher_for(source), watcher_for(source)
+        assert first.store.acquire_lease(
+            "perseverance", first.owner, clock.now, clock.now.replace(hour=13)
+        )
+        busy = run(second.poll_source("perseverance"))
+        assert busy.busy and busy.requests == 0
+        assert run(first.poll_source("perseverance")).inserted == 5
+        assert run(second.poll_source("perseverance")).busy is False
+
+
+def test_watcher_queue_json_shape(watcher_for: Any) -> None:
+    from watcher.core import candidate_json
+
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(3)}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        rows = [candidate_json(c) for c in watcher.list_candidates()]
+        assert len(rows) == 3
+        required = {
+            "id",
+            "source",
+            "external_id",
+            "mission",
+            "title",
+            "camera",
+            "sol",
+            "taken_at",
+            "credit",
+            "image_url",
+            "thumbnail_url",
+            "status",
+        }
+        assert required <= set(rows[0])
+        assert rows[0]["status"] == "new" and rows[0]["mission"] == "perseverance"
+        assert rows[0]["taken_at"].endswith("Z")
+        json.dumps(rows)

@@ -1,0 +1,440 @@
+"""The ``watcher`` command. Thin: it builds a Watcher, calls it, and prints.
+
+Exit codes: 0 ok, 1 runtime failure (database, unexpected error), 2 usage or config error.
+An upstream (NASA) failure is not a failure of ``poll``: it is recorded in the source's
+health and retried later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from watcher import __version__
+from watcher.config import Settings, load_settings
+from watcher.core import Watcher, candidate_json, make_watcher, source_health_json
+from watcher.exceptions import (
+    ConfigError,
+    FetchError,
+    NotFound,
+    ParseError,
+    StorageError,
+    UsageError,
+    WatcherError,
+)
+from watcher.types import Backfill, CandidateStatus, PollReport
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="watcher",
+    help="Watch NASA's Mars image feeds and queue new images for editors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Context:
+    config: Path | None
+    verbose: bool
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+
+class StatusFilter(StrEnum):
+    NEW = "new"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    ALL = "all"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _guard(fn: Callable[[], T], *, verbose: bool) -> T:
+    """Run a command body, turning watcher's errors into messages and exit codes."""
+    try:
+        return fn()
+    except (ConfigError, UsageError) as exc:
+        _fail(str(exc), 2)
+    except NotFound as exc:
+        _fail(str(exc), 1)
+    except StorageError as exc:
+        _fail(str(exc), 1)
+    except (FetchError, ParseError) as exc:
+        _fail(f"upstream failed: {exc}", 1)
+    except WatcherError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if verbose:
+            err.print_exception()
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", 1)
+
+
+def _with_watcher(
+    ctx: typer.Context, body: Callable[[Watcher], Coroutine[Any, Any, T]], *, prepare: bool = True
+) -> T:
+    state: Context = ctx.obj
+
+    def run() -> T:
+        settings = state.settings()
+        _configure_logging(settings.log_level, state.verbose)
+
+        async def main() -> T:
+            watcher = make_watcher(settings)
+            try:
+                if prepare:
+                    await asyncio.to_thread(watcher.prepare_database)
+                return await body(watcher)
+            finally:
+                await watcher.aclose()
+
+        return asyncio.run(main())
+
+    return _guard(run, verbose=state.verbose)
+
+
+def _configure_logging(level: str, verbose: bool) -> None:
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level),
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[handler],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.error", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"watcher {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $WATCHER_CONFIG, else config/watcher.toml).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Context(config=config, verbose=verbose)
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the service: poll every source on its schedule and serve /healthz."""
+    from watcher.service import Service
+
+    def ready(service: Service) -> None:
+        err.print(f"watcher {__version__} running; health at {service.url}/healthz (Ctrl-C stops)")
+
+    async def body(watcher: Watcher) -> None:
+        await Service(watcher, on_ready=ready).run()
+
+    _with_watcher(ctx, body, prepare=False)
+
+
+@app.command()
+def poll(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Poll even a source that is backing off.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per source.")
+    ] = False,
+) -> None:
+    """Poll sources. With --once: each enabled source (or --source) once, then exit 0 even
+    when NASA fails (see `watcher sources`). Without: poll on schedule, no web server."""
+    from watcher.service import Service
+
+    async def body(watcher: Watcher) -> list[PollReport]:
+        if not once:
+            await Service(watcher, web=False).run()
+            return []
+        if source is not None:
+            return [await watcher.poll_source(watcher.settings.source(source).name, force=force)]
+        return await watcher.poll_all(force=force)
+
+    reports = _with_watcher(ctx, body)
+    for report in reports:
+        if as_json:
+            print(json.dumps(_report_json(report)))
+        else:
+            out.print(_report_line(report))
+
+
+def _report_json(report: PollReport) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "ok": report.ok,
+        "requests": report.requests,
+        "pages": report.pages,
+        "seen": report.seen,
+        "inserted": report.inserted,
+        "skipped": report.skipped,
+        "not_modified": report.not_modified,
+        "busy": report.busy,
+        "deferred_until": _iso(report.deferred_until),
+        "error": report.error,
+    }
+
+
+def _report_line(report: PollReport) -> str:
+    if report.busy:
+        return f"{report.source}: already being polled elsewhere; skipped"
+    if report.error:
+        return (
+            f"{report.source}: FAILED after {report.requests} request(s): {report.error} "
+            f"(next try {_iso(report.deferred_until)})"
+        )
+    if report.deferred_until and not report.requests:
+        return f"{report.source}: backing off until {_iso(report.deferred_until)} (use --force)"
+    if report.not_modified:
+        return f"{report.source}: not modified (1 request)"
+    return (
+        f"{report.source}: {report.inserted} new, {report.seen} seen, {report.skipped} skipped, "
+        f"{report.requests} request(s)"
+    )
+
+
+@app.command()
+def backfill(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Option("--source", "-s", help="The source to backfill.")],
+    from_sol: Annotated[
+        int | None, typer.Option("--from-sol", help="First sol (raw images).")
+    ] = None,
+    to_sol: Annotated[int | None, typer.Option("--to-sol", help="Last sol (raw images).")] = None,
+    restart: Annotated[bool, typer.Option("--restart", help="Start this range over.")] = False,
+) -> None:
+    """Fetch a source's history. Interrupt it at any time: running it again continues."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[inserted]} new"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    task_id = progress.add_task(f"backfill {source}", total=None, inserted=0)
+
+    def update(state: Backfill) -> None:
+        progress.update(
+            task_id, completed=state.fetched, total=state.total, inserted=state.inserted
+        )
+
+    async def body(watcher: Watcher) -> Backfill:
+        with progress:
+            return await watcher.backfill(
+                source, from_sol=from_sol, to_sol=to_sol, restart=restart, progress=update
+            )
+
+    result = _with_watcher(ctx, body)
+    if result.done:
+        out.print(f"{source}: backfill complete: {result.inserted} new of {result.fetched} records")
+    else:
+        out.print(
+            f"{source}: backfill stopped after {result.fetched} records "
+            f"({result.inserted} new); run the same command again to continue"
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def queue(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    status: Annotated[
+        StatusFilter, typer.Option("--status", help="Which candidates.")
+    ] = StatusFilter.NEW,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="At most N, newest first (0: all).")
+    ] = 100,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+) -> None:
+    """List candidates, newest first (default: the new ones waiting for review)."""
+
+    async def body(watcher: Watcher) -> list[dict[str, Any]]:
+        wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
+        found = await asyncio.to_thread(
+            watcher.list_candidates, status=wanted, source=source, limit=limit or None
+        )
+        return [candidate_json(c) for c in found]
+
+    rows = _with_watcher(ctx, body)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    show_status = status is StatusFilter.ALL
+    table = Table(box=box.SIMPLE_HEAD)
+    columns = ("id", "status", "source", "camera", "sol", "taken (UTC)")
+    for column in columns if show_status else tuple(c for c in columns if c != "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=16)
+    for row in rows:
+        cells = [
+            str(row["id"]),
+            row["status"],
+            row["source"],
+            row["camera"] or "",
+            "" if row["sol"] is None else str(row["sol"]),
+            (row["taken_at"] or "")[:16].replace("T", " "),
+            row["title"],
+        ]
+        if not show_status:
+            del cells[1]
+        table.add_row(*cells)
+    out.print(table)
+    out.print(f"{len(rows)} candidate(s)")
+
+
+@app.command()
+def sources(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """Each source's health: last success, last error, next poll."""
+
+    async def body(watcher: Watcher) -> list[dict[str, Any]]:
+        return [source_health_json(s) for s in await asyncio.to_thread(watcher.sources_health)]
+
+    rows = _with_watcher(ctx, body)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(box=box.SIMPLE_HEAD, title="sources (times in UTC)", title_justify="left")
+    for column in ("source", "health", "fails", "candidates", "last success", "next poll"):
+        table.add_column(column, no_wrap=True)
+    colours = {"ok": "green", "failing": "red", "pending": "yellow", "disabled": "dim"}
+    for row in rows:
+        table.add_row(
+            row["name"],
+            f"[{colours[row['health']]}]{row['health']}[/]",
+            str(row["consecutive_failures"]),
+            str(row["candidates"]),
+            _short_time(row["last_success_at"]),
+            _short_time(row["next_poll_at"]),
+        )
+    out.print(table)
+    for row in rows:
+        if row["last_error"]:
+            when = _short_time(row["last_error_at"])
+            earlier = "" if row["health"] == "failing" else " (since recovered)"
+            out.print(f"{row['name']}: last error at {when}{earlier}: {row['last_error']}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database or migrate it to the newest schema."""
+
+    async def body(watcher: Watcher) -> tuple[str | None, str | None]:
+        return await asyncio.to_thread(watcher.upgrade_database)
+
+    before, after = _with_watcher(ctx, body, prepare=False)
+    if before == after:
+        out.print(f"database already at revision {after}")
+    else:
+        out.print(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the database's schema revision."""
+
+    async def body(watcher: Watcher) -> str | None:
+        return await asyncio.to_thread(watcher.store.schema_revision)
+
+    out.print(_with_watcher(ctx, body, prepare=False) or "empty (run `watcher db upgrade`)")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="Port for watcher's own server.")] = 8000,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the demo keeps its database.")
+    ] = Path("var/demo"),
+) -> None:
+    """Run the service offline against recorded NASA feeds replayed on 127.0.0.1."""
+    from watcher.demo.run import run_demo
+
+    state: Context = ctx.obj
+
+    def body() -> None:
+        _configure_logging("INFO", state.verbose)
+        asyncio.run(run_demo(port=port, duration=duration, data_dir=data_dir, console=err))
+
+    _guard(body, verbose=state.verbose)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
+
+
+def _short_time(value: str | None) -> str:
+    """``11-25 15:41`` (UTC): the table is for a glance; --json has the full times."""
+    return value[5:16].replace("T", " ") if value else "-"
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""All SQL lives here. ``Store`` returns watcher types, never ORM rows."""
+
+from __future__ import annotations
+
+from watcher.db import migrate
+from watcher.db.candidates import CandidateStore
+from watcher.db.polling import PollingStore
+from watcher.exceptions import StorageError
+
+
+class Store(CandidateStore, PollingStore):
+    """The database, one mixin per domain."""
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Migrate to the newest schema; returns (revision before, revision after)."""
+        with self._translate():
+            return migrate.upgrade(self.engine)
+
+    def schema_revision(self) -> str | None:
+        with self.read() as connection:
+            return migrate.current_revision(connection)
+
+    def check_schema(self) -> None:
+        """Raise StorageError unless the schema is the one this code expects."""
+        current, head = self.schema_revision(), migrate.head_revision()
+        if current != head:
+            raise StorageError(
+                f"database schema is at revision {current or 'none'}, this watcher needs "
+                f"{head}; run `watcher db upgrade`"
+            )
+
+
+__all__ = ["Store"]

@@ -1,0 +1,190 @@
+"""Poll state and backfill progress, saved in the same transaction as the candidates they
+cover: a crash can lose at most the page in flight, never skip one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, Table, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from watcher.db.base import StoreBase
+from watcher.db.candidates import insert_candidates
+from watcher.db.schema import backfills, poll_state
+from watcher.types import Backfill, CandidateData, PageRequest, PollState
+
+_POLL_COLUMNS = (
+    "cursor",
+    "sweep",
+    "etag",
+    "last_modified",
+    "last_attempt_at",
+    "last_success_at",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "next_poll_at",
+)
+
+
+def range_key(from_sol: int | None, to_sol: int | None) -> str:
+    return f"{'' if from_sol is None else from_sol}:{'' if to_sol is None else to_sol}"
+
+
+def _upsert(
+    connection: Connection, table: Table, values: dict[str, Any], keys: tuple[str, ...]
+) -> None:
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in values if name not in keys},
+    )
+    connection.execute(statement)
+
+
+def _write_poll_state(connection: Connection, state: PollState) -> None:
+    values = {name: getattr(state, name) for name in _POLL_COLUMNS}
+    values["sweep"] = dict(state.sweep) if state.sweep is not None else None
+    _upsert(connection, poll_state, {"source": state.source, **values}, ("source",))
+
+
+def _write_backfill(connection: Connection, backfill: Backfill) -> None:
+    values = {
+        "source": backfill.source,
+        "range_key": range_key(backfill.from_sol, backfill.to_sol),
+        "from_sol": backfill.from_sol,
+        "to_sol": backfill.to_sol,
+        "next_request": backfill.next_request.to_json() if backfill.next_request else None,
+        "done": backfill.done,
+        "fetched": backfill.fetched,
+        "inserted": backfill.inserted,
+        "total": backfill.total,
+        "started_at": backfill.started_at,
+        "updated_at": backfill.updated_at,
+    }
+    _upsert(connection, backfills, values, ("source", "range_key"))
+
+
+def _poll_state(row: RowMapping) -> PollState:
+    return PollState(source=row["source"], **{name: row[name] for name in _POLL_COLUMNS})
+
+
+def _backfill(row: RowMapping) -> Backfill:
+    next_request = row["next_request"]
+    return Backfill(
+        source=row["source"],
+        from_sol=row["from_sol"],
+        to_sol=row["to_sol"],
+        next_request=PageRequest.from_json(next_request) if next_request else None,
+        done=bool(row["done"]),
+        fetched=row["fetched"],
+        inserted=row["inserted"],
+        total=row["total"],
+        started_at=row["started_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class PollingStore(StoreBase):
+    def get_poll_state(self, source: str) -> PollState:
+        """The stored state, or a fresh one for a source never polled."""
+        with self.read() as connection:
+            row = (
+                connection.execute(select(poll_state).where(poll_state.c.source == source))
+                .mappings()
+                .first()
+            )
+        return _poll_state(row) if row is not None else PollState(source=source)
+
+    def poll_states(self) -> dict[str, PollState]:
+        with self.read() as connection:
+            rows = connection.execute(select(poll_state)).mappings().all()
+        return {row["source"]: _poll_state(row) for row in rows}
+
+    def acquire_lease(self, source: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Claim the right to poll ``source`` until ``until``; False if another holds it.
+
+        Replicas on one PostgreSQL database share the sources this way: whoever holds the
+        lease polls, the others skip, so NASA sees one poller per source.
+        """
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        with self.write() as connection:
+            connection.execute(insert(poll_state).values(source=source).on_conflict_do_nothing())
+            result = connection.execute(
+                update(poll_state)
+                .where(
+                    poll_state.c.source == source,
+                    or_(
+                        poll_state.c.lease_owner.is_(None),
+                        poll_state.c.lease_owner == owner,
+                        poll_state.c.lease_until < now,
+                    ),
+                )
+                .values(lease_owner=owner, lease_until=until)
+            )
+            return bool(result.rowcount == 1)
+
+    def release_lease(self, source: str, owner: str) -> None:
+        with self.write() as connection:
+            connection.execute(
+                update(poll_state)
+                .where(poll_state.c.source == source, poll_state.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def save_poll_state(self, state: PollState) -> None:
+        with self.write() as connection:
+            _write_poll_state(connection, state)
+
+    def save_poll_page(
+        self,
+        items: Sequence[CandidateData],
+        now: datetime,
+        state_after: Callable[[int], PollState],
+    ) -> int:
+        """Store a page's candidates and the state it leads to, as one transaction.
+
+        ``state_after`` gets how many were actually inserted (the next state can depend on whether
+        anything was new) and runs inside the transaction.
+        """
+        with self.write() as connection:
+            inserted = insert_candidates(connection, items, now)
+            _write_poll_state(connection, state_after(inserted))
+        return inserted
+
+    def get_backfill(
+        self, source: str, from_sol: int | None, to_sol: int | None
+    ) -> Backfill | None:
+        query = select(backfills).where(
+            backfills.c.source == source,
+            backfills.c.range_key == range_key(from_sol, to_sol),
+        )
+        with self.read() as connection:
+            row = connection.execute(query).mappings().first()
+        return _backfill(row) if row is not None else None
+
+    def backfills(self, source: str | None = None) -> list[Backfill]:
+        query = select(backfills).order_by(backfills.c.id)
+        if source is not None:
+            query = query.where(backfills.c.source == source)
+        with self.read() as connection:
+            return [_backfill(row) for row in connection.execute(query).mappings()]
+
+    def save_backfill(self, backfill: Backfill) -> None:
+        with self.write() as connection:
+            _write_backfill(connection, backfill)
+
+    def save_backfill_page(
+        self,
+        items: Sequence[CandidateData],
+        now: datetime,
+        backfill_after: Callable[[int], Backfill],
+    ) -> int:
+        """Like ``save_poll_page``, for a backfill's progress."""
+        with self.write() as connection:
+            inserted = insert_candidates(connection, items, now)
+            _write_backfill(connection, backfill_after(inserted))
+        return inserted

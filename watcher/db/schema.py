@@ -1,0 +1,152 @@
+"""Tables, as SQLAlchemy Core metadata. The Alembic migrations are the source of truth for
+the database itself; this module mirrors them for queries (a test checks they agree).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out: ``timestamptz`` on PostgreSQL, ISO-8601 text on SQLite.
+
+    On SQLite the text is naive UTC ("2026-08-30 20:47:41.638000", the layout SQLAlchemy's
+    own DateTime uses), written and read with the C-level isoformat/fromisoformat: this
+    type sits on the ingest hot path, three columns a row.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return sqlite_timestamp(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+def sqlite_timestamp(value: datetime | None) -> str | None:
+    """How UTCDateTime stores a datetime in SQLite (naive UTC, microseconds)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def json_type() -> Any:
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def id_type() -> Any:
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("mission", String(32)),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("caption", Text, nullable=False, server_default=""),
+    Column("credit", Text),
+    Column("camera", String(64)),
+    Column("sol", Integer),
+    Column("taken_at", UTCDateTime),
+    Column("mars_local_time", String(16)),
+    Column("received_at", UTCDateTime),
+    Column("page_url", Text),
+    Column("thumbnail_url", Text),
+    Column("medium_url", Text),
+    Column("large_url", Text),
+    Column("full_url", Text),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("status", String(16), nullable=False, server_default="new"),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("raw", json_type(), nullable=False),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "status", "id"),
+)
+
+poll_state = Table(
+    "poll_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("cursor", Text),
+    Column("sweep", json_type()),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("next_poll_at", UTCDateTime),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UTCDateTime),
+)
+
+backfills = Table(
+    "backfills",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("range_key", String(64), nullable=False),
+    Column("from_sol", Integer),
+    Column("to_sol", Integer),
+    Column("next_request", json_type()),
+    Column("done", Boolean, nullable=False, server_default=false()),
+    Column("fetched", Integer, nullable=False, server_default="0"),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("total", Integer),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "range_key"),
+)

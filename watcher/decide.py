@@ -1,0 +1,162 @@
+"""Pure rules of polling: when a source is due, how long to back off, how a page moves the
+sweep and the cursor, and how healthy a source is. ``now`` and randomness are passed in.
+
+A *sweep* is one walk through a feed's pages, started from the committed cursor. Its
+progress (next request, high water) is saved with every page, so a crash or a failure
+resumes the sweep where it stopped; the cursor itself moves only when the sweep completes,
+because on a newest-first feed the pages not yet read may still hold images older than
+anything on the pages already read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from watcher.config import FetchConfig, SourceConfig
+from watcher.types import (
+    Backfill,
+    Health,
+    Page,
+    PageRequest,
+    PollState,
+    cursor_time,
+)
+
+# After this many failures in a row a stored sweep is dropped and restarted from the
+# cursor, in case the stored request itself is what fails.
+SWEEP_GIVE_UP_AFTER = 5
+
+
+def backoff_delay(failures: int, config: FetchConfig, rand: float) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (>= 1).
+
+    Exponential (base, 2x base, 4x base, ... up to the cap) with jitter: ``rand`` in [0, 1)
+    scales the delay into [50%, 100%], so many watchers (or sources) that failed together
+    do not come back together.
+    """
+    exponent = min(max(failures, 1) - 1, 32)
+    delay = min(config.backoff_base * float(2**exponent), config.backoff_max)
+    return delay * (0.5 + rand / 2)
+
+
+def is_due(state: PollState, now: datetime) -> bool:
+    """A healthy source is polled whenever the scheduler fires; a failing one only after its
+    backoff (which may be longer than the interval, e.g. after a long Retry-After)."""
+    if state.consecutive_failures == 0 or state.next_poll_at is None:
+        return True
+    return now >= state.next_poll_at
+
+
+def resume_request(state: PollState) -> PageRequest | None:
+    """The stored next request of an unfinished sweep, if any."""
+    if not state.sweep or not state.sweep.get("next"):
+        return None
+    try:
+        return PageRequest.from_json(state.sweep["next"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def after_page(
+    state: PollState,
+    page: Page,
+    inserted: int,
+    now: datetime,
+    interval: float,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> PollState:
+    """The state after a page was fetched and parsed: success recorded, sweep advanced, and
+    the cursor committed when this page completes the sweep."""
+    previous_high = state.sweep.get("high") if state.sweep else None
+    high = max_cursor(previous_high, page.high_water)
+    if high is not None:
+        # A record dated in the future (a clock error upstream) must not become the cursor:
+        # every later query would ask for images received after it, and find none.
+        high = min(high, cursor_time(now))
+    following = page.next
+    if page.stop_when_all_known and inserted == 0 and state.cursor is not None:
+        following = page.next_when_all_known
+    if following is None:
+        cursor, sweep = max_cursor(state.cursor, high), None
+    else:
+        cursor, sweep = state.cursor, {"next": following.to_json(), "high": high}
+    return replace(
+        _succeeded(state, now, interval),
+        cursor=cursor,
+        sweep=sweep,
+        etag=etag if etag is not None else state.etag,
+        last_modified=last_modified if last_modified is not None else state.last_modified,
+    )
+
+
+def after_not_modified(state: PollState, now: datetime, interval: float) -> PollState:
+    """A 304 on the first request: nothing new, the sweep is complete as it stands."""
+    return replace(_succeeded(state, now, interval), sweep=None)
+
+
+def after_failure(
+    state: PollState,
+    now: datetime,
+    error: str,
+    config: FetchConfig,
+    rand: float,
+    retry_after: float | None = None,
+) -> PollState:
+    """Record the failure and the time before which the source must not be polled again."""
+    failures = state.consecutive_failures + 1
+    delay = backoff_delay(failures, config, rand)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return replace(
+        state,
+        sweep=None if failures >= SWEEP_GIVE_UP_AFTER else state.sweep,
+        last_attempt_at=now,
+        last_error=error[:1000],
+        last_error_at=now,
+        consecutive_failures=failures,
+        next_poll_at=now + timedelta(seconds=delay),
+    )
+
+
+def _succeeded(state: PollState, now: datetime, interval: float) -> PollState:
+    return replace(
+        state,
+        last_attempt_at=now,
+        last_success_at=now,
+        consecutive_failures=0,
+        next_poll_at=now + timedelta(seconds=interval),
+    )
+
+
+def max_cursor(a: str | None, b: str | None) -> str | None:
+    """Cursors are canonical ISO-8601 strings, so the later one is the greater string."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def backfill_after_page(backfill: Backfill, page: Page, inserted: int, now: datetime) -> Backfill:
+    return replace(
+        backfill,
+        next_request=page.next,
+        done=page.next is None,
+        fetched=backfill.fetched + len(page.candidates) + page.skipped,
+        inserted=backfill.inserted + inserted,
+        total=page.total if page.total is not None else backfill.total,
+        updated_at=now,
+    )
+
+
+def health(source: SourceConfig, state: PollState) -> Health:
+    if not source.enabled:
+        return Health.DISABLED
+    if state.consecutive_failures > 0:
+        return Health.FAILING
+    if state.last_success_at is None:
+        return Health.PENDING
+    return Health.OK

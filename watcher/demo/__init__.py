@@ -1,0 +1,60 @@
+"""A loopback emulator of NASA's image feeds, for tests, benchmarks and ``watcher demo``.
+
+Typical use in a test::
+
+    from watcher.demo import Fault, NasaEmulator, SyntheticRawImages
+
+    data = SyntheticRawImages(1_000_000, per_sol=300, thumbnails_every=4)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        source_url = nasa.raw_images_url          # http://127.0.0.1:PORT/rss/api/
+        nasa.inject(Fault.unavailable(retry_after=60), path_prefix="/rss/api/")
+        ...                                        # poll it
+        data.release(5)                            # five new records arrive
+        data.add_late(sol=12)                      # a late downlink of an old sol
+        assert nasa.request_count("/rss/api/") == 3
+
+The offline demo: ``demo_emulator().start()`` (see ``watcher.demo.packaged``).
+Modules: ``server`` (HTTP), ``datasets`` (what is served), ``records`` (synthetic record
+shape), ``queries`` (request parsing), ``faults``, ``placeholder`` (SVG), ``packaged``.
+"""
+
+from __future__ import annotations
+
+from watcher.demo.datasets import (
+    ImageLibraryDataset,
+    RawImagesDataset,
+    RawImagesResult,
+    RecordedRawImages,
+    SyntheticRawImages,
+)
+from watcher.demo.faults import Fault, FaultKind
+from watcher.demo.packaged import (
+    PACKAGED_FEEDS,
+    demo_emulator,
+    feed_bytes,
+    nasa_rss,
+    recorded_image_library,
+    recorded_perseverance,
+)
+from watcher.demo.queries import ImageLibraryQuery, RawImagesQuery
+from watcher.demo.server import NasaEmulator, RecordedRequest
+
+__all__ = [
+    "PACKAGED_FEEDS",
+    "Fault",
+    "FaultKind",
+    "ImageLibraryDataset",
+    "ImageLibraryQuery",
+    "NasaEmulator",
+    "RawImagesDataset",
+    "RawImagesQuery",
+    "RawImagesResult",
+    "RecordedRawImages",
+    "RecordedRequest",
+    "SyntheticRawImages",
+    "demo_emulator",
+    "feed_bytes",
+    "nasa_rss",
+    "recorded_image_library",
+    "recorded_perseverance",
+]

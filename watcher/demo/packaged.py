@@ -1,0 +1,91 @@
+"""The recorded NASA responses shipped inside the package, and the ready-made demo emulator.
+
+A user's clone has no ``../shared`` folder, so the demo and any test that needs a real
+capture offline read these copies (``watcher/demo/feeds/``, each with its
+``.source.txt`` provenance note) through ``importlib.resources``.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from watcher.demo.datasets import ImageLibraryDataset, RecordedRawImages, SyntheticRawImages
+from watcher.demo.server import NasaEmulator
+
+PERSEVERANCE_CAPTURE = "m2020_raw_images_sol1965_navcam_right_p0.json"
+IMAGE_LIBRARY_CAPTURE = "images_api_search_q_mars_2019-01.json"
+NASA_RSS_CAPTURE = "nasa_gov_main_feed_wordpress_2024-03-14.rss"
+PACKAGED_FEEDS = (PERSEVERANCE_CAPTURE, IMAGE_LIBRARY_CAPTURE, NASA_RSS_CAPTURE)
+
+# The demo's Perseverance timeline: the capture is from sol 1965, so the synthetic history
+# ends with that sol and new sols "arrive" after it.
+DEMO_FIRST_SOL = 1900
+DEMO_LATEST_SOL = 1965
+DEMO_PER_SOL = 8
+
+
+def feed_bytes(name: str) -> bytes:
+    """The bytes of a packaged capture (one of ``PACKAGED_FEEDS`` or its ``.source.txt``)."""
+    return resources.files("watcher.demo").joinpath("feeds", name).read_bytes()
+
+
+def recorded_perseverance() -> RecordedRawImages:
+    """The three real NAVCAM records of sol 1965 (category ``mars2020``)."""
+    return RecordedRawImages.from_capture(feed_bytes(PERSEVERANCE_CAPTURE))
+
+
+def recorded_image_library() -> ImageLibraryDataset:
+    """The 100 items of a real ``/search?q=mars`` answer (97 images, 3 videos)."""
+    return ImageLibraryDataset.from_capture(feed_bytes(IMAGE_LIBRARY_CAPTURE))
+
+
+def nasa_rss() -> bytes:
+    """nasa.gov's WordPress RSS feed as captured on 2024-03-14 (9 items)."""
+    return feed_bytes(NASA_RSS_CAPTURE)
+
+
+def demo_emulator(
+    *,
+    port: int = 0,
+    release_every: float = 5.0,
+    release_batch: int = 3,
+    rewrite_images: bool = True,
+    latency: float = 0.0,
+) -> NasaEmulator:
+    """An emulator (not yet started) serving everything the default config polls.
+
+    - ``mars2020``: a synthetic history of sols 1900..1965 (8 records a sol, every 5th a
+      thumbnail) plus the three real records of sol 1965; every ``release_every`` seconds
+      ``release_batch`` new records of sol 1966 onwards are received, so candidates
+      visibly arrive (``release_every=0`` turns that off).
+    - ``ingenuity``: a finished archive of 14,500 records (sols 46..1012), as the real one.
+    - ``/search``: the recorded images-api answer; ``/feed/``: the recorded nasa.gov RSS.
+
+    ``rewrite_images`` points image URLs at the emulator's own placeholder SVGs so the
+    editor UI works offline (add the emulator's ``host:port`` to ``security.image_hosts``).
+    """
+    perseverance = SyntheticRawImages(
+        (DEMO_LATEST_SOL + 1 - DEMO_FIRST_SOL) * DEMO_PER_SOL,
+        category="mars2020",
+        start_sol=DEMO_FIRST_SOL,
+        per_sol=DEMO_PER_SOL,
+        thumbnails_every=5,
+        seed=2020,
+    )
+    for record in json.loads(feed_bytes(PERSEVERANCE_CAPTURE))["images"]:
+        perseverance.add(record)
+    ingenuity = SyntheticRawImages(
+        14_500, category="ingenuity", start_sol=46, per_sol=15, seed=2021
+    )
+    emulator = NasaEmulator(
+        raw_images={"mars2020": perseverance, "ingenuity": ingenuity},
+        image_library=recorded_image_library(),
+        rss={"": nasa_rss()},
+        port=port,
+        latency=latency,
+        rewrite_images=rewrite_images,
+    )
+    if release_every > 0:
+        emulator.every(release_every, lambda: perseverance.release(release_batch))
+    return emulator

@@ -1,0 +1,235 @@
+"""The emulator's answers, built as plain values: a request's path and query in, a ``Reply`` out.
+
+Kept apart from ``server`` (sockets, threads, faults) so the wire formats are easy to read:
+the raw-images envelope, the images-api Collection+JSON, RSS, placeholder images, and the
+validator logic (ETag / Last-Modified -> 304).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+
+from watcher.demo.datasets import ImageLibraryDataset, RawImagesDataset
+from watcher.demo.placeholder import NAME as IMAGE_NAME
+from watcher.demo.placeholder import placeholder_svg
+from watcher.demo.queries import QueryError, parse_image_library, parse_raw_images, repeated_keys
+
+RAW_IMAGES_TYPE = "mars2020-images-list-1.1"
+Pairs = Sequence[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    cacheable: bool = False  # gets validators; may become a 304
+    last_modified: str | None = None
+
+
+def not_found() -> Reply:
+    return Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
+
+
+def index() -> Reply:
+    return Reply(200, _INDEX, "text/html; charset=utf-8")
+
+
+def redirect_loop(path: str) -> Reply:
+    """``/__loop/n`` redirects to ``/__loop/n+1``: a loop no client should follow forever."""
+    step = path.rsplit("/", 1)[-1]
+    following = int(step) + 1 if step.isdigit() else 1
+    return Reply(302, b"", "text/plain", [("Location", f"/__loop/{following}")])
+
+
+def raw_images(
+    datasets: Mapping[str, RawImagesDataset], pairs: Pairs, image_base: str | None
+) -> Reply:
+    """``/rss/api/``: the envelope of the real capture around the dataset's page."""
+    repeated = repeated_keys(pairs)
+    if repeated:
+        return _error(400, f"query key(s) repeated: {', '.join(repeated)}")
+    try:
+        query = parse_raw_images(dict(pairs))
+    except QueryError as exc:
+        return _error(400, str(exc))
+    dataset = datasets.get(query.category)
+    if dataset is None:
+        return _error(400, f"unknown category {query.category!r}")
+    result = dataset.query(query)
+    images = result.images
+    if image_base is not None:
+        images = [rewrite_record(record, image_base) for record in images]
+    envelope: dict[str, Any] = {
+        "images": images,
+        "per_page": str(query.num),
+        "total_results": result.total_results,
+        "type": RAW_IMAGES_TYPE,
+        "page": query.page,
+        "mission": query.category,
+        "total_images": result.total_images,
+    }
+    if not images:
+        envelope["error_message"] = "No more images."
+    return Reply(200, orjson.dumps(envelope), cacheable=True)
+
+
+def image_library(
+    dataset: ImageLibraryDataset | None, pairs: Pairs, base_url: str, image_base: str | None
+) -> Reply:
+    """``/search``: Collection+JSON with ``total_hits`` and ``prev``/``next`` links."""
+    if dataset is None:
+        return Reply(404, b'{"reason": "Not found"}')
+    try:
+        repeated = repeated_keys(pairs)
+        if repeated:
+            raise QueryError(f"query key(s) repeated: {', '.join(repeated)}")
+        query = parse_image_library(dict(pairs))
+    except QueryError as exc:
+        return Reply(400, orjson.dumps({"reason": str(exc)}))
+    items, total = dataset.search(query)
+    if image_base is not None:
+        items = [rewrite_item(item, image_base) for item in items]
+    href = f"{base_url}/search"
+    others = [(k, v) for k, v in pairs if k != "page"]
+    links = []
+    if query.page > 1:
+        previous = urlencode([("page", str(query.page - 1)), *others])
+        links.append({"rel": "prev", "prompt": "Previous", "href": f"{href}?{previous}"})
+    if query.page * query.page_size < total:
+        following = urlencode([("page", str(query.page + 1)), *others])
+        links.append({"rel": "next", "prompt": "Next", "href": f"{href}?{following}"})
+    collection: dict[str, Any] = {
+        "version": "1.0",
+        "href": f"{href}?{urlencode(pairs)}" if pairs else href,
+        "items": items,
+        "metadata": {"total_hits": total},
+    }
+    if links:
+        collection["links"] = links
+    return Reply(200, orjson.dumps({"collection": collection}), cacheable=True)
+
+
+def rss(entry: tuple[bytes, str] | None) -> Reply:
+    if entry is None:
+        return not_found()
+    body, modified = entry
+    return Reply(
+        200, body, "application/rss+xml; charset=UTF-8", cacheable=True, last_modified=modified
+    )
+
+
+def image(name: str) -> Reply:
+    match = IMAGE_NAME.match(name)
+    if match is None:
+        return Reply(404, b"not found", "text/plain")
+    svg = placeholder_svg(match.group("imageid"), match.group("size"))
+    return Reply(200, svg, "image/svg+xml", [("Cache-Control", "public, max-age=86400")])
+
+
+def rewrite_record(record: dict[str, Any], image_base: str) -> dict[str, Any]:
+    """A copy of ``record`` whose ``image_files`` point at ``{image_base}/<imageid>_<size>.svg``."""
+    files, imageid = record.get("image_files"), record.get("imageid")
+    if not isinstance(files, dict) or not isinstance(imageid, str):
+        return record
+    base = f"{image_base}/{quote(imageid.strip(), safe='')}"
+    return {**record, "image_files": {size: f"{base}_{size}.svg" for size in files}}
+
+
+def rewrite_item(item: dict[str, Any], image_base: str) -> dict[str, Any]:
+    """A copy of an images-api item whose ``preview`` link is a placeholder image."""
+    links, data = item.get("links"), item.get("data")
+    if not isinstance(links, list) or not isinstance(data, list) or not data:
+        return item
+    nasa_id = str(data[0].get("nasa_id", "")) if isinstance(data[0], dict) else ""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", nasa_id.strip()).strip("-.") or "image"
+    href = f"{image_base}/{name}_small.svg"
+    new_links = [
+        {**link, "href": href} if isinstance(link, dict) and link.get("rel") == "preview" else link
+        for link in links
+    ]
+    return {**item, "links": new_links}
+
+
+def conditional(
+    reply: Reply, *, if_none_match: str | None, if_modified_since: str | None, etag: bool
+) -> Reply:
+    """Add validators to a cacheable 200 and answer 304 when the client's copy is current.
+
+    The ETag is strong (a hash of the body). ``If-None-Match`` wins over
+    ``If-Modified-Since``, as RFC 9110 says.
+    """
+    if reply.status != 200 or not reply.cacheable:
+        return reply
+    headers = list(reply.headers)
+    if reply.last_modified:
+        headers.append(("Last-Modified", reply.last_modified))
+    tag = None
+    if etag:
+        tag = '"' + hashlib.blake2b(reply.body, digest_size=16).hexdigest() + '"'
+        headers.append(("ETag", tag))
+    reply.headers = headers
+    if if_none_match is not None:
+        if tag is not None and _etag_matches(if_none_match, tag):
+            return Reply(304, b"", reply.content_type, headers)
+        return reply
+    since = if_modified_since
+    if since and reply.last_modified and _not_modified_since(reply.last_modified, since):
+        return Reply(304, b"", reply.content_type, headers)
+    return reply
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, compressed in chunks (never holding ``size`` bytes)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    parts = []
+    left = size
+    while left > 0:
+        parts.append(z.compress(zeros[: min(left, len(zeros))]))
+        left -= len(zeros)
+    parts.append(z.flush())
+    return b"".join(parts)
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, orjson.dumps({"success": False, "error": message}))
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 prescribes for If-None-Match."""
+    wanted = etag.removeprefix("W/")
+    for candidate in header.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == wanted:
+            return True
+    return False
+
+
+def _not_modified_since(last_modified: str, since: str) -> bool:
+    try:
+        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
+_INDEX = (
+    b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>NASA feed emulator</title></head>"
+    b"<body><h1>NASA feed emulator (watcher)</h1><ul>"
+    b"<li><a href='/rss/api/?feed=raw_images&amp;category=mars2020&amp;feedtype=json&amp;num=10"
+    b"&amp;page=0&amp;order=sol+desc'>raw images (mars2020)</a></li>"
+    b"<li><a href='/search?q=mars'>image library search</a></li>"
+    b"<li><a href='/feed/'>RSS</a></li></ul></body></html>"
+)

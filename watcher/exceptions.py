@@ -1,0 +1,89 @@
+"""Every error watcher raises on purpose, as one tree.
+
+::
+
+    WatcherError
+    ├── ConfigError        the config file or environment is invalid (CLI exit 2)
+    ├── UsageError         a command was asked for something it cannot do (CLI exit 2)
+    ├── NotFound           no such candidate, source, ...
+    ├── StorageError       the database failed or is unreachable (CLI exit 1)
+    ├── ParseError         an upstream body is not in the shape its source expects
+    └── FetchError         an upstream HTTP request failed
+        ├── FetchTimeout       connect or read timed out
+        ├── FetchConnectError  DNS, refused, reset, TLS
+        ├── HTTPStatusError    a status other than 2xx/304 (carries status, retry_after)
+        ├── ResponseTooLarge   the body passed the configured size cap
+        └── TooManyRedirects   a redirect loop or chain longer than the cap
+
+Upstream failures (FetchError, ParseError) are recorded against the source and retried
+later with backoff; they never stop the service. Callers catch the narrowest class they
+can act on.
+"""
+
+from __future__ import annotations
+
+
+class WatcherError(Exception):
+    """Base of every error watcher raises on purpose."""
+
+
+class ConfigError(WatcherError):
+    """Invalid configuration. The message names the file and the key."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+        self.path = path
+        self.key = key
+        where = ": ".join(part for part in (path, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UsageError(WatcherError):
+    """A request that cannot be served as asked (e.g. a sol range for an RSS source)."""
+
+
+class NotFound(WatcherError):
+    """The named thing (candidate, source, ...) does not exist."""
+
+
+class StorageError(WatcherError):
+    """The database failed: unreachable, locked for too long, or out of date."""
+
+
+class ParseError(WatcherError):
+    """An upstream body could not be used as a whole (not JSON, an HTML page, wrong shape).
+
+    A single bad record inside a good page is never a ParseError: it is skipped and counted.
+    """
+
+
+class FetchError(WatcherError):
+    """An upstream HTTP request failed. ``retry_after`` is seconds the server asked us to wait."""
+
+    def __init__(self, message: str, *, url: str, retry_after: float | None = None):
+        self.url = url
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class FetchTimeout(FetchError):
+    """Connecting or reading took longer than the configured timeout."""
+
+
+class FetchConnectError(FetchError):
+    """The host could not be reached (DNS failure, connection refused or reset, TLS error)."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status watcher cannot use (4xx, 5xx, unexpected 3xx)."""
+
+    def __init__(self, message: str, *, url: str, status: int, retry_after: float | None = None):
+        self.status = status
+        super().__init__(message, url=url, retry_after=retry_after)
+
+
+class ResponseTooLarge(FetchError):
+    """The body grew past the configured cap; the rest was not read."""
+
+
+class TooManyRedirects(FetchError):
+    """The server redirected more times than allowed (usually a loop)."""

@@ -1,0 +1,183 @@
+"""``watcher run``: the scheduler (one APScheduler job per source) and the web app, in one
+event loop. SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is
+one transaction), then the server and the database close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.core import Watcher
+from watcher.exceptions import StorageError, WatcherError
+from watcher.web import create_app
+
+log = logging.getLogger("watcher.service")
+
+STOP_GRACE_SECONDS = 10.0
+FIRST_POLL_STAGGER_SECONDS = 2.0
+
+
+class ServiceError(WatcherError):
+    """The service could not start (e.g. its port is taken)."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling: the service owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Service:
+    def __init__(
+        self,
+        watcher: Watcher,
+        *,
+        web: bool = True,
+        on_ready: Callable[[Service], None] | None = None,
+    ):
+        self.watcher = watcher
+        self.web = web
+        self.on_ready = on_ready
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.server: _Server | None = None
+        self._stop = asyncio.Event()
+        self._running: set[asyncio.Task[object]] = set()
+
+    @property
+    def url(self) -> str:
+        settings = self.watcher.settings
+        port = settings.port
+        if self.server is not None and self.server.servers:
+            sockets = self.server.servers[0].sockets
+            if sockets:
+                port = sockets[0].getsockname()[1]
+        return f"http://{settings.host}:{port}"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+        await asyncio.to_thread(self.watcher.prepare_database)
+        self._schedule()
+        server_task = await self._start_server()
+        self.scheduler.start()
+        if self.on_ready:
+            self.on_ready(self)
+        stop_task = asyncio.create_task(self._stop.wait())
+        waiting: set[asyncio.Task[object]] = {stop_task}
+        if server_task is not None:
+            waiting.add(server_task)
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            if server_task in done:
+                raise ServiceError(
+                    f"the web server stopped unexpectedly (is {self.url} already in use?)"
+                )
+        finally:
+            stop_task.cancel()
+            await self._shutdown(server_task)
+
+    def _schedule(self) -> None:
+        now = datetime.now(UTC)
+        enabled = [s for s in self.watcher.settings.sources if s.enabled]
+        for index, source in enumerate(enabled):
+            self.scheduler.add_job(
+                self._poll,
+                IntervalTrigger(seconds=source.interval, jitter=source.jitter or None),
+                args=[source.name],
+                id=f"poll:{source.name}",
+                name=f"poll {source.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=now + timedelta(seconds=index * FIRST_POLL_STAGGER_SECONDS),
+            )
+        log.info("scheduled %d sources: %s", len(enabled), ", ".join(s.name for s in enabled))
+
+    async def _start_server(self) -> asyncio.Task[object] | None:
+        if not self.web:
+            return None
+        settings = self.watcher.settings
+        config = uvicorn.Config(
+            create_app(self.watcher),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        self.server = _Server(config)
+        task: asyncio.Task[object] = asyncio.create_task(self.server.serve())
+        while not self.server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
+            await asyncio.sleep(0.02)
+        if task.done():
+            with contextlib.suppress(BaseException):
+                task.result()
+            raise ServiceError(f"cannot listen on {settings.host}:{settings.port} (in use?)")
+        log.info("serving on %s (health: %s/healthz)", self.url, self.url)
+        return task
+
+    async def _poll(self, name: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            report = await self.watcher.poll_source(name)
+        except StorageError as exc:
+            log.error("%s: database error, will retry at the next poll: %s", name, exc)
+            return
+        except Exception:
+            log.exception("%s: poll crashed; the service carries on", name)
+            return
+        finally:
+            self._running.discard(task)
+        if report.deferred_until is not None and not self._stop.is_set():
+            self._retry_at(name, report.deferred_until)
+
+    def _retry_at(self, name: str, when: datetime) -> None:
+        """After a failure the backoff may end before the next regular poll: poll then."""
+        job = self.scheduler.get_job(f"poll:{name}")
+        if job is None or job.next_run_time is None or when >= job.next_run_time:
+            return
+        self.scheduler.add_job(
+            self._poll,
+            DateTrigger(run_date=when),
+            args=[name],
+            id=f"retry:{name}",
+            name=f"retry {name}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def _shutdown(self, server_task: asyncio.Task[object] | None) -> None:
+        log.info("stopping: finishing the page in hand")
+        self.watcher.request_stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+        if self.server is not None and server_task is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(server_task, timeout=STOP_GRACE_SECONDS)
+        log.info("stopped")

@@ -1,0 +1,394 @@
+"""Parsing helpers shared by the adapters: tolerant, total and cheap.
+
+Feeds are written by many hands over many years, so every helper here accepts any value and
+answers None (or "") instead of raising: a strange field must cost one record at most, never
+a page. The raw-image adapter runs these per record on the hot path, so they avoid per-call
+regex compilation, copies and exceptions in the common case.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import ClassVar, NamedTuple
+
+from watcher.config import SourceConfig
+from watcher.types import INGENUITY, PERSEVERANCE, Page, PageRequest, PollState, cursor_time
+from watcher.urls import clean_url, host_allowed
+
+MAX_PROBLEMS = 5
+_INT64 = 2**63
+
+_INGENUITY = re.compile(r"ingenuity", re.IGNORECASE)
+_PERSEVERANCE = re.compile(r"perseverance|mars[\s_-]?2020|jezero", re.IGNORECASE)
+_FAST_HOST = re.compile(r"[a-z0-9.-]+")
+_FAST_NAME = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~%-"
+_FAST_PATH = _FAST_NAME + b"/"
+# fmt: off
+_BLOCK_TAGS = frozenset((
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+))
+# fmt: on
+_SKIP_TAGS = frozenset(("script", "style", "template", "noscript"))
+
+
+class AdapterBase(ABC):
+    """What every adapter shares: its config, the image-host allowlist, a URL cleaner.
+
+    Subclasses satisfy the ``SourceAdapter`` protocol; the registry builds them all with the
+    same ``(config, image_hosts)`` signature.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: SourceConfig, image_hosts: tuple[str, ...]) -> None:
+        self.config = config
+        self.image_hosts = tuple(image_hosts)
+        self.clean = UrlCleaner(self.image_hosts).clean
+
+    @abstractmethod
+    def first_request(self, state: PollState) -> PageRequest: ...
+
+    @abstractmethod
+    def parse_page(self, body: bytes, request: PageRequest) -> Page: ...
+
+    @abstractmethod
+    def backfill_request(self, from_sol: int | None, to_sol: int | None) -> PageRequest: ...
+
+
+class UrlCleaner:
+    """``clean_url(url, hosts)`` with a fast path for the URLs feeds send nearly always.
+
+    ``clean_url`` splits, re-quotes and re-joins every URL (over ten microseconds here), and
+    a raw-image record carries five. A URL that is already plain ``http(s)://host/path``
+    (lowercase host, path of characters quoting leaves alone, no query) comes back from
+    ``clean_url`` unchanged, so once its host is known to be allowed it is returned as is;
+    its directory is remembered too, and a sibling file there (the four renditions of a raw
+    image) needs only its last segment checked. Everything else goes through ``clean_url``;
+    a property test checks that both paths give the same answer.
+    """
+
+    __slots__ = ("_heads", "_hosts", "hosts")
+
+    def __init__(self, hosts: tuple[str, ...]) -> None:
+        self.hosts = hosts
+        self._hosts: dict[str, bool] = {}
+        self._heads: set[str] = set()
+
+    def clean(self, value: object) -> str | None:
+        if type(value) is not str:
+            return None
+        head, _, name = value.rpartition("/")
+        if head in self._heads and not name.encode("ascii", "replace").translate(None, _FAST_NAME):
+            return value
+        if value.startswith("https://"):
+            start = 8
+        elif value.startswith("http://"):
+            start = 7
+        else:
+            return clean_url(value, self.hosts)
+        slash = value.find("/", start)
+        if slash > start and value.isascii():
+            host = value[start:slash]
+            allowed = self._hosts.get(host)
+            if allowed is None:
+                allowed = _FAST_HOST.fullmatch(host) is not None and host_allowed(host, self.hosts)
+                if len(self._hosts) < 1024:
+                    self._hosts[host] = allowed
+            if allowed and not value[slash:].encode().translate(None, _FAST_PATH):
+                if len(self._heads) >= 1024:
+                    self._heads.clear()
+                self._heads.add(head)
+                return value
+        return clean_url(value, self.hosts)
+
+
+class Problems:
+    """Counts skipped records and keeps the first few reasons for the log."""
+
+    __slots__ = ("messages", "skipped")
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.messages: list[str] = []
+
+    def skip(self, message: str) -> None:
+        self.skipped += 1
+        self.note(message)
+
+    def note(self, message: str) -> None:
+        if len(self.messages) < MAX_PROBLEMS:
+            self.messages.append(message[:200])
+
+
+def infer_mission(*texts: object) -> str | None:
+    """The mission the texts name ("ingenuity" or "perseverance"), or None.
+
+    Ingenuity wins because helicopter items nearly always mention the rover too. Lists and
+    tuples (e.g. keywords) are searched item by item; non-strings are ignored.
+    """
+    strings = list(_strings(texts))
+    if any(_INGENUITY.search(s) for s in strings):
+        return INGENUITY
+    if any(_PERSEVERANCE.search(s) for s in strings):
+        return PERSEVERANCE
+    return None
+
+
+def _strings(values: Iterable[object]) -> Iterable[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list | tuple):
+            yield from (v for v in value if isinstance(v, str))
+
+
+def to_int(value: object) -> int | None:
+    """An int from a number or a numeric string (NASA sends both); None otherwise.
+
+    Values outside 64 bits are refused: they cannot be stored and are never real.
+    """
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 24 or "_" in text:
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                real = float(text)
+            except ValueError:
+                return None
+            if not real.is_integer():
+                return None
+            number = int(real)
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        return None
+    return number if -_INT64 < number < _INT64 else None
+
+
+def text(value: object) -> str:
+    """A stripped string from a string or a number; "" for anything else (bools included)."""
+    if type(value) is str:
+        return value.strip()
+    if type(value) is int or type(value) is float:
+        return str(value)
+    return ""
+
+
+def optional_text(value: object) -> str | None:
+    """Like ``text`` but None when blank: "missing" and "empty" mean the same to us."""
+    return text(value) or None
+
+
+def plain(value: object) -> str:
+    """Plain text from a field that may hold HTML; markup-free text only stripped."""
+    result = text(value)
+    if "<" in result or "&" in result:
+        return html_to_text(result)
+    return result
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 (no zone means UTC) or RFC 2822; else None."""
+    if not isinstance(value, str):
+        return None
+    raw = value.strip()
+    if not raw or len(raw) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    zone = moment.tzinfo
+    if zone is UTC:
+        return moment
+    if zone is None:
+        try:  # parsing again beats datetime.replace(tzinfo=...) severalfold
+            again = datetime.fromisoformat(raw + "+00:00")
+        except ValueError:
+            again = moment
+        return again if again.tzinfo is UTC else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def high_water(moments: Iterable[datetime | None]) -> str | None:
+    """The canonical form of the latest of ``moments``, or None when there is none."""
+    known = [m for m in moments if m is not None]
+    return cursor_time(max(known)) if known else None
+
+
+def snippet(body: object, limit: int = 60) -> str:
+    """The start of a body, printable, for an error message that says what came back."""
+    if isinstance(body, str):
+        head = body[: limit * 4]
+    elif isinstance(body, bytes | bytearray | memoryview):
+        head = bytes(body[: limit * 4]).decode("utf-8", "replace")
+    else:
+        return f"a {type(body).__name__} instead of a body"
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in head)
+    short = " ".join(cleaned.split())[:limit]
+    return repr(short) if short else "an empty body"
+
+
+def replace_param(
+    params: tuple[tuple[str, str], ...], key: str, value: str
+) -> tuple[tuple[str, str], ...]:
+    """``params`` with ``key`` set to ``value`` once, in place; appended when absent."""
+    result: list[tuple[str, str]] = []
+    done = False
+    for name, old in params:
+        if name != key:
+            result.append((name, old))
+        elif not done:
+            result.append((name, value))
+            done = True
+    if not done:
+        result.append((key, value))
+    return tuple(result)
+
+
+def param(params: tuple[tuple[str, str], ...], key: str) -> str | None:
+    """The first value of ``key`` in ``params``."""
+    for name, value in params:
+        if name == key:
+            return value
+    return None
+
+
+def html_to_text(markup: str) -> str:
+    """Text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
+    if "<" not in markup and "&" not in markup:
+        return " ".join(markup.split())
+    parser = _TextParser()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:  # noqa: S110 - html.parser can assert on odd markup; keep what we have
+        pass
+    return " ".join("".join(parser.parts).split())
+
+
+class Img(NamedTuple):
+    """One ``<img>``: its ``src``, its ``srcset`` as (url, width or None) and size attributes."""
+
+    src: str | None
+    srcset: tuple[tuple[str, int | None], ...]
+    width: int | None
+    height: int | None
+
+
+def find_images(markup: str, limit: int = 8) -> list[Img]:
+    """The first ``limit`` ``<img>`` elements of an HTML fragment, in document order."""
+    parser = _ImgParser(limit)
+    try:
+        parser.feed(markup)
+        parser.close()
+    except _Enough:
+        pass
+    except Exception:  # noqa: S110 - as in html_to_text: keep what was found
+        pass
+    return parser.images
+
+
+def parse_srcset(value: str) -> tuple[tuple[str, int | None], ...]:
+    """Candidates of a ``srcset``, following the HTML tokenizer so commas inside URLs survive.
+
+    WordPress writes ``...jpg?resize=300,200 300w``: splitting on commas would break it.
+    """
+    candidates: list[tuple[str, int | None]] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            comma = value.find(",", pos)
+            comma = end if comma < 0 else comma
+            descriptor = value[pos:comma].strip()
+            pos = comma + 1
+        if url:
+            width = None
+            if descriptor.endswith("w"):
+                width = to_int(descriptor[:-1])
+            candidates.append((url, width if width and width > 0 else None))
+    return tuple(candidates)
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+class _Enough(Exception):
+    """Raised by _ImgParser to stop parsing once it has what it needs."""
+
+
+class _ImgParser(HTMLParser):
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.images: list[Img] = []
+        self._limit = limit
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img":
+            return
+        values = {name: value for name, value in attrs if value is not None}
+        src = values.get("src") or values.get("data-src")
+        srcset = values.get("srcset") or values.get("data-srcset") or ""
+        self.images.append(
+            Img(
+                src=src.strip() if src else None,
+                srcset=parse_srcset(srcset),
+                width=positive(values.get("width")),
+                height=positive(values.get("height")),
+            )
+        )
+        if len(self.images) >= self._limit:
+            raise _Enough
+
+
+def positive(value: object) -> int | None:
+    """A positive int (a pixel size) from a number or numeric string; else None."""
+    number = to_int(value)
+    return number if number is not None and number > 0 else None

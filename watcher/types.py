@@ -1,0 +1,223 @@
+"""Frozen values passed between layers.
+
+Nothing here does I/O. The store returns these, never ORM rows; sources produce
+``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+JSONObject = Mapping[str, Any]
+
+PERSEVERANCE = "perseverance"
+INGENUITY = "ingenuity"
+
+
+def cursor_time(moment: datetime) -> str:
+    """A moment as a poll cursor: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, fractions dropped.
+
+    Fixed width, so string order is time order; flooring to the second keeps a ``gte``
+    condition built from it inclusive of everything at that second (duplicates are cheap,
+    gaps are not).
+    """
+    m = moment.astimezone(UTC) if moment.utcoffset() else moment
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+
+class CandidateStatus(StrEnum):
+    NEW = "new"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CandidateData:
+    """One image as a source saw it, normalised; not yet stored.
+
+    ``(source, external_id)`` identifies it: the same image seen twice is one candidate.
+    URLs have passed the image-host allowlist. ``raw`` is the record exactly as received,
+    unknown keys included.
+    """
+
+    source: str
+    external_id: str
+    mission: str | None = None
+    title: str = ""
+    caption: str = ""
+    credit: str | None = None
+    camera: str | None = None
+    sol: int | None = None
+    taken_at: datetime | None = None
+    mars_local_time: str | None = None
+    received_at: datetime | None = None
+    page_url: str | None = None
+    thumbnail_url: str | None = None
+    medium_url: str | None = None
+    large_url: str | None = None
+    full_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    raw: JSONObject = field(default_factory=dict)
+
+    @property
+    def image_url(self) -> str | None:
+        """The largest rendition we know of: what "click for the full-size file" opens."""
+        return self.full_url or self.large_url or self.medium_url or self.thumbnail_url
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate(CandidateData):
+    """A stored candidate: an image waiting for (or past) an editor's decision."""
+
+    id: int
+    status: CandidateStatus
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One request a source wants made. Serialisable, so a sweep can resume after a crash.
+
+    ``params`` keep their order and never repeat a key (NASA's API rejects repeats).
+    ``conditional`` asks the fetcher to send the stored ETag / Last-Modified.
+    ``context`` is the adapter's own bookkeeping (page number, query index, ...).
+    """
+
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    conditional: bool = False
+    context: JSONObject = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "params": [list(p) for p in self.params],
+            "conditional": self.conditional,
+            "context": dict(self.context),
+        }
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> PageRequest:
+        return cls(
+            url=str(data["url"]),
+            params=tuple((str(k), str(v)) for k, v in data.get("params", ())),
+            conditional=bool(data.get("conditional", False)),
+            context=dict(data.get("context") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a source made of one response body.
+
+    ``next`` is the following request of the same sweep, or None when the sweep is complete.
+    ``high_water`` is the largest cursor value on this page (e.g. a ``date_received``);
+    the core commits it as the source's cursor only when the sweep completes.
+    ``stop_when_all_known``: the feed is not ordered by arrival, so once a sweep has completed
+    before, a page holding nothing new means the rest of this listing is old too; the core
+    then continues with ``next_when_all_known`` (e.g. the next search query) or ends.
+    ``problems`` describes the first few skipped records, for the log.
+    """
+
+    candidates: tuple[CandidateData, ...]
+    skipped: int = 0
+    next: PageRequest | None = None
+    high_water: str | None = None
+    total: int | None = None
+    stop_when_all_known: bool = False
+    next_when_all_known: PageRequest | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollState:
+    """Where a source's polling stands; one row per source, updated with each page.
+
+    ``cursor`` is committed only at the end of a complete sweep; ``sweep`` holds the
+    in-progress sweep (next request, high water) so a crash resumes it instead of losing it.
+    """
+
+    source: str
+    cursor: str | None = None
+    sweep: JSONObject | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backfill:
+    """Progress of one backfill (a source and a sol range); re-running it continues here."""
+
+    source: str
+    from_sol: int | None
+    to_sol: int | None
+    next_request: PageRequest | None
+    done: bool
+    fetched: int
+    inserted: int
+    total: int | None
+    started_at: datetime
+    updated_at: datetime
+
+
+class Health(StrEnum):
+    OK = "ok"
+    PENDING = "pending"
+    FAILING = "failing"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceHealth:
+    """A source's health at a glance, for ``watcher sources`` and ``/healthz``."""
+
+    name: str
+    kind: str
+    url: str
+    enabled: bool
+    interval_seconds: float
+    health: Health
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    next_poll_at: datetime | None
+    cursor: str | None
+    candidates: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollReport:
+    """The outcome of polling one source once.
+
+    ``deferred_until`` without an error: the source is backing off and was not polled.
+    ``busy``: another poll of it (here or in another replica) was already running.
+    """
+
+    source: str
+    requests: int = 0
+    pages: int = 0
+    seen: int = 0
+    inserted: int = 0
+    skipped: int = 0
+    not_modified: bool = False
+    busy: bool = False
+    deferred_until: datetime | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
