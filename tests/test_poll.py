@@ -328,3 +328,21 @@ def test_watcher_queue_json_shape(watcher_for: Any) -> None:
         assert rows[0]["status"] == "new" and rows[0]["mission"] == "perseverance"
         assert rows[0]["taken_at"].endswith("Z")
         json.dumps(rows)
+
+
+def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from watcher.core import owner_is_dead
+
+    host = socket.gethostname()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    assert owner_is_dead(f"{host}:{finished.stdout.strip()}:abcd")
+    assert not owner_is_dead(f"{host}:{os.getpid()}:abcd")
+    assert not owner_is_dead(f"{host}:{os.getppid()}:abcd")
+    assert not owner_is_dead(f"another-host:{finished.stdout.strip()}:abcd")
+    assert not owner_is_dead("garbage")

@@ -154,6 +154,9 @@ def test_poll_state_defaults_and_round_trips(store: Store) -> None:
     store.save_poll_state(replace(state, consecutive_failures=3, sweep=None))
     again = store.get_poll_state("perseverance")
     assert again.consecutive_failures == 3 and again.sweep is None
+    with store.engine.connect() as connection:
+        raw = connection.exec_driver_sql("SELECT count(*) FROM poll_state WHERE sweep IS NULL")
+        assert raw.scalar_one() == 1  # SQL NULL, not the JSON text 'null'
     assert store.poll_states() == {"perseverance": again}
 
 
@@ -237,3 +240,22 @@ def test_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
     blocked.write_text("not a directory")
     with pytest.raises(StorageError):
         Store(f"sqlite:///{blocked}/watcher.db").ping()
+
+
+def test_a_dead_holders_lease_is_taken_over_only_when_named(store: Store) -> None:
+    until = NOW + timedelta(minutes=2)
+    assert store.acquire_lease("perseverance", "a", NOW, until)
+    assert store.lease_holder("perseverance") == "a"
+    assert not store.acquire_lease("perseverance", "b", NOW, until, take_from="c")
+    assert store.acquire_lease("perseverance", "b", NOW, until, take_from="a")
+    assert store.lease_holder("perseverance") == "b"
+
+
+def test_saving_a_page_renews_the_pollers_lease(store: Store) -> None:
+    assert store.acquire_lease("perseverance", "a", NOW, NOW + timedelta(minutes=1))
+    state = PollState(source="perseverance")
+    store.save_poll_page([candidate("x")], NOW, lambda n: state, ("a", NOW + timedelta(minutes=10)))
+    later = NOW + timedelta(minutes=5)
+    assert not store.acquire_lease("perseverance", "b", later, later + timedelta(minutes=2))
+    much_later = NOW + timedelta(minutes=11)
+    assert store.acquire_lease("perseverance", "b", much_later, much_later + timedelta(minutes=2))

@@ -47,7 +47,9 @@ log = logging.getLogger("watcher.core")
 P = ParamSpec("P")
 T = TypeVar("T")
 
-POLL_LEASE = timedelta(minutes=15)
+# A poller holds a source's lease while it sweeps, renewed with every page; a crashed
+# poller's lease lapses this long after its last page (at once if it ran on this host).
+POLL_LEASE = timedelta(minutes=2)
 BACKFILL_RETRIES = 5
 
 
@@ -170,6 +172,18 @@ class Watcher:
                 self.store.acquire_lease, name, self.owner, now, now + POLL_LEASE
             )
             if not leased:
+                holder = await self._db(self.store.lease_holder, name)
+                if holder and owner_is_dead(holder):
+                    log.info("%s: taking over the lease of %s, which is gone", name, holder)
+                    leased = await self._db(
+                        self.store.acquire_lease,
+                        name,
+                        self.owner,
+                        now,
+                        now + POLL_LEASE,
+                        take_from=holder,
+                    )
+            if not leased:
                 log.info("%s: another watcher is polling it; skipped", name)
                 return PollReport(source=name, busy=True)
             try:
@@ -248,7 +262,13 @@ class Watcher:
             result.append(new_state)
             return new_state
 
-        inserted = await self._db(self.store.save_poll_page, page.candidates, now, state_after)
+        inserted = await self._db(
+            self.store.save_poll_page,
+            page.candidates,
+            now,
+            state_after,
+            (self.owner, now + POLL_LEASE),
+        )
         return result[-1], inserted
 
     async def _failed(
@@ -413,6 +433,21 @@ class Watcher:
 
     async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` (``host:pid:token``) was a process on this host that has exited."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def describe_error(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -114,22 +115,26 @@ class Service:
         if not self.web:
             return None
         settings = self.watcher.settings
+        # Bind here rather than in uvicorn, which exits the process when the port is taken.
+        try:
+            sock = socket.create_server((settings.host, settings.port), reuse_port=False)
+        except OSError as exc:
+            raise ServiceError(
+                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+            ) from exc
         config = uvicorn.Config(
             create_app(self.watcher),
-            host=settings.host,
-            port=settings.port,
             log_config=None,
             access_log=False,
             lifespan="off",
         )
         self.server = _Server(config)
-        task: asyncio.Task[object] = asyncio.create_task(self.server.serve())
+        task: asyncio.Task[object] = asyncio.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
             await asyncio.sleep(0.02)
         if task.done():
-            with contextlib.suppress(BaseException):
-                task.result()
-            raise ServiceError(f"cannot listen on {settings.host}:{settings.port} (in use?)")
+            sock.close()
+            raise ServiceError(f"the web server did not start on {settings.host}:{settings.port}")
         log.info("serving on %s (health: %s/healthz)", self.url, self.url)
         return task
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -37,6 +38,7 @@ _DATA_COLUMNS = (
     "height",
     "raw",
 )
+_ADDED = ("status", "first_seen_at")
 
 
 def insert_candidates(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
@@ -70,34 +72,43 @@ def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4)
-def _sqlite_insert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+def _sqlite_insert(
+    dialect: Dialect,
+) -> tuple[str, Callable[[CandidateData, str, str | None], tuple[Any, ...]]]:
+    """The INSERT compiled once, and a function giving a candidate's parameters in order."""
     statement = sqlite.insert(candidates).on_conflict_do_nothing(
         index_elements=["source", "external_id"]
     )
-    compiled = statement.compile(
-        dialect=dialect, column_keys=[*_DATA_COLUMNS, "status", "first_seen_at"]
-    )
-    assert compiled.positiontup is not None
-    return str(compiled), tuple(compiled.positiontup)
+    compiled = statement.compile(dialect=dialect, column_keys=[*_DATA_COLUMNS, *_ADDED])
+    order = tuple(compiled.positiontup or ())
+    assert sorted(order) == sorted((*_DATA_COLUMNS, *_ADDED)), order
+    plain = [name for name in order if name in _DATA_COLUMNS]
+    fetch = attrgetter(*plain)
+    converters: dict[str, Callable[[Any], Any]] = {
+        "taken_at": sqlite_timestamp,
+        "received_at": sqlite_timestamp,
+        "raw": lambda raw: orjson.dumps(raw).decode(),
+    }
+    convert = [(plain.index(name), fn) for name, fn in converters.items()]
+    added = sorted((order.index(name), name) for name in _ADDED)
+
+    def parameters(item: CandidateData, status: str, seen: str | None) -> tuple[Any, ...]:
+        values = list(fetch(item))
+        for index, fn in convert:
+            values[index] = fn(values[index])
+        for index, name in added:
+            values.insert(index, status if name == "status" else seen)
+        return tuple(values)
+
+    return str(compiled), parameters
 
 
 def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
-    sql, order = _sqlite_insert_sql(connection.dialect)
-    seen_at = sqlite_timestamp(now)
-    rows = []
-    for item in items:
-        values = {name: getattr(item, name) for name in _DATA_COLUMNS if name not in _CONVERTED}
-        values["taken_at"] = sqlite_timestamp(item.taken_at)
-        values["received_at"] = sqlite_timestamp(item.received_at)
-        values["raw"] = orjson.dumps(item.raw).decode()
-        values["status"] = CandidateStatus.NEW.value
-        values["first_seen_at"] = seen_at
-        rows.append(tuple(values[name] for name in order))
+    sql, parameters = _sqlite_insert(connection.dialect)
+    status, seen = CandidateStatus.NEW.value, sqlite_timestamp(now)
+    rows = [parameters(item, status, seen) for item in items]
     # Within a BEGIN IMMEDIATE transaction nobody else writes, so rowcount is exact.
     return int(connection.exec_driver_sql(sql, rows).rowcount)
-
-
-_CONVERTED = frozenset({"taken_at", "received_at", "raw"})
 
 
 def _candidate(row: RowMapping) -> Candidate:

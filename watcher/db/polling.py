@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, or_, select, update
+from sqlalchemy import Connection, Executable, RowMapping, Table, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watcher.db.base import StoreBase
@@ -33,16 +34,24 @@ def range_key(from_sol: int | None, to_sol: int | None) -> str:
     return f"{'' if from_sol is None else from_sol}:{'' if to_sol is None else to_sol}"
 
 
+@lru_cache(maxsize=16)
+def _upsert_statement(
+    dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...]
+) -> Executable:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, built once: it runs with every page."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in names if name not in keys},
+    )
+
+
 def _upsert(
     connection: Connection, table: Table, values: dict[str, Any], keys: tuple[str, ...]
 ) -> None:
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: statement.excluded[name] for name in values if name not in keys},
-    )
-    connection.execute(statement)
+    statement = _upsert_statement(connection.dialect.name, table, tuple(values), keys)
+    connection.execute(statement, values)
 
 
 def _write_poll_state(connection: Connection, state: PollState) -> None:
@@ -104,11 +113,20 @@ class PollingStore(StoreBase):
             rows = connection.execute(select(poll_state)).mappings().all()
         return {row["source"]: _poll_state(row) for row in rows}
 
-    def acquire_lease(self, source: str, owner: str, now: datetime, until: datetime) -> bool:
+    def acquire_lease(
+        self,
+        source: str,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        *,
+        take_from: str | None = None,
+    ) -> bool:
         """Claim the right to poll ``source`` until ``until``; False if another holds it.
 
         Replicas on one PostgreSQL database share the sources this way: whoever holds the
-        lease polls, the others skip, so NASA sees one poller per source.
+        lease polls, the others skip, so NASA sees one poller per source. ``take_from``
+        names a holder known to be dead, whose lease is taken over at once.
         """
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         with self.write() as connection:
@@ -120,12 +138,20 @@ class PollingStore(StoreBase):
                     or_(
                         poll_state.c.lease_owner.is_(None),
                         poll_state.c.lease_owner == owner,
+                        poll_state.c.lease_owner == (take_from or owner),
                         poll_state.c.lease_until < now,
                     ),
                 )
                 .values(lease_owner=owner, lease_until=until)
             )
             return bool(result.rowcount == 1)
+
+    def lease_holder(self, source: str) -> str | None:
+        with self.read() as connection:
+            holder = connection.execute(
+                select(poll_state.c.lease_owner).where(poll_state.c.source == source)
+            ).scalar_one_or_none()
+        return str(holder) if holder is not None else None
 
     def release_lease(self, source: str, owner: str) -> None:
         with self.write() as connection:
@@ -144,15 +170,25 @@ class PollingStore(StoreBase):
         items: Sequence[CandidateData],
         now: datetime,
         state_after: Callable[[int], PollState],
+        lease: tuple[str, datetime] | None = None,
     ) -> int:
         """Store a page's candidates and the state it leads to, as one transaction.
 
-        ``state_after`` gets how many were actually inserted (the next state can depend on whether
-        anything was new) and runs inside the transaction.
+        ``state_after`` gets how many were actually inserted (the next state can depend on
+        whether anything was new) and runs inside the transaction. ``lease`` (owner, until)
+        extends the poller's lease in the same transaction.
         """
         with self.write() as connection:
             inserted = insert_candidates(connection, items, now)
-            _write_poll_state(connection, state_after(inserted))
+            state = state_after(inserted)
+            _write_poll_state(connection, state)
+            if lease is not None:
+                owner, until = lease
+                connection.execute(
+                    update(poll_state)
+                    .where(poll_state.c.source == state.source, poll_state.c.lease_owner == owner)
+                    .values(lease_until=until)
+                )
         return inserted
 
     def get_backfill(

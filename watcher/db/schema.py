@@ -70,16 +70,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def sqlite_timestamp(value: datetime | None) -> str | None:
-    """How UTCDateTime stores a datetime in SQLite (naive UTC, microseconds)."""
+    """How UTCDateTime stores a datetime in SQLite: naive UTC text, to the microsecond."""
     if value is None:
         return None
     if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    # isoformat() of an aware time ends in "+00:00"; the first 26 characters are the rest.
+    return value.isoformat(sep=" ", timespec="microseconds")[:26]
 
 
 def json_type() -> Any:
-    return JSON().with_variant(JSONB(), "postgresql")
+    """JSON on SQLite, JSONB on PostgreSQL; Python None is SQL NULL, not the JSON 'null'."""
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def id_type() -> Any:
