@@ -346,3 +346,21 @@ def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> N
     assert not owner_is_dead(f"{host}:{os.getppid()}:abcd")
     assert not owner_is_dead(f"another-host:{finished.stdout.strip()}:abcd")
     assert not owner_is_dead("garbage")
+
+
+def test_polling_end_to_end_on_sqlite_and_postgresql(watcher_for: Any, database_url: str) -> None:
+    data = SyntheticRawImages(250, per_sol=100, thumbnails_every=6)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)], database_url=database_url)
+        run(watcher.poll_source("perseverance"))
+        data.release(150)
+        data.add_late(sol=0)
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok
+        expected = full_ids(data, range(200, 400)) | {
+            c.external_id for c in watcher.list_candidates(limit=None) if c.sol == 0
+        }
+        assert watcher.store.external_ids("perseverance") == expected
+        assert len([c for c in watcher.list_candidates(limit=None) if c.sol == 0]) == 1
+        again = run(watcher.poll_source("perseverance"))
+        assert again.inserted == 0 and again.requests == 1
