@@ -81,6 +81,9 @@ def test_page_with_nothing_new_skips_ahead_only_after_a_complete_sweep() -> None
     assert decide.resume_request(first_sweep) == PAGE1
     caught_up = decide.after_page(PollState(source="s", cursor="c"), page, 0, NOW, 600)
     assert decide.resume_request(caught_up) == PAGE2
+    assert decide.caught_up(PollState(source="s", cursor="c"), page, 0)
+    assert not decide.caught_up(PollState(source="s"), page, 0)
+    assert not decide.caught_up(PollState(source="s", cursor="c"), page, 1)
     something_new = decide.after_page(PollState(source="s", cursor="c"), page, 1, NOW, 600)
     assert decide.resume_request(something_new) == PAGE1
     last_query = Page((), next=PAGE1, stop_when_all_known=True, next_when_all_known=None)

@@ -364,3 +364,22 @@ def test_polling_end_to_end_on_sqlite_and_postgresql(watcher_for: Any, database_
         assert len([c for c in watcher.list_candidates(limit=None) if c.sol == 0]) == 1
         again = run(watcher.poll_source("perseverance"))
         assert again.inserted == 0 and again.requests == 1
+
+
+def test_unchanged_image_library_costs_one_request_a_poll_and_rotates_queries(
+    watcher_for: Any,
+) -> None:
+    from watcher.demo import recorded_image_library
+
+    with NasaEmulator(image_library=recorded_image_library()) as nasa:
+        source = {"name": "images", "kind": "image_library", "url": nasa.image_library_url,
+                  "queries": ["Mars", "Curiosity", "Rover"], "interval": "1h"}  # fmt: skip
+        watcher = watcher_for([source])
+        first = run(watcher.poll_source("images"))
+        assert first.ok and first.inserted > 0
+        assert [r.param("q") for r in nasa.requests] == ["Mars", "Curiosity", "Rover"]
+        for expected in ["Mars", "Curiosity", "Rover", "Mars"]:
+            nasa.clear_requests()
+            report = run(watcher.poll_source("images"))
+            assert (report.requests, report.inserted) == (1, 0)
+            assert nasa.requests[0].param("q") == expected

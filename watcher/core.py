@@ -212,6 +212,7 @@ class Watcher:
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
+                before = state
                 state, inserted = await self._save_page(source, state, page, response, request)
                 tally.pages += 1
                 tally.seen += len(page.candidates)
@@ -220,6 +221,8 @@ class Watcher:
                 for problem in page.problems:
                     log.debug("%s: skipped a record: %s", source.name, problem)
                 request = decide.resume_request(state)
+                if decide.caught_up(before, page, inserted):
+                    break
         except (FetchError, ParseError) as exc:
             return await self._failed(source, state, exc, tally)
         except StorageError:

@@ -76,9 +76,7 @@ def after_page(
         # A record dated in the future (a clock error upstream) must not become the cursor:
         # every later query would ask for images received after it, and find none.
         high = min(high, cursor_time(now))
-    following = page.next
-    if page.stop_when_all_known and inserted == 0 and state.cursor is not None:
-        following = page.next_when_all_known
+    following = page.next_when_all_known if caught_up(state, page, inserted) else page.next
     if following is None:
         cursor, sweep = max_cursor(state.cursor, high), None
     else:
@@ -90,6 +88,16 @@ def after_page(
         etag=etag if etag is not None else state.etag,
         last_modified=last_modified if last_modified is not None else state.last_modified,
     )
+
+
+def caught_up(state: PollState, page: Page, inserted: int) -> bool:
+    """A page with nothing new, on a feed without date order, after a complete sweep.
+
+    The rest of that listing is old too: the sweep moves on to ``next_when_all_known`` (the
+    next search query) and the poll ends there, so an unchanged source costs one request a
+    poll and its queries are refreshed in turn.
+    """
+    return page.stop_when_all_known and inserted == 0 and state.cursor is not None
 
 
 def after_not_modified(state: PollState, now: datetime, interval: float) -> PollState:
