@@ -18,6 +18,12 @@ from watcher.core import Watcher, make_watcher
 
 T = TypeVar("T")
 
+# The fields DESIGN.md promises in every `watcher queue --json` candidate.
+QUEUE_FIELDS = frozenset(
+    ("id", "source", "external_id", "mission", "title", "camera", "sol", "taken_at",
+     "credit", "image_url", "thumbnail_url", "status")
+)  # fmt: skip
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "nasa"
 

@@ -16,22 +16,10 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.demo import NasaEmulator, SyntheticRawImages, demo_emulator
 
+from .conftest import QUEUE_FIELDS
+
 runner = CliRunner()
 
-QUEUE_FIELDS = {
-    "id",
-    "source",
-    "external_id",
-    "mission",
-    "title",
-    "camera",
-    "sol",
-    "taken_at",
-    "credit",
-    "image_url",
-    "thumbnail_url",
-    "status",
-}
 SOURCE_FIELDS = {
     "name",
     "kind",

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from watcher.config import SourceConfig
-from watcher.types import INGENUITY, PERSEVERANCE, Page, PageRequest, PollState, cursor_time
+from watcher.types import (
+    INGENUITY,
+    PERSEVERANCE,
+    CandidateData,
+    Page,
+    PageRequest,
+    PollState,
+    cursor_time,
+)
 from watcher.urls import clean_url, host_allowed
 
 MAX_PROBLEMS = 5
@@ -51,6 +59,35 @@ class AdapterBase(ABC):
         self.config = config
         self.image_hosts = tuple(image_hosts)
         self.clean = UrlCleaner(self.image_hosts).clean
+
+    @abstractmethod
+    def normalise(self, record: Any) -> CandidateData | str:
+        """One record as a candidate, or a short reason why it was skipped."""
+
+    def collect(
+        self,
+        records: Iterable[Any],
+        label: str,
+        problems: Problems,
+        normalise: Callable[[Any], CandidateData | str | None] | None = None,
+    ) -> list[CandidateData]:
+        """Normalise every record; one that is bad, or trips a bug, is skipped and counted.
+
+        ``normalise`` (default: ``self.normalise``) may answer None for a record that is
+        fine but not wanted (e.g. filtered out by keywords): that is not a problem.
+        """
+        convert = normalise or self.normalise
+        candidates: list[CandidateData] = []
+        for index, record in enumerate(records):
+            try:
+                result = convert(record)
+            except Exception as exc:  # a bug must cost one record, never the poller
+                result = f"unexpected {type(exc).__name__}: {exc}"
+            if isinstance(result, str):
+                problems.skip(f"{label} {index}: {result}")
+            elif result is not None:
+                candidates.append(result)
+        return candidates
 
     @abstractmethod
     def first_request(self, state: PollState) -> PageRequest: ...

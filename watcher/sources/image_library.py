@@ -89,16 +89,7 @@ class ImageLibraryAdapter(AdapterBase):
         total = to_int(metadata.get("total_hits")) if isinstance(metadata, dict) else None
 
         problems = Problems()
-        candidates: list[CandidateData] = []
-        for index, item in enumerate(items):
-            try:
-                result = self.normalise(item)
-            except Exception as exc:  # a bug must cost one record, never the poller
-                result = f"unexpected {type(exc).__name__}: {exc}"
-            if isinstance(result, str):
-                problems.skip(f"item {index}: {result}")
-            else:
-                candidates.append(result)
+        candidates = self.collect(items, "item", problems)
 
         query, page = self._position(request)
         next_query = self._next_query(request, query)

@@ -100,16 +100,7 @@ class RawImagesAdapter(AdapterBase):
             raise ParseError("raw images: the response has no 'images' list")
 
         problems = Problems()
-        candidates: list[CandidateData] = []
-        for index, record in enumerate(images):
-            try:
-                result = self.normalise(record)
-            except Exception as exc:  # a bug must cost one record, never the poller
-                result = f"unexpected {type(exc).__name__}: {exc}"
-            if isinstance(result, str):
-                problems.skip(f"record {index}: {result}")
-            else:
-                candidates.append(result)
+        candidates = self.collect(images, "record", problems)
 
         return Page(
             candidates=tuple(candidates),

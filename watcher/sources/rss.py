@@ -79,19 +79,7 @@ class RssAdapter(AdapterBase):
         problems = Problems()
         if broken:
             problems.note(f"feed is not well-formed: {parsed.get('bozo_exception')}")
-        candidates: list[CandidateData] = []
-        for index, entry in enumerate(entries):
-            try:
-                record = jsonable(entry)
-                if not self.matches(record):
-                    continue
-                result = self.normalise(record)
-            except Exception as exc:  # a bug must cost one entry, never the poller
-                result = f"unexpected {type(exc).__name__}: {exc}"
-            if isinstance(result, str):
-                problems.skip(f"entry {index}: {result}")
-            else:
-                candidates.append(result)
+        candidates = self.collect(entries, "entry", problems, self._entry)
 
         return Page(
             candidates=tuple(candidates),
@@ -99,6 +87,11 @@ class RssAdapter(AdapterBase):
             high_water=high_water(c.received_at for c in candidates),
             problems=tuple(problems.messages),
         )
+
+    def _entry(self, entry: Any) -> CandidateData | str | None:
+        """A feedparser entry as a candidate; None when no keyword matches it."""
+        record = jsonable(entry)
+        return self.normalise(record) if self.matches(record) else None
 
     def matches(self, record: Any) -> bool:
         """Whether any keyword occurs (case-insensitively) in the entry's title, summary,
