@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Dialect, RowMapping, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from watcher.db.base import StoreBase
 from watcher.db.schema import candidates, sqlite_timestamp
@@ -38,7 +38,6 @@ _DATA_COLUMNS = (
     "height",
     "raw",
 )
-_ADDED = ("status", "first_seen_at")
 
 
 def insert_candidates(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
@@ -71,44 +70,41 @@ def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
     return row
 
 
+# Columns in the order the SQLite fast path binds them: plain attributes first, then the
+# ones it converts, then the ones it adds.
+_CONVERTED = ("taken_at", "received_at", "raw")
+_PLAIN = tuple(name for name in _DATA_COLUMNS if name not in _CONVERTED)
+_SQLITE_ORDER = (*_PLAIN, *_CONVERTED, "status", "first_seen_at")
+_plain_values = attrgetter(*_PLAIN)
+
+
 @lru_cache(maxsize=4)
-def _sqlite_insert(
-    dialect: Dialect,
-) -> tuple[str, Callable[[CandidateData, str, str | None], tuple[Any, ...]]]:
-    """The INSERT compiled once, and a function giving a candidate's parameters in order."""
-    statement = sqlite.insert(candidates).on_conflict_do_nothing(
-        index_elements=["source", "external_id"]
+def _sqlite_insert_sql(dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer.quote
+    # Only constant, dialect-quoted identifiers go into the text; values are bound.
+    return (
+        f"INSERT INTO {quote(candidates.name)} ({', '.join(map(quote, _SQLITE_ORDER))}) "  # noqa: S608
+        f"VALUES ({', '.join('?' * len(_SQLITE_ORDER))}) "
+        f"ON CONFLICT ({quote('source')}, {quote('external_id')}) DO NOTHING"
     )
-    compiled = statement.compile(dialect=dialect, column_keys=[*_DATA_COLUMNS, *_ADDED])
-    order = tuple(compiled.positiontup or ())
-    assert sorted(order) == sorted((*_DATA_COLUMNS, *_ADDED)), order
-    plain = [name for name in order if name in _DATA_COLUMNS]
-    fetch = attrgetter(*plain)
-    converters: dict[str, Callable[[Any], Any]] = {
-        "taken_at": sqlite_timestamp,
-        "received_at": sqlite_timestamp,
-        "raw": lambda raw: orjson.dumps(raw).decode(),
-    }
-    convert = [(plain.index(name), fn) for name, fn in converters.items()]
-    added = sorted((order.index(name), name) for name in _ADDED)
-
-    def parameters(item: CandidateData, status: str, seen: str | None) -> tuple[Any, ...]:
-        values = list(fetch(item))
-        for index, fn in convert:
-            values[index] = fn(values[index])
-        for index, name in added:
-            values.insert(index, status if name == "status" else seen)
-        return tuple(values)
-
-    return str(compiled), parameters
 
 
 def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
-    sql, parameters = _sqlite_insert(connection.dialect)
     status, seen = CandidateStatus.NEW.value, sqlite_timestamp(now)
-    rows = [parameters(item, status, seen) for item in items]
+    dumps = orjson.dumps
+    rows = [
+        (
+            *_plain_values(item),
+            sqlite_timestamp(item.taken_at),
+            sqlite_timestamp(item.received_at),
+            dumps(item.raw).decode(),
+            status,
+            seen,
+        )
+        for item in items
+    ]
     # Within a BEGIN IMMEDIATE transaction nobody else writes, so rowcount is exact.
-    return int(connection.exec_driver_sql(sql, rows).rowcount)
+    return int(connection.exec_driver_sql(_sqlite_insert_sql(connection.dialect), rows).rowcount)
 
 
 def _candidate(row: RowMapping) -> Candidate:
