@@ -113,3 +113,28 @@ def test_killed_incremental_poll_resumes_its_sweep(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)) == 3000
     assert set(ids) == {str(data.record(i)["imageid"]) for i in range(3000)}
     assert integrity(tmp_path) == "ok"
+
+
+def test_ctrl_c_stops_a_backfill_after_the_page_in_hand_and_says_how_to_continue(
+    tmp_path: Path,
+) -> None:
+    data = SyntheticRawImages(3000, per_sol=PER_SOL)
+    with NasaEmulator(raw_images={"mars2020": data}, latency=0.05) as nasa:
+        path = config(tmp_path, nasa.raw_images_url)
+        command = watcher("--config", str(path), "backfill", "--source", "perseverance")
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while count(tmp_path) < 300 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, errors = process.communicate(timeout=30)
+        assert process.returncode == 1, errors
+        assert "run the same command again to continue" in out
+        assert "stopping after the page in hand" in errors
+        stopped_at = count(tmp_path)
+        assert stopped_at % PER_SOL == 0 and 300 <= stopped_at < 3000  # whole pages only
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert rerun.returncode == 0 and "backfill complete" in rerun.stdout
+    assert sorted(stored(tmp_path)) == sorted(str(data.record(i)["imageid"]) for i in range(3000))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -274,6 +275,15 @@ def backfill(
         )
 
     async def body(watcher: Watcher) -> Backfill:
+        loop = asyncio.get_running_loop()
+
+        def interrupted() -> None:
+            # First Ctrl-C: finish the page in hand and stop. A second one aborts at once.
+            err.print("stopping after the page in hand (Ctrl-C again to abort)")
+            watcher.request_stop()
+            loop.remove_signal_handler(signal.SIGINT)
+
+        loop.add_signal_handler(signal.SIGINT, interrupted)
         with progress:
             return await watcher.backfill(
                 source, from_sol=from_sol, to_sol=to_sol, restart=restart, progress=update
