@@ -12,19 +12,28 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 
 # What each part may import from watcher (besides itself).
+FACADE = {"config", "db", "decide", "exceptions", "fetch", "sources", "types", "urls",
+          "security", "markup", "views"}  # fmt: skip
 ALLOWED = {
     "types": {"types"},
     "exceptions": set(),
     "urls": set(),
+    "markup": set(),
     "config": {"exceptions", "types"},
+    "security": {"config"},
+    "views": {"types", "markup"},
     "decide": {"config", "types", "exceptions"},
     "fetch": {"config", "exceptions", "types"},
-    "db": {"config", "exceptions", "types"},
+    "db": {"config", "exceptions", "types", "security"},
     "sources": {"config", "exceptions", "types", "urls"},
-    "core": {"config", "db", "decide", "exceptions", "fetch", "sources", "types", "urls"},
-    "web": {"core", "config", "exceptions", "types"},
+    "facade": FACADE,
+    "polling": FACADE | {"facade"},
+    "review": FACADE | {"facade"},
+    "accounts": FACADE | {"facade", "review"},
+    "core": FACADE | {"facade", "polling", "review", "accounts"},
+    "web": {"core", "config", "exceptions", "types", "views", "markup", "security"},
     "service": {"core", "exceptions", "web", "config", "types"},
-    "cli": {"core", "config", "exceptions", "types", "service", "demo"},
+    "cli": {"core", "config", "exceptions", "types", "service", "demo", "views"},
 }
 
 

@@ -303,7 +303,7 @@ def test_second_replica_skips_a_source_another_is_polling(watcher_for: Any, cloc
 
 
 def test_watcher_queue_json_shape(watcher_for: Any) -> None:
-    from watcher.core import candidate_json
+    from watcher.views import candidate_json
 
     with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(3)}) as nasa:
         watcher = watcher_for([raw_source(nasa.raw_images_url)])
@@ -322,7 +322,7 @@ def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> N
     import subprocess
     import sys
 
-    from watcher.core import owner_is_dead
+    from watcher.polling import owner_is_dead
 
     host = socket.gethostname()
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

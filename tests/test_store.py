@@ -61,8 +61,8 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     store = Store(database_url)
     with pytest.raises(StorageError, match="run `watcher db upgrade`"):
         store.check_schema()
-    assert store.upgrade() == (None, "0001")
-    assert store.upgrade() == ("0001", "0001")
+    assert store.upgrade() == (None, "0002")
+    assert store.upgrade() == ("0002", "0002")
     store.check_schema()
     store.close()
 

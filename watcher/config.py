@@ -64,6 +64,17 @@ class FetchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EditorConfig:
+    """Sign-in and session rules of the editor app."""
+
+    session_idle: float = 8 * 3600.0
+    session_max: float = 7 * 86400.0
+    login_max_failures: int = 10
+    login_lockout: float = 15 * 60.0
+    setup_link_ttl: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
     database_url: str
@@ -76,6 +87,12 @@ class Settings:
     fetch: FetchConfig
     image_hosts: tuple[str, ...]
     sources: tuple[SourceConfig, ...]
+    editor: EditorConfig = EditorConfig()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are marked Secure when readers reach watcher over https."""
+        return bool(self.public_url and self.public_url.startswith("https://"))
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -147,7 +164,9 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
     """Validate a parsed TOML document. Raises ConfigError naming the file and key."""
     reader = _Reader(str(path) if path else "<config>")
     top = reader.table(
-        data, "", ("service", "database", "server", "publish", "fetch", "security", "sources")
+        data,
+        "",
+        ("service", "database", "server", "publish", "fetch", "security", "editor", "sources"),
     )
     service = reader.table(top.get("service", {}), "service", ("contact", "log_level"))
     database = reader.table(top.get("database", {}), "database", ("url", "auto_upgrade"))
@@ -167,6 +186,20 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
         ),
     )
     security = reader.table(top.get("security", {}), "security", ("image_hosts",))
+    editor = reader.table(
+        top.get("editor", {}),
+        "editor",
+        ("session_idle", "session_max", "login_max_failures", "login_lockout", "setup_link_ttl"),
+    )
+    editor_config = EditorConfig(
+        session_idle=reader.get(editor, "editor.session_idle", parse_duration, 8 * 3600.0),
+        session_max=reader.get(editor, "editor.session_max", parse_duration, 7 * 86400.0),
+        login_max_failures=reader.get(editor, "editor.login_max_failures", _int_range(1, 1000), 10),
+        login_lockout=reader.get(editor, "editor.login_lockout", parse_duration, 15 * 60.0),
+        setup_link_ttl=reader.get(editor, "editor.setup_link_ttl", parse_duration, 3600.0),
+    )
+    if editor_config.session_max < editor_config.session_idle:
+        raise reader.error("editor.session_max", "must not be shorter than editor.session_idle")
 
     contact = reader.get(
         service, "service.contact", check_url, "https://github.com/watcher-project/watcher"
@@ -216,6 +249,7 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
             reader.get(security, "security.image_hosts", _host_list, ("nasa.gov", "*.nasa.gov"))
         ),
         sources=tuple(sources),
+        editor=editor_config,
     )
 
 

@@ -5,7 +5,11 @@
     WatcherError
     ├── ConfigError        the config file or environment is invalid (CLI exit 2)
     ├── UsageError         a command was asked for something it cannot do (CLI exit 2)
+    ├── InvalidInput       a field's value is not acceptable (carries field -> message)
     ├── NotFound           no such candidate, source, ...
+    ├── Conflict           someone else decided or changed it first (who, when)
+    ├── AuthError          wrong name or password, throttled, disabled, expired session
+    ├── PermissionDenied   signed in, but the role does not allow it
     ├── StorageError       the database failed or is unreachable (CLI exit 1)
     ├── ParseError         an upstream body is not in the shape its source expects
     └── FetchError         an upstream HTTP request failed
@@ -41,8 +45,41 @@ class UsageError(WatcherError):
     """A request that cannot be served as asked (e.g. a sol range for an RSS source)."""
 
 
+class InvalidInput(UsageError):
+    """Values a user typed that cannot be accepted. ``errors`` maps field -> message, so a
+    form can show each message next to its field."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
 class NotFound(WatcherError):
     """The named thing (candidate, source, ...) does not exist."""
+
+
+class Conflict(WatcherError):
+    """The thing changed since the caller last saw it: "already decided by X at T".
+
+    Raised instead of overwriting another editor's decision or edit.
+    """
+
+    def __init__(self, message: str, *, by: str | None = None, at: object = None):
+        self.by = by
+        self.at = at
+        super().__init__(message)
+
+
+class AuthError(WatcherError):
+    """Authentication failed. ``retry_after`` (seconds) is set while sign-in is throttled."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermissionDenied(WatcherError):
+    """The signed-in editor (or token) may not do this."""
 
 
 class StorageError(WatcherError):

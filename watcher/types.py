@@ -73,11 +73,18 @@ class CandidateData:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate(CandidateData):
-    """A stored candidate: an image waiting for (or past) an editor's decision."""
+    """A stored candidate: an image waiting for (or past) an editor's decision.
+
+    ``version`` grows with every decision: a decision made on a stale version is refused.
+    """
 
     id: int
     status: CandidateStatus
     first_seen_at: datetime
+    version: int = 1
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +228,139 @@ class PollReport:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Editor:
+    id: int
+    name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A signed-in browser. ``id`` is the hash of the cookie's token, never the token."""
+
+    id: str
+    editor: Editor
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class TokenScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiToken:
+    """An API token as listed to admins; the secret itself is shown once, at creation."""
+
+    id: int
+    name: str
+    prefix: str
+    scope: TokenScope
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does something: an editor (by browser or CLI) or an API token."""
+
+    name: str
+    role: Role
+    kind: str = "editor"  # editor | token | cli
+    can_write: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.name if self.kind == "editor" else f"{self.kind}:{self.name}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class EntryStatus(StrEnum):
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+
+
+RENDITIONS = ("medium", "large", "full")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One item of the running list: a heading, the editor's paragraph (Markdown subset),
+    alt text, credit, and one or more candidates (several make a sequence)."""
+
+    id: int
+    heading: str
+    body: str
+    alt_text: str
+    credit: str
+    rendition: str
+    position: int
+    status: EntryStatus
+    version: int
+    candidate_ids: tuple[int, ...]
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryDraft:
+    """What an editor writes when approving, or edits later."""
+
+    heading: str
+    body: str = ""
+    alt_text: str = ""
+    credit: str | None = None  # None: NASA's credit of the first candidate
+    rendition: str = "large"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: JSONObject | None
+    after: JSONObject | None
+    undone_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CandidateFilter:
+    """The queue's filters; every one optional. Dates are UTC days, inclusive."""
+
+    status: CandidateStatus | None = CandidateStatus.NEW
+    mission: str | None = None
+    camera: str | None = None
+    source: str | None = None
+    sol_min: int | None = None
+    sol_max: int | None = None
+    taken_from: datetime | None = None
+    taken_to: datetime | None = None
+    text: str | None = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from watcher.db import migrate
+from watcher.db.accounts import AccountStore
 from watcher.db.candidates import CandidateStore
 from watcher.db.polling import PollingStore
+from watcher.db.review import ReviewStore
 from watcher.exceptions import StorageError
 
 
-class Store(CandidateStore, PollingStore):
+class Store(CandidateStore, PollingStore, ReviewStore, AccountStore):
     """The database, one mixin per domain."""
 
     def upgrade(self) -> tuple[str | None, str | None]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from watcher.db.engine import WRITE_FLAG, make_engine
 from watcher.exceptions import StorageError
@@ -47,6 +47,8 @@ class StoreBase:
     def _translate(self) -> Iterator[None]:
         try:
             yield
+        except IntegrityError:
+            raise  # a constraint said no: the caller knows what that means (a taken name...)
         except OperationalError as exc:
             raise StorageError(f"database unavailable: {_short(exc)}") from exc
         except (DBAPIError, SQLAlchemyError) as exc:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Dialect, RowMapping, func, select
+from sqlalchemy import Connection, Dialect, RowMapping, Select, func, or_, select
 from sqlalchemy.dialects import postgresql
 
 from watcher.db.base import StoreBase
 from watcher.db.schema import candidates, sqlite_timestamp
 from watcher.exceptions import NotFound
-from watcher.types import Candidate, CandidateData, CandidateStatus
+from watcher.types import Candidate, CandidateData, CandidateFilter, CandidateStatus
 
 _DATA_COLUMNS = (
     "source",
@@ -107,13 +107,52 @@ def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: 
     return int(connection.exec_driver_sql(_sqlite_insert_sql(connection.dialect), rows).rowcount)
 
 
-def _candidate(row: RowMapping) -> Candidate:
+def candidate_from_row(row: RowMapping) -> Candidate:
     return Candidate(
         id=row["id"],
         status=CandidateStatus(row["status"]),
         first_seen_at=row["first_seen_at"],
+        version=row["version"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        reject_reason=row["reject_reason"],
         **{name: row[name] for name in _DATA_COLUMNS},
     )
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Select[Any], wanted: CandidateFilter) -> Select[Any]:
+    c = candidates.c
+    if wanted.status is not None:
+        query = query.where(c.status == wanted.status.value)
+    if wanted.mission:
+        query = query.where(c.mission == wanted.mission)
+    if wanted.camera:
+        query = query.where(c.camera == wanted.camera)
+    if wanted.source:
+        query = query.where(c.source == wanted.source)
+    if wanted.sol_min is not None:
+        query = query.where(c.sol >= wanted.sol_min)
+    if wanted.sol_max is not None:
+        query = query.where(c.sol <= wanted.sol_max)
+    if wanted.taken_from is not None:
+        query = query.where(c.taken_at >= wanted.taken_from)
+    if wanted.taken_to is not None:
+        query = query.where(c.taken_at < wanted.taken_to)
+    if wanted.text:
+        pattern = _like(wanted.text.strip())
+        query = query.where(
+            or_(
+                c.title.ilike(pattern, escape="\\"),
+                c.caption.ilike(pattern, escape="\\"),
+                c.external_id.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
 
 
 class CandidateStore(StoreBase):
@@ -131,7 +170,7 @@ class CandidateStore(StoreBase):
             )
         if row is None:
             raise NotFound(f"no candidate with id {candidate_id}")
-        return _candidate(row)
+        return candidate_from_row(row)
 
     def list_candidates(
         self,
@@ -152,7 +191,66 @@ class CandidateStore(StoreBase):
         if limit is not None:
             query = query.limit(limit)
         with self.read() as connection:
-            return [_candidate(row) for row in connection.execute(query).mappings()]
+            return [candidate_from_row(row) for row in connection.execute(query).mappings()]
+
+    def search_candidates(
+        self, wanted: CandidateFilter, *, limit: int = 50, before_id: int | None = None
+    ) -> list[Candidate]:
+        """Newest first, ``limit`` at a time; the next page starts ``before_id`` (keyset,
+        so a deep page costs what the first does)."""
+        query = _filtered(select(candidates), wanted).order_by(candidates.c.id.desc())
+        if before_id is not None:
+            query = query.where(candidates.c.id < before_id)
+        with self.read() as connection:
+            rows = connection.execute(query.limit(limit)).mappings()
+            return [candidate_from_row(row) for row in rows]
+
+    def get_candidates(self, ids: Sequence[int]) -> list[Candidate]:
+        """The candidates with these ids, in the order given (missing ones left out)."""
+        if not ids:
+            return []
+        with self.read() as connection:
+            rows = connection.execute(select(candidates).where(candidates.c.id.in_(ids)))
+            found = {row["id"]: candidate_from_row(row) for row in rows.mappings()}
+        return [found[i] for i in ids if i in found]
+
+    def neighbours(self, candidate: Candidate, limit: int = 12) -> list[Candidate]:
+        """Frames of the same camera and sol, closest in time first: the rest of a sequence,
+        so an editor can pick the best frame."""
+        if candidate.sol is None or candidate.camera is None:
+            return []
+        query = select(candidates).where(
+            candidates.c.sol == candidate.sol,
+            candidates.c.camera == candidate.camera,
+            candidates.c.id != candidate.id,
+        )
+        if candidate.taken_at is not None:
+            window = timedelta(hours=2)
+            query = query.where(
+                candidates.c.taken_at >= candidate.taken_at - window,
+                candidates.c.taken_at <= candidate.taken_at + window,
+            )
+        with self.read() as connection:
+            rows = connection.execute(query.limit(500)).mappings()
+            found = [candidate_from_row(row) for row in rows]
+        moment = candidate.taken_at
+        if moment is not None:
+            found.sort(
+                key=lambda c: abs((c.taken_at - moment).total_seconds()) if c.taken_at else 1e12
+            )
+        nearest = found[:limit]
+        nearest.sort(key=lambda c: (c.taken_at is None, c.taken_at or moment, c.id))
+        return nearest
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values the queue's filters can take (cameras, missions, sources)."""
+        result: dict[str, list[str]] = {}
+        with self.read() as connection:
+            for name in ("camera", "mission", "source"):
+                column = candidates.c[name]
+                query = select(column).where(column.is_not(None)).group_by(column).order_by(column)
+                result[name] = [value for value in connection.execute(query).scalars()]
+        return result
 
     def count_candidates(
         self, *, source: str | None = None, status: CandidateStatus | None = None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -117,8 +118,14 @@ candidates = Table(
     Column("status", String(16), nullable=False, server_default="new"),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("raw", json_type(), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("decided_by", String(64)),
+    Column("decided_at", UTCDateTime),
+    Column("reject_reason", Text),
     UniqueConstraint("source", "external_id"),
     Index(None, "status", "id"),
+    Index(None, "status", "camera", "id"),
+    Index(None, "sol", "camera", "taken_at"),
 )
 
 poll_state = Table(
@@ -155,4 +162,115 @@ backfills = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "range_key"),
+)
+
+editors = Table(
+    "editors",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+    UniqueConstraint("name_key"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("editor_id", id_type(), ForeignKey("editors.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("client", String(64)),
+    Column("user_agent", String(256)),
+    Index(None, "editor_id"),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(160), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)
+
+setup_tokens = Table(
+    "setup_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_hash"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("heading", Text, nullable=False),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("alt_text", Text, nullable=False, server_default=""),
+    Column("credit", Text, nullable=False, server_default=""),
+    Column("rendition", String(16), nullable=False, server_default="large"),
+    Column("position", Integer, nullable=False),
+    Column("status", String(16), nullable=False, server_default="published"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "position"),
+)
+
+entry_candidates = Table(
+    "entry_candidates",
+    metadata,
+    Column(
+        "entry_id",
+        id_type(),
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("candidate_id", id_type(), ForeignKey("candidates.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("candidate_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(96), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("before", json_type()),
+    Column("after", json_type()),
+    Column("undone_by", id_type()),
+    Index(None, "subject_type", "subject_id"),
+    Index(None, "actor", "id"),
 )

@@ -1,67 +1,34 @@
-"""The ``watcher`` command. Thin: it builds a Watcher, calls it, and prints.
-
-Exit codes: 0 ok, 1 runtime failure (database, unexpected error), 2 usage or config error.
-An upstream (NASA) failure is not a failure of ``poll``: it is recorded in the source's
-health and retried later.
-"""
+"""Commands about feeds and the queue: run, poll, backfill, queue, sources, db, demo."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
-import sys
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
 from watcher import __version__
-from watcher.config import Settings, load_settings
-from watcher.core import Watcher, candidate_json, make_watcher, source_health_json
-from watcher.exceptions import (
-    ConfigError,
-    FetchError,
-    NotFound,
-    ParseError,
-    StorageError,
-    UsageError,
-    WatcherError,
+from watcher.cli.base import (
+    Context,
+    app,
+    configure_logging,
+    db_app,
+    err,
+    guard,
+    iso,
+    out,
+    short_time,
+    with_watcher,
 )
+from watcher.core import Watcher
 from watcher.types import Backfill, CandidateStatus, PollReport
-
-T = TypeVar("T")
-
-app = typer.Typer(
-    name="watcher",
-    help="Watch NASA's Mars image feeds and queue new images for editors.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
-
-
-@dataclass
-class Context:
-    config: Path | None
-    verbose: bool
-
-    def settings(self) -> Settings:
-        return load_settings(self.config)
+from watcher.views import candidate_json, source_health_json
 
 
 class StatusFilter(StrEnum):
@@ -70,99 +37,6 @@ class StatusFilter(StrEnum):
     REJECTED = "rejected"
     PUBLISHED = "published"
     ALL = "all"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
-
-
-def _guard(fn: Callable[[], T], *, verbose: bool) -> T:
-    """Run a command body, turning watcher's errors into messages and exit codes."""
-    try:
-        return fn()
-    except (ConfigError, UsageError) as exc:
-        _fail(str(exc), 2)
-    except NotFound as exc:
-        _fail(str(exc), 1)
-    except StorageError as exc:
-        _fail(str(exc), 1)
-    except (FetchError, ParseError) as exc:
-        _fail(f"upstream failed: {exc}", 1)
-    except WatcherError as exc:
-        _fail(str(exc), 1)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if verbose:
-            err.print_exception()
-        _fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", 1)
-
-
-def _with_watcher(
-    ctx: typer.Context, body: Callable[[Watcher], Coroutine[Any, Any, T]], *, prepare: bool = True
-) -> T:
-    state: Context = ctx.obj
-
-    def run() -> T:
-        settings = state.settings()
-        _configure_logging(settings.log_level, state.verbose)
-
-        async def main() -> T:
-            watcher = make_watcher(settings)
-            try:
-                if prepare:
-                    await asyncio.to_thread(watcher.prepare_database)
-                return await body(watcher)
-            finally:
-                await watcher.aclose()
-
-        return asyncio.run(main())
-
-    return _guard(run, verbose=state.verbose)
-
-
-def _configure_logging(level: str, verbose: bool) -> None:
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level),
-        format="%(message)s",
-        datefmt="[%X]",
-        handlers=[handler],
-        force=True,
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.error", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"watcher {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_callback(
-    ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Config file (default: $WATCHER_CONFIG, else config/watcher.toml).",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")
-    ] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    ctx.obj = Context(config=config, verbose=verbose)
 
 
 @app.command()
@@ -176,7 +50,7 @@ def run(ctx: typer.Context) -> None:
     async def body(watcher: Watcher) -> None:
         await Service(watcher, on_ready=ready).run()
 
-    _with_watcher(ctx, body, prepare=False)
+    with_watcher(ctx, body, prepare=False)
 
 
 @app.command()
@@ -203,7 +77,7 @@ def poll(
             return [await watcher.poll_source(watcher.settings.source(source).name, force=force)]
         return await watcher.poll_all(force=force)
 
-    reports = _with_watcher(ctx, body)
+    reports = with_watcher(ctx, body)
     for report in reports:
         if as_json:
             print(json.dumps(_report_json(report)))
@@ -222,7 +96,7 @@ def _report_json(report: PollReport) -> dict[str, Any]:
         "skipped": report.skipped,
         "not_modified": report.not_modified,
         "busy": report.busy,
-        "deferred_until": _iso(report.deferred_until),
+        "deferred_until": iso(report.deferred_until),
         "error": report.error,
     }
 
@@ -233,10 +107,10 @@ def _report_line(report: PollReport) -> str:
     if report.error:
         return (
             f"{report.source}: FAILED after {report.requests} request(s): {report.error} "
-            f"(next try {_iso(report.deferred_until)})"
+            f"(next try {iso(report.deferred_until)})"
         )
     if report.deferred_until and not report.requests:
-        return f"{report.source}: backing off until {_iso(report.deferred_until)} (use --force)"
+        return f"{report.source}: backing off until {iso(report.deferred_until)} (use --force)"
     if report.not_modified:
         return f"{report.source}: not modified (1 request)"
     return (
@@ -289,7 +163,7 @@ def backfill(
                 source, from_sol=from_sol, to_sol=to_sol, restart=restart, progress=update
             )
 
-    result = _with_watcher(ctx, body)
+    result = with_watcher(ctx, body)
     if result.done:
         out.print(f"{source}: backfill complete: {result.inserted} new of {result.fetched} records")
     else:
@@ -321,7 +195,7 @@ def queue(
         )
         return [candidate_json(c) for c in found]
 
-    rows = _with_watcher(ctx, body)
+    rows = with_watcher(ctx, body)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -358,7 +232,7 @@ def sources(
     async def body(watcher: Watcher) -> list[dict[str, Any]]:
         return [source_health_json(s) for s in await asyncio.to_thread(watcher.sources_health)]
 
-    rows = _with_watcher(ctx, body)
+    rows = with_watcher(ctx, body)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -372,13 +246,13 @@ def sources(
             f"[{colours[row['health']]}]{row['health']}[/]",
             str(row["consecutive_failures"]),
             str(row["candidates"]),
-            _short_time(row["last_success_at"]),
-            _short_time(row["next_poll_at"]),
+            short_time(row["last_success_at"]),
+            short_time(row["next_poll_at"]),
         )
     out.print(table)
     for row in rows:
         if row["last_error"]:
-            when = _short_time(row["last_error_at"])
+            when = short_time(row["last_error_at"])
             earlier = "" if row["health"] == "failing" else " (since recovered)"
             out.print(f"{row['name']}: last error at {when}{earlier}: {row['last_error']}")
 
@@ -390,7 +264,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     async def body(watcher: Watcher) -> tuple[str | None, str | None]:
         return await asyncio.to_thread(watcher.upgrade_database)
 
-    before, after = _with_watcher(ctx, body, prepare=False)
+    before, after = with_watcher(ctx, body, prepare=False)
     if before == after:
         out.print(f"database already at revision {after}")
     else:
@@ -404,7 +278,7 @@ def db_current(ctx: typer.Context) -> None:
     async def body(watcher: Watcher) -> str | None:
         return await asyncio.to_thread(watcher.store.schema_revision)
 
-    out.print(_with_watcher(ctx, body, prepare=False) or "empty (run `watcher db upgrade`)")
+    out.print(with_watcher(ctx, body, prepare=False) or "empty (run `watcher db upgrade`)")
 
 
 @app.command()
@@ -424,27 +298,7 @@ def demo(
     state: Context = ctx.obj
 
     def body() -> None:
-        _configure_logging("INFO", state.verbose)
+        configure_logging("INFO", state.verbose)
         asyncio.run(run_demo(port=port, duration=duration, data_dir=data_dir, console=err))
 
-    _guard(body, verbose=state.verbose)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
-
-
-def _short_time(value: str | None) -> str:
-    """``11-25 15:41`` (UTC): the table is for a glance; --json has the full times."""
-    return value[5:16].replace("T", " ") if value else "-"
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()
+    guard(body, verbose=state.verbose)

@@ -1,0 +1,182 @@
+"""Commands for accounts: ``watcher editors ...`` and ``watcher tokens ...``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from watcher.cli.base import app, err, fail, out, with_watcher
+from watcher.core import Watcher
+from watcher.types import ApiToken, Editor, Role, TokenScope
+from watcher.views import editor_json, token_json
+
+editors_app = typer.Typer(help="Editor accounts (admins manage them).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
+app.add_typer(editors_app, name="editors")
+app.add_typer(tokens_app, name="tokens")
+
+
+def read_password(from_stdin: bool) -> str:
+    """From one line of stdin (scripts), or asked twice at the terminal (people)."""
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            fail("no password on standard input", 2)
+        return line
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typed
+
+
+@editors_app.command("add")
+def editors_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The editor's name (unique, any case).")],
+    admin: Annotated[bool, typer.Option("--admin", help="May manage editors and tokens.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an editor account (asks for the password unless --password-stdin)."""
+    password = read_password(password_stdin)
+
+    async def body(watcher: Watcher) -> Editor:
+        role = Role.ADMIN if admin else Role.EDITOR
+        return await asyncio.to_thread(watcher.add_editor, name, password, role)
+
+    editor = with_watcher(ctx, body)
+    out.print(f"created {editor.role.value} {editor.name}")
+
+
+@editors_app.command("list")
+def editors_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """Every editor account."""
+
+    async def body(watcher: Watcher) -> list[Editor]:
+        return await asyncio.to_thread(watcher.list_editors)
+
+    found = with_watcher(ctx, body)
+    if as_json:
+        print(json.dumps([editor_json(e) for e in found]))
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("name", "role", "status", "created", "last sign-in"):
+        table.add_column(column, no_wrap=True)
+    for editor in found:
+        table.add_row(
+            editor.name,
+            editor.role.value,
+            "disabled" if editor.disabled else "active",
+            f"{editor.created_at:%Y-%m-%d}",
+            f"{editor.last_login_at:%Y-%m-%d %H:%M}" if editor.last_login_at else "-",
+        )
+    out.print(table)
+
+
+def _set_disabled(ctx: typer.Context, name: str, disabled: bool) -> None:
+    async def body(watcher: Watcher) -> Editor:
+        return await asyncio.to_thread(watcher.set_editor_disabled, name, disabled)
+
+    editor = with_watcher(ctx, body)
+    out.print(f"{editor.name} is {'disabled (signed out everywhere)' if disabled else 'active'}")
+
+
+@editors_app.command("disable")
+def editors_disable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The editor.")]
+) -> None:
+    """Disable an account: it can no longer sign in, and its sessions end now."""
+    _set_disabled(ctx, name, True)
+
+
+@editors_app.command("enable")
+def editors_enable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The editor.")]
+) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(ctx, name, False)
+
+
+@editors_app.command("reset-password")
+def editors_reset_password(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The editor.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a new password; the editor is signed out everywhere."""
+    password = read_password(password_stdin)
+
+    async def body(watcher: Watcher) -> None:
+        await asyncio.to_thread(watcher.reset_password, name, password)
+
+    with_watcher(ctx, body)
+    out.print(f"new password set for {name}; their sessions have ended")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the token is for.")],
+    scope: Annotated[TokenScope, typer.Option("--scope", help="read or write.")] = TokenScope.READ,
+) -> None:
+    """Create an API token. Its secret is printed once: store it now."""
+
+    async def body(watcher: Watcher) -> tuple[ApiToken, str]:
+        return await asyncio.to_thread(watcher.create_api_token, name, scope)
+
+    token, secret = with_watcher(ctx, body)
+    err.print(f"token {token.id} ({token.scope.value}) for {token.name}; the secret, shown once:")
+    print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """Every API token (never their secrets)."""
+
+    async def body(watcher: Watcher) -> list[ApiToken]:
+        return await asyncio.to_thread(watcher.list_api_tokens)
+
+    found = with_watcher(ctx, body)
+    if as_json:
+        print(json.dumps([token_json(t) for t in found]))
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("id", "name", "scope", "prefix", "created by", "last used", "revoked"):
+        table.add_column(column, no_wrap=True)
+    for token in found:
+        table.add_row(
+            str(token.id),
+            token.name,
+            token.scope.value,
+            token.prefix + "...",
+            token.created_by,
+            f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-",
+            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "-",
+        )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's id.")]
+) -> None:
+    """Revoke an API token at once."""
+
+    async def body(watcher: Watcher) -> ApiToken:
+        return await asyncio.to_thread(watcher.revoke_api_token, token_id)
+
+    token = with_watcher(ctx, body)
+    out.print(f"revoked token {token.id} ({token.name})")

@@ -1,0 +1,168 @@
+"""The ``watcher`` command's shared parts: the Typer app, error-to-exit-code mapping,
+building a Watcher per command, logging.
+
+Exit codes: 0 ok, 1 runtime failure (database, unexpected error), 2 usage or config error.
+An upstream (NASA) failure is not a failure of ``poll``: it is recorded in the source's
+health and retried later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from watcher import __version__
+from watcher.config import Settings, load_settings
+from watcher.core import Watcher, make_watcher
+from watcher.exceptions import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    FetchError,
+    InvalidInput,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    StorageError,
+    UsageError,
+    WatcherError,
+)
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="watcher",
+    help="Watch NASA's Mars image feeds and queue new images for editors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Context:
+    config: Path | None
+    verbose: bool
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def guard(fn: Callable[[], T], *, verbose: bool) -> T:
+    """Run a command body, turning watcher's errors into messages and exit codes."""
+    try:
+        return fn()
+    except InvalidInput as exc:
+        fail("; ".join(f"{field}: {message}" for field, message in exc.errors.items()), 2)
+    except (ConfigError, UsageError) as exc:
+        fail(str(exc), 2)
+    except (Conflict, AuthError, PermissionDenied) as exc:
+        fail(str(exc), 1)
+    except NotFound as exc:
+        fail(str(exc), 1)
+    except StorageError as exc:
+        fail(str(exc), 1)
+    except (FetchError, ParseError) as exc:
+        fail(f"upstream failed: {exc}", 1)
+    except WatcherError as exc:
+        fail(str(exc), 1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if verbose:
+            err.print_exception()
+        fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", 1)
+
+
+def with_watcher(
+    ctx: typer.Context, body: Callable[[Watcher], Coroutine[Any, Any, T]], *, prepare: bool = True
+) -> T:
+    state: Context = ctx.obj
+
+    def run() -> T:
+        settings = state.settings()
+        configure_logging(settings.log_level, state.verbose)
+
+        async def main() -> T:
+            watcher = make_watcher(settings)
+            try:
+                if prepare:
+                    await asyncio.to_thread(watcher.prepare_database)
+                return await body(watcher)
+            finally:
+                await watcher.aclose()
+
+        return asyncio.run(main())
+
+    return guard(run, verbose=state.verbose)
+
+
+def configure_logging(level: str, verbose: bool) -> None:
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level),
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[handler],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.error", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def version(value: bool) -> None:
+    if value:
+        out.print(f"watcher {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $WATCHER_CONFIG, else config/watcher.toml).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Context(config=config, verbose=verbose)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
+
+
+def short_time(value: str | None) -> str:
+    """``11-25 15:41`` (UTC): the table is for a glance; --json has the full times."""
+    return value[5:16].replace("T", " ") if value else "-"

@@ -1,0 +1,88 @@
+"""The base of the Watcher facade: what its parts (polling, review, accounts) share.
+
+The facade is split by concept so no module grows past a few hundred lines; callers only
+ever see the assembled ``watcher.core.Watcher``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
+
+from watcher.config import Settings, SourceConfig
+from watcher.db import Store
+from watcher.exceptions import NotFound
+from watcher.fetch import Fetcher
+
+log = logging.getLogger("watcher.core")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FacadeBase:
+    """Settings, the store, the fetcher, the clock; lifecycle and the thread hop for the
+    database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rand: Callable[[], float] = random.random,
+    ):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.rand = rand
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        self.store.close()
+
+    def request_stop(self) -> None:
+        """Finish the page in hand, then stop every poll and backfill."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def prepare_database(self) -> None:
+        """Create or migrate the schema when allowed, else insist it is current."""
+        if self.settings.auto_upgrade:
+            before, after = self.store.upgrade()
+            if before != after:
+                log.info("database migrated from %s to %s", before or "empty", after)
+        else:
+            self.store.check_schema()
+
+    def upgrade_database(self) -> tuple[str | None, str | None]:
+        return self.store.upgrade()
+
+    def get_source(self, name: str) -> SourceConfig:
+        try:
+            return self.settings.source(name)
+        except Exception as exc:
+            raise NotFound(str(exc)) from exc
+
+    async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)

@@ -1,0 +1,320 @@
+"""Polling and backfilling: the Watcher's part that walks NASA's feeds page by page.
+
+It wires the pure parts (sources, decide) to the edges (fetch, db). Database calls run in
+a worker thread so a slow disk or a remote PostgreSQL never stalls the event loop; each
+page is one transaction, so cancelling a poll between pages loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from watcher import decide
+from watcher.config import SourceConfig
+from watcher.exceptions import FetchError, ParseError, StorageError, UsageError
+from watcher.facade import FacadeBase
+from watcher.sources import make_adapter
+from watcher.sources.base import SourceAdapter
+from watcher.types import Backfill, Page, PageRequest, PollReport, PollState
+
+log = logging.getLogger("watcher.core")
+
+# A poller holds a source's lease while it sweeps, renewed with every page; a crashed
+# poller's lease lapses this long after its last page (at once if it ran on this host).
+POLL_LEASE = timedelta(minutes=2)
+BACKFILL_RETRIES = 5
+
+
+@dataclass
+class _Tally:
+    """What one poll did so far."""
+
+    requests: int = 0
+    pages: int = 0
+    seen: int = 0
+    inserted: int = 0
+    skipped: int = 0
+    not_modified: bool = False
+
+    def report(
+        self, source: str, *, error: str | None = None, deferred_until: datetime | None = None
+    ) -> PollReport:
+        return PollReport(
+            source=source,
+            requests=self.requests,
+            pages=self.pages,
+            seen=self.seen,
+            inserted=self.inserted,
+            skipped=self.skipped,
+            not_modified=self.not_modified,
+            error=error,
+            deferred_until=deferred_until,
+        )
+
+
+class Polling(FacadeBase):
+    """Poll sources on demand (the scheduler calls ``poll_source``) and backfill history."""
+
+    _adapters: dict[str, SourceAdapter]
+    _locks: dict[str, asyncio.Lock]
+
+    def adapter(self, source: SourceConfig) -> SourceAdapter:
+        if not hasattr(self, "_adapters"):
+            self._adapters, self._locks = {}, {}
+        if source.name not in self._adapters:
+            self._adapters[source.name] = make_adapter(source, self.settings.image_hosts)
+        return self._adapters[source.name]
+
+    async def poll_all(self, *, force: bool = False) -> list[PollReport]:
+        """Poll every enabled source once, one after another (NASA is one host family)."""
+        reports = []
+        for source in self.settings.sources:
+            if source.enabled and not self._stopping:
+                reports.append(await self.poll_source(source.name, force=force))
+        return reports
+
+    async def poll_source(self, name: str, *, force: bool = False) -> PollReport:
+        """Poll one source: walk its sweep page by page, one transaction per page.
+
+        Upstream failures are recorded in the source's state (with backoff) and reported,
+        never raised. ``force`` ignores a pending backoff. Raises StorageError.
+        """
+        source = self.settings.source(name)
+        self.adapter(source)
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        if lock.locked():
+            return PollReport(source=name, busy=True)
+        async with lock:
+            now = self.clock()
+            state = await self._db(self.store.get_poll_state, name)
+            if not force and not decide.is_due(state, now):
+                return PollReport(source=name, deferred_until=state.next_poll_at)
+            leased = await self._db(
+                self.store.acquire_lease, name, self.owner, now, now + POLL_LEASE
+            )
+            if not leased:
+                holder = await self._db(self.store.lease_holder, name)
+                if holder and owner_is_dead(holder):
+                    log.info("%s: taking over the lease of %s, which is gone", name, holder)
+                    leased = await self._db(
+                        self.store.acquire_lease,
+                        name,
+                        self.owner,
+                        now,
+                        now + POLL_LEASE,
+                        take_from=holder,
+                    )
+            if not leased:
+                log.info("%s: another watcher is polling it; skipped", name)
+                return PollReport(source=name, busy=True)
+            try:
+                return await self._sweep(source, state)
+            finally:
+                await self._db(self.store.release_lease, name, self.owner)
+
+    async def _sweep(self, source: SourceConfig, state: PollState) -> PollReport:
+        adapter = self.adapter(source)
+        tally = _Tally()
+        request: PageRequest | None = decide.resume_request(state) or adapter.first_request(state)
+        try:
+            while request is not None and tally.pages < source.max_pages:
+                if self._stopping:
+                    break
+                response = await self.fetcher.get(
+                    request,
+                    etag=state.etag if request.conditional else None,
+                    last_modified=state.last_modified if request.conditional else None,
+                )
+                tally.requests += 1
+                now = self.clock()
+                if response.not_modified:
+                    state = decide.after_not_modified(state, now, source.interval)
+                    await self._db(self.store.save_poll_state, state)
+                    tally.not_modified = True
+                    break
+                page = adapter.parse_page(response.body, request)
+                before = state
+                state, inserted = await self._save_page(source, state, page, response, request)
+                tally.pages += 1
+                tally.seen += len(page.candidates)
+                tally.inserted += inserted
+                tally.skipped += page.skipped
+                for problem in page.problems:
+                    log.debug("%s: skipped a record: %s", source.name, problem)
+                request = decide.resume_request(state)
+                if decide.caught_up(before, page, inserted):
+                    break
+        except (FetchError, ParseError) as exc:
+            return await self._failed(source, state, exc, tally)
+        except StorageError:
+            raise
+        except Exception as exc:  # a bug must not take the service down: record it
+            log.exception("%s: unexpected error while polling", source.name)
+            return await self._failed(source, state, exc, tally)
+        if tally.inserted or tally.skipped:
+            log.info(
+                "%s: %d new candidates (%d seen, %d skipped, %d requests)",
+                source.name,
+                tally.inserted,
+                tally.seen,
+                tally.skipped,
+                tally.requests,
+            )
+        return tally.report(source.name)
+
+    async def _save_page(
+        self,
+        source: SourceConfig,
+        state: PollState,
+        page: Page,
+        response: Any,
+        request: PageRequest,
+    ) -> tuple[PollState, int]:
+        now = self.clock()
+        result: list[PollState] = []
+
+        def state_after(inserted: int) -> PollState:
+            new_state = decide.after_page(
+                state,
+                page,
+                inserted,
+                now,
+                source.interval,
+                etag=response.etag if request.conditional else None,
+                last_modified=response.last_modified if request.conditional else None,
+            )
+            result.append(new_state)
+            return new_state
+
+        inserted = await self._db(
+            self.store.save_poll_page,
+            page.candidates,
+            now,
+            state_after,
+            (self.owner, now + POLL_LEASE),
+        )
+        return result[-1], inserted
+
+    async def _failed(
+        self, source: SourceConfig, state: PollState, exc: Exception, tally: _Tally
+    ) -> PollReport:
+        message = describe_error(exc)
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        now = self.clock()
+        state = decide.after_failure(
+            state, now, message, self.settings.fetch, self.rand(), retry_after
+        )
+        await self._db(self.store.save_poll_state, state)
+        log.warning(
+            "%s: poll failed (%d in a row, next try %s): %s",
+            source.name,
+            state.consecutive_failures,
+            state.next_poll_at.isoformat(timespec="seconds") if state.next_poll_at else "-",
+            message,
+        )
+        return tally.report(source.name, error=message, deferred_until=state.next_poll_at)
+
+    # -- backfill --------------------------------------------------------------------
+
+    async def backfill(
+        self,
+        name: str,
+        *,
+        from_sol: int | None = None,
+        to_sol: int | None = None,
+        restart: bool = False,
+        progress: Callable[[Backfill], None] | None = None,
+    ) -> Backfill:
+        """Walk a source's history (a sol range for raw images), resumable at any point.
+
+        Progress is saved with each page; running the same backfill again continues where it
+        stopped. Transient upstream failures are retried with backoff; a persistent one
+        raises FetchError/ParseError with the progress kept. Raises UsageError.
+        """
+        source = self.settings.source(name)
+        if from_sol is not None and to_sol is not None and from_sol > to_sol:
+            raise UsageError(f"--from-sol {from_sol} is after --to-sol {to_sol}")
+        if (from_sol is not None and from_sol < 0) or (to_sol is not None and to_sol < 0):
+            raise UsageError("sols start at 0")
+        adapter = self.adapter(source)
+        first = adapter.backfill_request(from_sol, to_sol)
+        backfill = await self._db(self.store.get_backfill, name, from_sol, to_sol)
+        if backfill is None or restart:
+            now = self.clock()
+            backfill = Backfill(
+                source=name,
+                from_sol=from_sol,
+                to_sol=to_sol,
+                next_request=first,
+                done=False,
+                fetched=0,
+                inserted=0,
+                total=None,
+                started_at=now,
+                updated_at=now,
+            )
+            await self._db(self.store.save_backfill, backfill)
+        if progress:
+            progress(backfill)
+        failures = 0
+        while backfill.next_request is not None and not self._stopping:
+            request = backfill.next_request
+            try:
+                response = await self.fetcher.get(request)
+                page = adapter.parse_page(response.body, request)
+            except (FetchError, ParseError) as exc:
+                failures += 1
+                if failures > BACKFILL_RETRIES:
+                    raise
+                delay = decide.backoff_delay(failures, self.settings.fetch, self.rand())
+                if isinstance(exc, FetchError) and exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+                delay = min(delay, 300.0)
+                log.warning("%s backfill: %s; retrying in %.0fs", name, describe_error(exc), delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            backfill = await self._save_backfill_page(backfill, page)
+            if progress:
+                progress(backfill)
+        return backfill
+
+    async def _save_backfill_page(self, backfill: Backfill, page: Page) -> Backfill:
+        now = self.clock()
+        result: list[Backfill] = []
+
+        def backfill_after(inserted: int) -> Backfill:
+            result.append(decide.backfill_after_page(backfill, page, inserted, now))
+            return result[-1]
+
+        await self._db(self.store.save_backfill_page, page.candidates, now, backfill_after)
+        return result[-1]
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` (``host:pid:token``) was a process on this host that has exited."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for logs, ``watcher sources`` and /healthz."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text}"[:500] if text else name

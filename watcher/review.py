@@ -1,0 +1,228 @@
+"""Review: the Watcher's part for editors' decisions, the running list's entries, the audit.
+
+Validation and permissions live here, so the CLI, the web pages and the JSON API all accept
+and refuse exactly the same things.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from watcher.exceptions import InvalidInput, NotFound, PermissionDenied
+from watcher.facade import FacadeBase
+from watcher.markup import MAX_BODY
+from watcher.types import (
+    RENDITIONS,
+    Actor,
+    AuditEvent,
+    Candidate,
+    CandidateFilter,
+    Entry,
+    EntryDraft,
+    EntryStatus,
+)
+
+MAX_HEADING = 200
+MAX_ALT_TEXT = 500
+MAX_CREDIT = 300
+MAX_REASON = 500
+MAX_FRAMES = 200
+FACETS_TTL_SECONDS = 60.0
+
+
+def check_draft(draft: EntryDraft) -> EntryDraft:
+    """The draft with whitespace trimmed; InvalidInput naming each bad field."""
+    cleaned = EntryDraft(
+        heading=" ".join(draft.heading.split()),
+        body=draft.body.strip(),
+        alt_text=" ".join(draft.alt_text.split()),
+        credit=" ".join(draft.credit.split()) if draft.credit is not None else None,
+        rendition=draft.rendition.strip().lower(),
+    )
+    errors: dict[str, str] = {}
+    if not cleaned.heading:
+        errors["heading"] = "write a heading"
+    elif len(cleaned.heading) > MAX_HEADING:
+        errors["heading"] = f"keep it under {MAX_HEADING} characters"
+    if len(cleaned.body) > MAX_BODY:
+        errors["body"] = f"keep it under {MAX_BODY} characters"
+    if len(cleaned.alt_text) > MAX_ALT_TEXT:
+        errors["alt_text"] = f"keep it under {MAX_ALT_TEXT} characters"
+    if cleaned.credit is not None and len(cleaned.credit) > MAX_CREDIT:
+        errors["credit"] = f"keep it under {MAX_CREDIT} characters"
+    if cleaned.rendition not in RENDITIONS:
+        errors["rendition"] = f"choose one of {', '.join(RENDITIONS)}"
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def require_write(actor: Actor) -> None:
+    if not actor.can_write:
+        raise PermissionDenied(f"{actor.label} may only read (a read-scoped token)")
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only an admin may do that")
+
+
+class Review(FacadeBase):
+    """Approve, reject, undo; edit, reorder and unpublish entries; read the audit log."""
+
+    _facets: tuple[float, dict[str, list[str]]] | None = None
+
+    # -- reading ---------------------------------------------------------------------
+
+    def search_candidates(
+        self, wanted: CandidateFilter, *, limit: int = 50, before_id: int | None = None
+    ) -> list[Candidate]:
+        if (
+            wanted.sol_min is not None
+            and wanted.sol_max is not None
+            and wanted.sol_min > wanted.sol_max
+        ):
+            raise InvalidInput({"sol_max": "must not be below the first sol"})
+        return self.store.search_candidates(
+            wanted, limit=max(1, min(limit, 500)), before_id=before_id
+        )
+
+    def neighbours(self, candidate: Candidate, limit: int = 12) -> list[Candidate]:
+        return self.store.neighbours(candidate, limit)
+
+    def entry_of(self, candidate_id: int) -> int | None:
+        return self.store.entry_of(candidate_id)
+
+    def facets(self) -> dict[str, list[str]]:
+        """Cameras, missions and sources seen so far (cached: over a million candidates the
+        query takes a moment, and the lists change rarely)."""
+        cached = self._facets
+        if cached is not None and time.monotonic() - cached[0] < FACETS_TTL_SECONDS:
+            return cached[1]
+        found = self.store.facets()
+        self._facets = (time.monotonic(), found)
+        return found
+
+    def list_entries(self, status: EntryStatus | None = None) -> list[Entry]:
+        return self.store.list_entries(status)
+
+    def get_entry(self, entry_id: int) -> Entry:
+        return self.store.get_entry(entry_id)
+
+    def audit_events(
+        self,
+        actor: Actor,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        by: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+    ) -> list[AuditEvent]:
+        require_admin(actor)
+        return self.store.audit_events(
+            limit=max(1, min(limit, 500)),
+            before_id=before_id,
+            actor=by,
+            subject_type=subject_type,
+            subject_id=subject_id,
+        )
+
+    # -- decisions -------------------------------------------------------------------
+
+    def approve(
+        self,
+        candidate_ids: Sequence[int],
+        draft: EntryDraft | None,
+        actor: Actor,
+        versions: Mapping[int, int] | None = None,
+    ) -> Entry:
+        """One entry from one candidate (a still) or several (a sequence, in this order).
+
+        Without a draft (or with an empty heading) the entry starts from NASA's own title,
+        credit and caption-less text, for an editor to polish later.
+        """
+        require_write(actor)
+        ids = self._frame_ids(candidate_ids)
+        first = self.store.get_candidate(ids[0])
+        draft = draft or EntryDraft(heading="")
+        draft = check_draft(
+            EntryDraft(
+                heading=draft.heading.strip() or first.title or f"Candidate {first.id}",
+                body=draft.body,
+                alt_text=draft.alt_text.strip() or first.title,
+                credit=draft.credit,
+                rendition=draft.rendition,
+            )
+        )
+        credit = draft.credit if draft.credit is not None else (first.credit or "")
+        return self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
+
+    def approve_each(self, candidate_ids: Sequence[int], actor: Actor) -> list[Entry]:
+        """Bulk approve: one entry per candidate, each starting from NASA's title."""
+        return [self.approve([candidate_id], None, actor) for candidate_id in candidate_ids]
+
+    def reject(
+        self,
+        candidate_id: int,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        version: int | None = None,
+    ) -> Candidate:
+        require_write(actor)
+        reason = " ".join((reason or "").split()) or None
+        if reason is not None and len(reason) > MAX_REASON:
+            raise InvalidInput({"reason": f"keep it under {MAX_REASON} characters"})
+        return self.store.reject(candidate_id, version, reason, actor.label, self.clock())
+
+    def undo_last(self, actor: Actor) -> AuditEvent:
+        """Take back the actor's latest approve or reject (an approval whose entry was
+        edited since cannot be undone: unpublish it instead)."""
+        require_write(actor)
+        return self.store.undo_last(actor.label, self.clock())
+
+    # -- entries ---------------------------------------------------------------------
+
+    def edit_entry(
+        self,
+        entry_id: int,
+        version: int,
+        draft: EntryDraft,
+        actor: Actor,
+        candidate_ids: Sequence[int] | None = None,
+    ) -> Entry:
+        require_write(actor)
+        draft = check_draft(draft)
+        ids = self._frame_ids(candidate_ids) if candidate_ids is not None else None
+        current = self.store.get_entry(entry_id)
+        credit = draft.credit if draft.credit is not None else current.credit
+        return self.store.update_entry(
+            entry_id, version, draft, credit, ids, actor.label, self.clock()
+        )
+
+    def set_entry_status(
+        self, entry_id: int, version: int, status: EntryStatus, actor: Actor
+    ) -> Entry:
+        require_write(actor)
+        return self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
+
+    def reorder_entries(self, order: Sequence[int], actor: Actor) -> list[Entry]:
+        require_write(actor)
+        return self.store.reorder_entries(list(order), actor.label, self.clock())
+
+    def _frame_ids(self, candidate_ids: Sequence[int]) -> list[int]:
+        ids = list(dict.fromkeys(int(i) for i in candidate_ids))
+        if not ids:
+            raise InvalidInput({"candidates": "choose at least one candidate"})
+        if len(ids) > MAX_FRAMES:
+            raise InvalidInput({"candidates": f"an entry holds at most {MAX_FRAMES} frames"})
+        found = {c.id: c for c in self.store.get_candidates(ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no candidate with id {missing[0]}")
+        return ids
+
+
+__all__ = ["Review", "check_draft", "require_admin", "require_write"]
