@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,12 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from starlette.testclient import TestClient
 
 from watcher.config import Settings, settings_from_dict
 from watcher.core import Watcher, make_watcher
+from watcher.types import CandidateData, Role
+from watcher.web import create_app
 
 T = TypeVar("T")
 
@@ -156,3 +160,99 @@ def watcher_for(tmp_path: Path, clock: Clock) -> Iterator[Any]:
     yield build
     for watcher in made:
         run(watcher.aclose())
+
+
+# -- the web app ----------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+class Browser:
+    """A TestClient that signs in like a person and adds the CSRF token to its posts."""
+
+    def __init__(self, web: WebApp):
+        self.web = web
+        self.client = TestClient(web.app, base_url="http://127.0.0.1:8000", follow_redirects=False)
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> Browser:
+        page = self.client.get("/editor/login")
+        token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        response = self.client.post(
+            "/editor/login",
+            data={
+                "name": name,
+                "password": password,
+                "form_token": token.group(1),
+                "next": "/editor",
+            },
+        )
+        assert response.status_code == 303, response.text
+        return self
+
+    @property
+    def csrf(self) -> str:
+        session = self.web.watcher.session(self.client.cookies.get("watcher_session"))
+        assert session is not None, "not signed in"
+        return session.csrf_token
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """A form post with the session's CSRF token (pass csrf_token= to override)."""
+        return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+
+class WebApp:
+    """The app over a fresh SQLite file, with an admin (root) and an editor (alice)."""
+
+    def __init__(self, watcher: Watcher):
+        self.watcher = watcher
+        self.app = create_app(watcher)
+
+    def browser(self, name: str | None = None) -> Browser:
+        browser = Browser(self)
+        return browser.sign_in(name) if name else browser
+
+    def seed(self, count: int = 5, **fields: Any) -> list[int]:
+        """``count`` candidates shaped like Perseverance raw images; their ids, oldest first."""
+        start = self.watcher.store.count_candidates()
+        items = []
+        for i in range(start, start + count):
+            values: dict[str, Any] = {
+                "source": "perseverance",
+                "external_id": f"NRF_{i:05d}",
+                "mission": "perseverance",
+                "title": f"Mars Perseverance Sol {1900 + i % 7}: Right Navigation Camera",
+                "caption": "NASA's Mars Perseverance rover acquired this image.",
+                "credit": "NASA/JPL-Caltech",
+                "camera": "NAVCAM_RIGHT" if i % 3 else "MCZ_LEFT",
+                "sol": 1900 + i % 7,
+                "taken_at": datetime(2026, 8, 1, tzinfo=UTC) + timedelta(minutes=i),
+                "mars_local_time": "15:28:38",
+                "page_url": f"https://mars.nasa.gov/mars2020/multimedia/raw-images/NRF_{i:05d}",
+                "thumbnail_url": f"https://mars.nasa.gov/raw/NRF_{i:05d}_320.jpg",
+                "medium_url": f"https://mars.nasa.gov/raw/NRF_{i:05d}_800.jpg",
+                "large_url": f"https://mars.nasa.gov/raw/NRF_{i:05d}_1200.jpg",
+                "full_url": f"https://mars.nasa.gov/raw/NRF_{i:05d}.png",
+                "width": 1288,
+                "height": 968,
+                "raw": {"imageid": f"NRF_{i:05d}", "extra": "kept"},
+            }
+            values.update(fields)
+            items.append(CandidateData(**values))
+        self.watcher.store.add_candidates(items, datetime(2026, 8, 2, tzinfo=UTC))
+        every = self.watcher.list_candidates(status=None, limit=None)
+        return sorted(c.id for c in every)[start:]
+
+
+@pytest.fixture
+def web(tmp_path: Path, clock: Clock) -> Iterator[WebApp]:
+    settings = build_settings(tmp_path, f"sqlite:///{tmp_path / 'watcher.db'}")
+    watcher = make_watcher(settings, clock=clock, rand=lambda: 0.0)
+    watcher.prepare_database()
+    watcher.add_editor("root", PASSWORD, Role.ADMIN)
+    watcher.add_editor("alice", PASSWORD, Role.EDITOR)
+    yield WebApp(watcher)
+    run(watcher.aclose())

@@ -290,3 +290,14 @@ def test_facets_list_what_the_filters_can_choose(watcher: Watcher) -> None:
     assert facets["camera"] == ["MCZ_LEFT", "NAVCAM_RIGHT"]
     assert facets["source"] == ["perseverance"]
     assert facets["mission"] == ["perseverance"]
+
+
+def test_deleting_an_entry_returns_its_frames_to_the_queue(watcher: Watcher) -> None:
+    ids = seed(watcher)
+    entry = watcher.approve(ids[:2], None, ALICE)
+    with pytest.raises(Conflict):
+        watcher.delete_entry(entry.id, entry.version + 1, BOB)
+    watcher.delete_entry(entry.id, entry.version, BOB)
+    assert watcher.list_entries() == []
+    assert {watcher.get_candidate(i).status for i in ids[:2]} == {CandidateStatus.NEW}
+    assert watcher.audit_events(ADMIN)[0].action == "delete"

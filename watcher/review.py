@@ -208,6 +208,11 @@ class Review(FacadeBase):
         require_write(actor)
         return self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
 
+    def delete_entry(self, entry_id: int, version: int, actor: Actor) -> Entry:
+        """Take an entry off the list for good; its candidates return to the queue."""
+        require_write(actor)
+        return self.store.delete_entry(entry_id, version, actor.label, self.clock())
+
     def reorder_entries(self, order: Sequence[int], actor: Actor) -> list[Entry]:
         require_write(actor)
         return self.store.reorder_entries(list(order), actor.label, self.clock())

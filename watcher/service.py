@@ -55,6 +55,7 @@ class Service:
         self.server: _Server | None = None
         self._stop = asyncio.Event()
         self._running: set[asyncio.Task[object]] = set()
+        self.setup_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -77,6 +78,8 @@ class Service:
         await asyncio.to_thread(self.watcher.prepare_database)
         self._schedule()
         server_task = await self._start_server()
+        if self.web:
+            await asyncio.to_thread(self._offer_setup_link)
         self.scheduler.start()
         if self.on_ready:
             self.on_ready(self)
@@ -93,6 +96,20 @@ class Service:
         finally:
             stop_task.cancel()
             await self._shutdown(server_task)
+
+    def _offer_setup_link(self) -> None:
+        """While no admin exists, make a one-time link that creates the first one."""
+        token = self.watcher.create_setup_link()
+        if token is None:
+            return
+        base = (self.watcher.settings.public_url or self.url).rstrip("/")
+        self.setup_url = f"{base}/editor/setup?token={token}"
+        minutes = int(self.watcher.settings.editor.setup_link_ttl // 60)
+        log.warning(
+            "no admin exists yet: create the first one at %s (works once, for %d minutes)",
+            self.setup_url,
+            minutes,
+        )
 
     def _schedule(self) -> None:
         now = datetime.now(UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +51,7 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -120,11 +121,19 @@ def with_watcher(
 
 
 def configure_logging(level: str, verbose: bool) -> None:
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
+    """Rich's log panel for a person at a terminal; plain, unwrapped, timestamped lines for
+    journald, files and pipes, so every message stays one greppable line."""
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
+        layout = "%(message)s"
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        layout = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(
         level=logging.DEBUG if verbose else getattr(logging, level),
-        format="%(message)s",
-        datefmt="[%X]",
+        format=layout,
+        datefmt="%Y-%m-%dT%H:%M:%S",
         handlers=[handler],
         force=True,
     )

@@ -45,7 +45,10 @@ def run(ctx: typer.Context) -> None:
     from watcher.service import Service
 
     def ready(service: Service) -> None:
-        err.print(f"watcher {__version__} running; health at {service.url}/healthz (Ctrl-C stops)")
+        err.print(
+            f"watcher {__version__} running: editor at {service.url}/editor, "
+            f"health at {service.url}/healthz (Ctrl-C stops)"
+        )
 
     async def body(watcher: Watcher) -> None:
         await Service(watcher, on_ready=ready).run()

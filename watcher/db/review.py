@@ -371,6 +371,19 @@ class ReviewStore(StoreBase):
             )
         return after
 
+    def delete_entry(self, entry_id: int, version: int, actor: str, now: datetime) -> Entry:
+        """Remove an entry from the list; its candidates go back to the queue."""
+        with self.write() as connection:
+            entry = self._entry(connection, entry_id)
+            self._check_version(entry, version)
+            connection.execute(delete(entries).where(entries.c.id == entry_id))
+            for candidate_id in entry.candidate_ids:
+                self._return_to_queue(connection, candidate_id)
+            write_audit(
+                connection, actor, "delete", "entry", entry_id, _entry_json(entry), None, now
+            )
+        return entry
+
     def reorder_entries(self, order: Sequence[int], actor: str, now: datetime) -> list[Entry]:
         """Give the entries positions 1..n in ``order``, which must name every entry once."""
         with self.write() as connection:

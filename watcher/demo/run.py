@@ -17,7 +17,9 @@ from watcher.config import load_settings
 from watcher.core import Watcher, make_watcher
 from watcher.demo.packaged import demo_emulator
 from watcher.demo.server import NasaEmulator
+from watcher.security import new_secret
 from watcher.service import Service
+from watcher.types import Role
 
 SUMMARY_EVERY_SECONDS = 10.0
 
@@ -80,11 +82,15 @@ async def run_demo(*, port: int, duration: float | None, data_dir: Path, console
         config_path = await asyncio.to_thread(_prepare, emulator, data_dir, port)
         settings = load_settings(config_path, env={})
         watcher = make_watcher(settings)
+        await asyncio.to_thread(watcher.prepare_database)
+        password = new_secret()[:20]
+        await asyncio.to_thread(watcher.add_editor, "demo", password, Role.ADMIN)
 
         def ready(service: Service) -> None:
             console.print(
                 f"[bold]watcher demo[/bold]: NASA replayed at {emulator.base_url}; "
                 f"watcher at {service.url}/healthz\n"
+                f"  editor: {service.url}/editor  name: demo  password: {password}\n"
                 f"  new Perseverance images arrive every few seconds; from another terminal:\n"
                 f"  .venv/bin/watcher --config {config_path} queue\n"
                 f"  .venv/bin/watcher --config {config_path} sources\n"
