@@ -210,3 +210,17 @@ def test_account_changes_are_audited(watcher: Watcher) -> None:
     watcher.create_api_token("bot", TokenScope.WRITE)
     actions = [e.action for e in watcher.audit_events(CLI_ACTOR)]
     assert actions == ["token.create", "editor.add"]
+
+
+def test_changing_your_own_password_needs_the_current_one(watcher: Watcher) -> None:
+    watcher.add_editor("alice", PASSWORD, Role.EDITOR)
+    token, _ = watcher.sign_in("alice", PASSWORD, client="c")
+    with pytest.raises(InvalidInput) as wrong:
+        watcher.change_own_password("alice", "not it at all", "a new long password")
+    assert list(wrong.value.errors) == ["current"]
+    with pytest.raises(InvalidInput) as short:
+        watcher.change_own_password("alice", PASSWORD, "short")
+    assert list(short.value.errors) == ["password"]
+    watcher.change_own_password("alice", PASSWORD, "a new long password")
+    assert watcher.session(token) is None
+    assert watcher.sign_in("alice", "a new long password", client="c")

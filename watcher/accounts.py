@@ -100,6 +100,21 @@ class Accounts(FacadeBase):
             actor.label, "editor.password", "editor", editor.name, None, None, self.clock()
         )
 
+    def change_own_password(self, name: str, current: str, new: str) -> None:
+        """An editor's own change: the current password must be right (InvalidInput names the
+        field otherwise); every session of the editor ends, the caller signs in again."""
+        found = self.store.editor_credentials(name)
+        ok, _ = security.verify_password(found[1] if found else None, current)
+        if not ok or found is None:
+            raise InvalidInput({"current": "this is not your current password"})
+        problem = security.password_problem(new, found[0].name)
+        if problem:
+            raise InvalidInput({"password": problem})
+        self.store.set_password(found[0].name, security.hash_password(new), self.clock())
+        self.store.record_audit(
+            found[0].name, "editor.password", "editor", found[0].name, None, None, self.clock()
+        )
+
     # -- signing in ------------------------------------------------------------------
 
     def sign_in(
