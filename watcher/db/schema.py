@@ -123,10 +123,18 @@ candidates = Table(
     Column("decided_at", UTCDateTime),
     Column("reject_reason", Text),
     UniqueConstraint("source", "external_id"),
-    Index(None, "status", "id"),
-    Index(None, "status", "camera", "id"),
-    Index(None, "sol", "camera", "taken_at"),
+    Index("ix_candidates_queue", "status", "id", "sol", "mission", "source", "taken_at"),
+    Index("ix_candidates_camera", "status", "camera", "id", "sol"),
+    Index("ix_candidates_sol", "status", "sol", "id"),
+    Index("ix_candidates_taken", "status", "taken_at", "id"),
+    Index("ix_candidates_sequence", "sol", "camera", "taken_at"),
 )
+
+# Text search. SQLite: the FTS5 table ``candidates_fts`` (rowid = candidate id), filled by
+# a trigger on insert. PostgreSQL: a GIN index over this expression. Both tokenise on
+# anything but letters and digits, so "NRF_1965_0841393386" is "nrf 1965 0841393386".
+SEARCH_DOCUMENT = "coalesce(title, '') || ' ' || coalesce(caption, '') || ' ' || external_id"
+FTS_TABLE = "candidates_fts"
 
 poll_state = Table(
     "poll_state",

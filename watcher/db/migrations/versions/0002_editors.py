@@ -136,15 +136,50 @@ def upgrade() -> None:
         batch.add_column(sa.Column("decided_by", sa.String(64)))
         batch.add_column(sa.Column("decided_at", UTCDateTime))
         batch.add_column(sa.Column("reject_reason", sa.Text))
-    op.create_index("ix_candidates_status_camera_id", "candidates", ["status", "camera", "id"])
+    # The queue: every filter is served from an index alone (the page's rows are fetched by
+    # id afterwards), keyset-paginated by id.
+    op.drop_index("ix_candidates_status_id", table_name="candidates")
     op.create_index(
-        "ix_candidates_sol_camera_taken_at", "candidates", ["sol", "camera", "taken_at"]
+        "ix_candidates_queue",
+        "candidates",
+        ["status", "id", "sol", "mission", "source", "taken_at"],
     )
+    op.create_index("ix_candidates_camera", "candidates", ["status", "camera", "id", "sol"])
+    op.create_index("ix_candidates_sol", "candidates", ["status", "sol", "id"])
+    op.create_index("ix_candidates_taken", "candidates", ["status", "taken_at", "id"])
+    op.create_index("ix_candidates_sequence", "candidates", ["sol", "camera", "taken_at"])
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE candidates_fts USING fts5("
+            "title, caption, external_id, content='', tokenize='unicode61')"
+        )
+        op.execute(
+            "CREATE TRIGGER candidates_fts_insert AFTER INSERT ON candidates BEGIN "
+            "INSERT INTO candidates_fts(rowid, title, caption, external_id) "
+            "VALUES (new.id, new.title, new.caption, new.external_id); END"
+        )
+        op.execute(
+            "INSERT INTO candidates_fts(rowid, title, caption, external_id) "
+            "SELECT id, title, caption, external_id FROM candidates"
+        )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_candidates_search ON candidates USING gin (to_tsvector('simple', "
+            "coalesce(title, '') || ' ' || coalesce(caption, '') || ' ' || external_id))"
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_candidates_sol_camera_taken_at", table_name="candidates")
-    op.drop_index("ix_candidates_status_camera_id", table_name="candidates")
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("DROP TRIGGER candidates_fts_insert")
+        op.execute("DROP TABLE candidates_fts")
+    elif dialect == "postgresql":
+        op.drop_index("ix_candidates_search", table_name="candidates")
+    for name in ("queue", "camera", "sol", "taken", "sequence"):
+        op.drop_index(f"ix_candidates_{name}", table_name="candidates")
+    op.create_index("ix_candidates_status_id", "candidates", ["status", "id"])
     with op.batch_alter_table("candidates") as batch:
         batch.drop_column("reject_reason")
         batch.drop_column("decided_at")
