@@ -31,7 +31,7 @@ ALLOWED = {
     "review": FACADE | {"facade"},
     "accounts": FACADE | {"facade", "review"},
     "core": FACADE | {"facade", "polling", "review", "accounts"},
-    "web": {"core", "config", "exceptions", "types", "views", "markup", "security"},
+    "web": {"core", "config", "exceptions", "types", "views", "markup", "security", "urls"},
     "service": {"core", "exceptions", "web", "config", "types"},
     "cli": {"core", "config", "exceptions", "types", "service", "demo", "views"},
 }

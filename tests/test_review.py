@@ -301,3 +301,20 @@ def test_deleting_an_entry_returns_its_frames_to_the_queue(watcher: Watcher) -> 
     assert watcher.list_entries() == []
     assert {watcher.get_candidate(i).status for i in ids[:2]} == {CandidateStatus.NEW}
     assert watcher.audit_events(ADMIN)[0].action == "delete"
+
+
+def test_an_edit_can_change_the_status_in_the_same_transaction(watcher: Watcher) -> None:
+    first = seed(watcher)[0]
+    entry = watcher.approve([first], None, ALICE)
+    edited = watcher.edit_entry(
+        entry.id,
+        entry.version,
+        EntryDraft(heading="Hidden for now"),
+        BOB,
+        status=EntryStatus.UNPUBLISHED,
+    )
+    assert (edited.heading, edited.status, edited.version) == (
+        "Hidden for now",
+        EntryStatus.UNPUBLISHED,
+        entry.version + 1,
+    )

@@ -84,9 +84,15 @@ class Review(FacadeBase):
             and wanted.sol_min > wanted.sol_max
         ):
             raise InvalidInput({"sol_max": "must not be below the first sol"})
+        if wanted.taken_from and wanted.taken_to and wanted.taken_from >= wanted.taken_to:
+            raise InvalidInput({"to": "must not be before the first day"})
         return self.store.search_candidates(
             wanted, limit=max(1, min(limit, 500)), before_id=before_id
         )
+
+    def get_candidates(self, ids: Sequence[int]) -> list[Candidate]:
+        """The candidates with these ids, in the order given (unknown ids left out)."""
+        return self.store.get_candidates(ids)
 
     def neighbours(self, candidate: Candidate, limit: int = 12) -> list[Candidate]:
         return self.store.neighbours(candidate, limit)
@@ -192,14 +198,16 @@ class Review(FacadeBase):
         draft: EntryDraft,
         actor: Actor,
         candidate_ids: Sequence[int] | None = None,
+        status: EntryStatus | None = None,
     ) -> Entry:
+        """Change an entry's text, frames and (optionally) status, as one transaction."""
         require_write(actor)
         draft = check_draft(draft)
         ids = self._frame_ids(candidate_ids) if candidate_ids is not None else None
         current = self.store.get_entry(entry_id)
         credit = draft.credit if draft.credit is not None else current.credit
         return self.store.update_entry(
-            entry_id, version, draft, credit, ids, actor.label, self.clock()
+            entry_id, version, draft, credit, ids, actor.label, self.clock(), status
         )
 
     def set_entry_status(

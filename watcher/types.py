@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -351,9 +351,18 @@ class AuditEvent:
     undone_by: int | None = None
 
 
+def day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    """Midnight UTC at the start of ``day``, or (``after``) of the day after it: the
+    exclusive end that makes a range of whole days inclusive of its last day."""
+    if day is None:
+        return None
+    return datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=1 if after else 0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CandidateFilter:
-    """The queue's filters; every one optional. Dates are UTC days, inclusive."""
+    """The queue's filters; every one optional. ``taken_from`` <= taken_at < ``taken_to``
+    (build whole days with ``day_start``)."""
 
     status: CandidateStatus | None = CandidateStatus.NEW
     mission: str | None = None

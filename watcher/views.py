@@ -122,3 +122,16 @@ def audit_json(event: AuditEvent) -> dict[str, Any]:
         "after": event.after,
         "undone_by": event.undone_by,
     }
+
+
+def candidate_brief_json(candidate: Candidate) -> dict[str, Any]:
+    """A candidate in a strip of thumbnails (its sequence neighbours): a small shape."""
+    return {
+        "id": candidate.id,
+        "title": candidate.title,
+        "camera": candidate.camera,
+        "sol": candidate.sol,
+        "taken_at": iso(candidate.taken_at),
+        "status": candidate.status.value,
+        "thumbnail_url": candidate.thumbnail_url,
+    }

@@ -309,9 +309,11 @@ class ReviewStore(StoreBase):
         candidate_ids: Sequence[int] | None,
         actor: str,
         now: datetime,
+        status: EntryStatus | None = None,
     ) -> Entry:
-        """Edit an entry; ``candidate_ids`` (when given) replaces its frames: new frames must
-        be undecided candidates, dropped ones go back to the queue."""
+        """Edit an entry (and, with ``status``, publish or unpublish it in the same
+        transaction); ``candidate_ids`` (when given) replaces its frames: new frames must be
+        undecided candidates, dropped ones go back to the queue."""
         with self.write() as connection:
             before = self._entry(connection, entry_id)
             self._check_version(before, version)
@@ -336,6 +338,7 @@ class ReviewStore(StoreBase):
                 alt_text=draft.alt_text,
                 credit=credit,
                 rendition=draft.rendition,
+                **({"status": status.value} if status is not None else {}),
             )
             after = self._entry(connection, entry_id)
             write_audit(

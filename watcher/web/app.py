@@ -178,6 +178,16 @@ def _errors(app: FastAPI) -> None:
         detail = "; ".join(f"{field}: {message}" for field, message in errors.items())
         return page(request, 422, "Invalid input", detail)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        return page(
+            request,
+            500,
+            "Something went wrong",
+            "The error was logged. Try again, or tell whoever runs this watcher.",
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")

@@ -87,10 +87,13 @@ async def checked_form(
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: a ``next`` parameter must not send anyone elsewhere."""
-    if not target:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/editor"
+    # Browsers read "/\\host" as "//host"; control characters can hide either.
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return "/editor"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return "/editor"
     return target
 

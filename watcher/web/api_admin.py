@@ -1,0 +1,83 @@
+"""API for admins (a signed-in admin session; tokens never are admins): the audit log,
+editors, API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from watcher.types import TokenScope
+from watcher.views import audit_json, editor_json, token_json
+from watcher.web.api_auth import Admin, WatcherDep, problems
+from watcher.web.api_candidates import next_page
+from watcher.web.api_models import AuditPage, EditorList, NewToken, TokenCreate, TokenList, TokenOut
+
+router = APIRouter()
+
+
+@router.get(
+    "/audit", response_model=AuditPage, summary="The audit log (admins)", responses=problems(422)
+)
+def audit(
+    request: Request,
+    watcher: WatcherDep,
+    admin: Admin,
+    actor: Annotated[str | None, Query(max_length=200, description="Who acted.")] = None,
+    subject_type: Annotated[
+        str | None, Query(max_length=50, description="entry, candidate, editor, token, list")
+    ] = None,
+    subject_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Keyset: only ids below this.")] = None,
+) -> dict[str, Any]:
+    """Every decision and edit, newest first: who, when, what, before and after."""
+    events = watcher.audit_events(
+        admin,
+        limit=limit,
+        before_id=before,
+        by=actor or None,
+        subject_type=subject_type or None,
+        subject_id=subject_id or None,
+    )
+    return {
+        "items": [audit_json(e) for e in events],
+        "next": next_page(request, [e.id for e in events], limit),
+    }
+
+
+@router.get("/editors", response_model=EditorList, summary="Editors (admins)")
+def editors(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    return {"items": [editor_json(e) for e in watcher.list_editors(admin)]}
+
+
+@router.get("/tokens", response_model=TokenList, summary="API tokens, without secrets (admins)")
+def tokens(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    return {"items": [token_json(t) for t in watcher.list_api_tokens(admin)]}
+
+
+@router.post(
+    "/tokens",
+    response_model=NewToken,
+    status_code=201,
+    response_description="The token and its secret, shown this once.",
+    summary="Create an API token (admins)",
+    responses=problems(422),
+)
+def create_token(new: TokenCreate, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    """The answer holds the secret, this once; only its hash is kept."""
+    token, secret = watcher.create_api_token(new.name, TokenScope(new.scope), admin)
+    return {"token": token_json(token), "secret": secret}
+
+
+@router.post(
+    "/tokens/{token_id}/revoke",
+    response_model=TokenOut,
+    summary="Revoke an API token (admins)",
+    responses=problems(404, 422),
+)
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
+) -> dict[str, Any]:
+    """From now on the token is refused (401); it stays listed, with `revoked_at`."""
+    return token_json(watcher.revoke_api_token(token_id, admin))

@@ -1,0 +1,145 @@
+"""Who calls the JSON API, and the shared bits of its routes.
+
+- ``Authorization: Bearer wt_...``: an API token (read or write scope, never an admin).
+  A header that is not a live Bearer token is refused (401), never ignored; a read token
+  may only use GET (403 on anything else).
+- Otherwise the browser's session cookie; then every unsafe method must carry the session's
+  CSRF token in ``X-CSRF-Token`` (403 without it).
+- Otherwise 401 with ``WWW-Authenticate: Bearer``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from watcher.core import Watcher
+from watcher.exceptions import InvalidInput, PermissionDenied
+from watcher.security import same_secret
+from watcher.types import Actor
+from watcher.web.api_models import Problem
+from watcher.web.auth import (
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    AuthRequired,
+    CsrfFailed,
+    actor_of,
+    current_session,
+    watcher_of,
+)
+
+CSRF_HEADER = "X-CSRF-Token"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    bearerFormat="wt_...",
+    description="An API token created by an admin (`watcher tokens` or /editor/tokens): "
+    "`Authorization: Bearer wt_...`. Read-scoped tokens may only read.",
+)
+cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="A signed-in browser's session cookie. Every POST, PUT, PATCH and DELETE "
+    f"must then carry the session's CSRF token in the `{CSRF_HEADER}` header.",
+)
+
+
+def api_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    session_cookie: Annotated[str | None, Security(cookie)],
+) -> Actor:
+    """The caller, from a Bearer token or the session cookie (with CSRF on unsafe methods)."""
+    watcher = watcher_of(request)
+    if request.headers.get("authorization") is not None:
+        actor = watcher.token_actor(credentials.credentials) if credentials else None
+        if actor is None:
+            raise AuthRequired()
+        if request.method not in SAFE_METHODS and not actor.can_write:
+            # The facade refuses too; refusing here first answers 403, not a 422 about the body.
+            raise PermissionDenied(f"{actor.label} may only read (a read-scoped token)")
+        return actor
+    session = current_session(request) if session_cookie else None
+    if session is None:
+        raise AuthRequired()
+    if request.method not in SAFE_METHODS and not same_secret(
+        request.headers.get(CSRF_HEADER), session.csrf_token
+    ):
+        raise CsrfFailed()
+    return actor_of(session)
+
+
+def admin_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
+    """An admin's signed-in session: tokens never reach admin endpoints."""
+    if actor.kind == "token" or not actor.is_admin:
+        raise PermissionDenied("only an admin, signed in, may do that")
+    return actor
+
+
+Caller = Annotated[Actor, Depends(api_actor)]
+Admin = Annotated[Actor, Depends(admin_actor)]
+WatcherDep = Annotated[Watcher, Depends(watcher_of)]
+
+
+# -- conditional requests -----------------------------------------------------------------
+
+_ETAG = re.compile(r'^\s*"v(\d{1,18})"\s*$')
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version an ``If-Match: "vN"`` header names; None without the header.
+
+    ``*`` and unknown tags are refused with 422: the version is what guards the change.
+    """
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        raise InvalidInput({"If-Match": 'send one ETag as given, e.g. "v3"'})
+    return int(match.group(1))
+
+
+def wanted_version(given: int | None, request: Request) -> int:
+    """``version`` from the body or query, else from If-Match; one of them is required."""
+    if given is not None:
+        return given
+    from_header = if_match_version(request)
+    if from_header is None:
+        raise InvalidInput({"version": "send the version you saw (or an If-Match header)"})
+    return from_header
+
+
+# -- OpenAPI: error responses -------------------------------------------------------------
+
+# ``Problem`` is in the document's components because ``BulkResult`` refers to it.
+_PROBLEM_SCHEMA = {"$ref": f"#/components/schemas/{Problem.__name__}"}
+_WHY = {
+    400: "Bad request",
+    401: "No credentials, or an unknown or revoked token (WWW-Authenticate: Bearer)",
+    403: "Not allowed: a read token writing, an editor on an admin endpoint, a missing "
+    "X-CSRF-Token",
+    404: "No such thing",
+    409: "Someone else decided or changed it first (who and when in `detail`)",
+    422: "Invalid input (`errors` names each field)",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for FastAPI: these statuses, as problem+json."""
+    return {
+        code: {
+            "description": _WHY[code],
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+        for code in codes
+    }

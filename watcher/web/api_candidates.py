@@ -1,0 +1,242 @@
+"""API: who am I, the queue (list, search, one candidate), decisions, undo, facets, sources."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+
+from watcher.exceptions import Conflict, InvalidInput, NotFound
+from watcher.types import CandidateFilter, CandidateStatus, EntryDraft, day_start
+from watcher.views import (
+    audit_json,
+    candidate_brief_json,
+    candidate_json,
+    entry_json,
+    source_health_json,
+)
+from watcher.web.api_auth import Caller, WatcherDep, etag, problems
+from watcher.web.api_models import (
+    ApproveIn,
+    AuditEventOut,
+    BulkIn,
+    BulkResults,
+    CandidateDetail,
+    CandidateOut,
+    CandidatePage,
+    EntryOut,
+    Facets,
+    Me,
+    RejectIn,
+    SourceList,
+)
+from watcher.web.problems import PROBLEM_TYPE
+
+router = APIRouter()
+
+CandidateId = Annotated[int, Path(ge=1, description="The candidate's id.")]
+StatusFilter = Literal["new", "approved", "rejected", "published", "all"]
+
+
+def next_page(request: Request, ids: list[int], limit: int) -> str | None:
+    """The URL of the page after this one (keyset on id), or None when this one is short."""
+    if len(ids) < limit:
+        return None
+    return str(request.url.include_query_params(before=ids[-1]))
+
+
+@router.get("/me", response_model=Me, summary="Who the caller is")
+def me(actor: Caller) -> dict[str, Any]:
+    """The signed-in editor or the token: name, role, kind (`editor` or `token`), and whether
+    it may change anything."""
+    return {
+        "name": actor.name,
+        "role": actor.role.value,
+        "kind": actor.kind,
+        "can_write": actor.can_write,
+        "is_admin": actor.is_admin,
+    }
+
+
+@router.get(
+    "/candidates",
+    response_model=CandidatePage,
+    summary="List and search the queue",
+    responses=problems(422),
+)
+def list_candidates(
+    request: Request,
+    response: Response,
+    watcher: WatcherDep,
+    actor: Caller,
+    status: Annotated[StatusFilter, Query(description="`all`: any status.")] = "new",
+    mission: Annotated[str | None, Query(max_length=100)] = None,
+    camera: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    sol_min: Annotated[int | None, Query(ge=0)] = None,
+    sol_max: Annotated[int | None, Query(ge=0)] = None,
+    taken_from: Annotated[
+        date | None, Query(alias="from", description="First day taken (UTC), inclusive.")
+    ] = None,
+    taken_to: Annotated[
+        date | None, Query(alias="to", description="Last day taken (UTC), inclusive.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in title, caption or image id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[
+        int | None, Query(ge=1, description="Keyset: only ids below this (see `next`).")
+    ] = None,
+) -> dict[str, Any]:
+    """Newest first. Follow `next` (also sent as `Link: rel="next"`) for the next page."""
+    wanted = CandidateFilter(
+        status=None if status == "all" else CandidateStatus(status),
+        mission=mission or None,
+        camera=camera or None,
+        source=source or None,
+        sol_min=sol_min,
+        sol_max=sol_max,
+        taken_from=day_start(taken_from),
+        taken_to=day_start(taken_to, after=True),
+        text=(q or "").strip() or None,
+    )
+    found = watcher.search_candidates(wanted, limit=limit, before_id=before)
+    following = next_page(request, [c.id for c in found], limit)
+    if following:
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return {"items": [candidate_json(c) for c in found], "next": following}
+
+
+@router.get(
+    "/candidates/{candidate_id}",
+    response_model=CandidateDetail,
+    summary="One candidate, its raw record and its neighbours",
+    responses=problems(404, 422),
+)
+def get_candidate(
+    candidate_id: CandidateId, response: Response, watcher: WatcherDep, actor: Caller
+) -> dict[str, Any]:
+    """All metadata, NASA's raw record, the frames of the same sequence (same camera and
+    sol, close in time) and the entry holding it. `ETag` carries its version."""
+    candidate = watcher.get_candidate(candidate_id)
+    response.headers["ETag"] = etag(candidate.version)
+    return {
+        **candidate_json(candidate),
+        "raw": dict(candidate.raw),
+        "neighbours": [candidate_brief_json(c) for c in watcher.neighbours(candidate)],
+        "entry_id": watcher.entry_of(candidate.id),
+    }
+
+
+@router.post(
+    "/candidates/{candidate_id}/approve",
+    response_model=EntryOut,
+    status_code=201,
+    response_description="The new entry (`Location` names it).",
+    summary="Approve a candidate into a new entry",
+    responses=problems(404, 409, 422),
+)
+def approve(
+    candidate_id: CandidateId,
+    response: Response,
+    watcher: WatcherDep,
+    actor: Caller,
+    draft: Annotated[ApproveIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """Every field is optional: the heading and alt text start from NASA's title, the
+    credit from NASA's credit. With `version`, a candidate changed since is refused (409)."""
+    given = draft or ApproveIn.model_validate({})
+    entry = watcher.approve(
+        [candidate_id],
+        EntryDraft(
+            heading=given.heading or "",
+            body=given.body or "",
+            alt_text=given.alt_text or "",
+            credit=given.credit,
+            rendition=given.rendition or "large",
+        ),
+        actor,
+        {candidate_id: given.version} if given.version is not None else None,
+    )
+    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
+    response.headers["ETag"] = etag(entry.version)
+    return entry_json(entry)
+
+
+@router.post(
+    "/candidates/{candidate_id}/reject",
+    response_model=CandidateOut,
+    summary="Reject a candidate",
+    responses=problems(404, 409, 422),
+)
+def reject(
+    candidate_id: CandidateId,
+    response: Response,
+    watcher: WatcherDep,
+    actor: Caller,
+    decision: Annotated[RejectIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """An optional reason; with `version`, a candidate changed since is refused (409)."""
+    given = decision or RejectIn.model_validate({})
+    candidate = watcher.reject(candidate_id, actor, reason=given.reason, version=given.version)
+    response.headers["ETag"] = etag(candidate.version)
+    return candidate_json(candidate)
+
+
+def refusal(exc: Conflict | NotFound | InvalidInput) -> dict[str, Any]:
+    """A refused item of a bulk decision, as the problem a single decision would answer."""
+    body: dict[str, Any] = {"type": PROBLEM_TYPE, "detail": str(exc), "errors": None}
+    if isinstance(exc, Conflict):
+        return {**body, "title": "Changed by someone else", "status": 409}
+    if isinstance(exc, NotFound):
+        return {**body, "title": "Not found", "status": 404}
+    return {**body, "title": "Invalid input", "status": 422, "errors": exc.errors}
+
+
+@router.post(
+    "/candidates/bulk",
+    response_model=BulkResults,
+    summary="Approve or reject several candidates",
+    responses=problems(422),
+)
+def bulk(decision: BulkIn, watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+    """Each candidate is decided on its own (approving makes one entry each, from NASA's
+    title): one that someone decided first is reported, not fatal to the rest."""
+    results: list[dict[str, Any]] = []
+    for candidate_id in dict.fromkeys(decision.ids):
+        try:
+            if decision.action == "approve":
+                entry = watcher.approve([candidate_id], None, actor)
+                results.append({"id": candidate_id, "ok": True, "entry_id": entry.id})
+            else:
+                watcher.reject(candidate_id, actor, reason=decision.reason)
+                results.append({"id": candidate_id, "ok": True})
+        except (Conflict, NotFound, InvalidInput) as exc:
+            results.append({"id": candidate_id, "ok": False, "problem": refusal(exc)})
+    return {"results": results}
+
+
+@router.post(
+    "/undo",
+    response_model=AuditEventOut,
+    summary="Undo your last approve or reject",
+    responses=problems(404, 409),
+)
+def undo(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+    """Takes back the caller's latest decision not undone yet; answers the audit event of
+    the undo. An approval whose entry was edited since cannot be undone (409)."""
+    return audit_json(watcher.undo_last(actor))
+
+
+@router.get("/facets", response_model=Facets, summary="Values the queue's filters can take")
+def facets(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+    """Cameras, missions and sources seen so far (cached for a minute)."""
+    return dict(watcher.facets())
+
+
+@router.get("/sources", response_model=SourceList, summary="Each source's health")
+def sources(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+    """Last poll, outcome, next poll and candidate count of each configured source."""
+    return {"items": [source_health_json(s) for s in watcher.sources_health()]}

@@ -1,0 +1,216 @@
+"""What the editor pages share: candidate cards, notices after redirects, form parsing.
+
+Everything a template shows is prepared here as plain values, so templates keep to loops
+and conditionals. Nothing from a URL is echoed as free text: notices come from a fixed
+map, and only whole numbers are taken from the query string to fill them in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from starlette.datastructures import FormData
+
+from watcher.types import Candidate, CandidateStatus, EntryDraft
+from watcher.urls import clean_url
+from watcher.web.render import utc
+
+_NUMBER = re.compile(r"[0-9]{1,12}")
+_CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
+NOTICE_KEYS = ("done", "entry", "candidate", "n")
+
+# done -> (message with numbers, message without them)
+NOTICES: dict[str, tuple[str, str]] = {
+    "approved": ("Approved: entry #{entry} is on the running list.", "Approved."),
+    "rejected": ("Rejected candidate {candidate}.", "Rejected."),
+    "approved_each": ("Approved {n} candidates, one entry each.", "Approved the selection."),
+    "grouped": ("Grouped {n} candidates into entry #{entry}.", "Grouped the selection."),
+    "rejected_many": ("Rejected {n} candidates.", "Rejected the selection."),
+    "undone_approve": (
+        "Undone: entry #{entry} is gone and its candidates are back in the queue.",
+        "Undone: the approval was taken back.",
+    ),
+    "undone_reject": (
+        "Undone: candidate {candidate} is back in the queue.",
+        "Undone: the rejection was taken back.",
+    ),
+    "saved": ("Saved entry #{entry}.", "Saved."),
+    "published": ("Entry #{entry} is published.", "Published."),
+    "unpublished": (
+        "Entry #{entry} is unpublished: it stays here but leaves the list.",
+        "Unpublished.",
+    ),
+    "deleted": ("Deleted entry #{entry}; its candidates are back in the queue.", "Deleted."),
+    "reordered": ("Saved the new order.", "Saved the new order."),
+    "editor_added": ("Added the editor.", "Added the editor."),
+    "editor_disabled": ("Disabled the editor; their sessions ended.", "Disabled the editor."),
+    "editor_enabled": ("Enabled the editor.", "Enabled the editor."),
+    "password_reset": (
+        "Set a new password; that editor's sessions ended.",
+        "Set a new password.",
+    ),
+    "token_revoked": ("Revoked token #{n}.", "Revoked the token."),
+}
+
+
+def notice_from(params: Mapping[str, str]) -> str | None:
+    """The fixed message a redirect asked for with ``?done=...``, or None."""
+    spec = NOTICES.get(params.get("done", ""))
+    if spec is None:
+        return None
+    numbers = {key: int(value) for key in NOTICE_KEYS[1:] if (value := whole(params.get(key)))}
+    try:
+        return spec[0].format(**numbers)
+    except KeyError:
+        return spec[1]
+
+
+def with_notice(url: str, done: str, **numbers: int) -> str:
+    """``url`` (a path on this site) with the notice ``done`` and its numbers, replacing any
+    notice it carried."""
+    parts = urlsplit(url)
+    kept = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in NOTICE_KEYS
+    ]
+    added = [("done", done)] + [(k, str(v)) for k, v in numbers.items()]
+    return urlunsplit(("", "", parts.path, urlencode(kept + added), ""))
+
+
+def without_notice(url: str) -> str:
+    parts = urlsplit(url)
+    kept = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in NOTICE_KEYS
+    ]
+    return urlunsplit(("", "", parts.path, urlencode(kept), ""))
+
+
+def query_of(url: str) -> dict[str, str]:
+    """The (last value of each) query parameter of a local URL."""
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+# -- values ------------------------------------------------------------------------
+
+
+def whole(value: str | None) -> int | None:
+    """A non-negative whole number typed as digits, else None."""
+    text = (value or "").strip()
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def texts(form: FormData, name: str) -> list[str]:
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+def mars_time(value: str | None) -> str | None:
+    """``15:28:38`` -> ``15:28:38 LMST`` (local mean solar time); other forms as given."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    return f"{value} LMST" if _CLOCK.fullmatch(value) else value
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def candidate_href(candidate_id: int, next_url: str | None) -> str:
+    href = f"/editor/candidates/{candidate_id}"
+    return f"{href}?next={quote(next_url, safe='')}" if next_url else href
+
+
+def draft_of(values: Mapping[str, str]) -> EntryDraft:
+    """The entry form's values as a draft; an empty credit means "the one we have" (NASA's
+    on approval, the entry's own on an edit)."""
+    return EntryDraft(
+        heading=values.get("heading", ""),
+        body=values.get("body", ""),
+        alt_text=values.get("alt_text", ""),
+        credit=values.get("credit", "").strip() or None,
+        rendition=values.get("rendition", "") or "large",
+    )
+
+
+def other_errors(errors: Mapping[str, str], fields: Iterable[str]) -> list[str]:
+    """Messages about fields a form does not show (so none is lost)."""
+    shown = set(fields)
+    return [f"{key}: {message}" for key, message in errors.items() if key not in shown]
+
+
+# -- candidate cards ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One candidate as the queue (and the neighbour strips) show it."""
+
+    id: int
+    title: str
+    thumb: str | None
+    width: int | None
+    height: int | None
+    mission: str
+    camera: str
+    sol: str
+    taken: str
+    local_time: str | None
+    credit: str
+    source: str
+    status: str
+    version: int
+    is_new: bool
+    href: str
+    full: str | None
+    selection: str
+    current: bool = False
+
+
+def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False) -> Card:
+    c = candidate
+    return Card(
+        id=c.id,
+        title=c.title or f"Candidate {c.id}",
+        thumb=clean_url(c.thumbnail_url) or clean_url(c.medium_url),
+        width=c.width,
+        height=c.height,
+        mission=c.mission or "-",
+        camera=c.camera or "-",
+        sol="-" if c.sol is None else str(c.sol),
+        taken=utc(c.taken_at, with_seconds=True),
+        local_time=mars_time(c.mars_local_time),
+        credit=c.credit or "-",
+        source=c.source,
+        status=c.status.value,
+        version=c.version,
+        is_new=c.status is CandidateStatus.NEW,
+        href=candidate_href(c.id, next_url),
+        full=clean_url(c.full_url) or clean_url(c.large_url) or clean_url(c.medium_url),
+        selection=f"{c.id}:{c.version}",
+        current=current,
+    )
+
+
+def parse_selection(values: Iterable[str]) -> tuple[list[int], dict[int, int]]:
+    """Checkbox values ``id`` or ``id:version`` -> the ids (in order, once) and versions."""
+    ids: list[int] = []
+    versions: dict[int, int] = {}
+    for value in values:
+        head, _, tail = value.partition(":")
+        candidate_id = whole(head)
+        if candidate_id is None or candidate_id in versions or candidate_id in ids:
+            continue
+        ids.append(candidate_id)
+        version = whole(tail)
+        if version is not None:
+            versions[candidate_id] = version
+    return ids, versions

@@ -1,0 +1,259 @@
+"""The running list: its entries in order (move, publish/unpublish, delete) and the page
+that edits one entry (text, rendition, frames)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from watcher.core import Watcher
+from watcher.exceptions import Conflict, InvalidInput, NotFound
+from watcher.types import RENDITIONS, Entry, EntryStatus, Session
+from watcher.web.auth import actor_of, checked_form, editor_session, watcher_of
+from watcher.web.pages_common import (
+    Card,
+    card_of,
+    draft_of,
+    notice_from,
+    other_errors,
+    text,
+    whole,
+)
+from watcher.web.render import render, utc
+
+router = APIRouter(include_in_schema=False)
+
+EDIT_FIELDS = ("heading", "body", "alt_text", "credit", "rendition", "frames")
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """An entry as the list shows it, with the orders its move buttons would save."""
+
+    entry: Entry
+    thumb: Card | None
+    updated: str
+    up: str | None
+    down: str | None
+    toggle: str
+    toggle_label: str
+
+
+def _moved(order: list[int], index: int, step: int) -> str | None:
+    other = index + step
+    if not 0 <= other < len(order):
+        return None
+    moved = list(order)
+    moved[index], moved[other] = moved[other], moved[index]
+    return ",".join(str(i) for i in moved)
+
+
+def _cards(watcher: Watcher, ids: tuple[int, ...]) -> list[Card]:
+    return [card_of(candidate, None) for candidate in watcher.get_candidates(ids)]
+
+
+def entries_page(request: Request, *, problem: str | None = None, status: int = 200) -> Response:
+    watcher = watcher_of(request)
+    entries = watcher.list_entries()
+    order = [e.id for e in entries]
+    rows = []
+    for index, entry in enumerate(entries):
+        published = entry.status is EntryStatus.PUBLISHED
+        first = _cards(watcher, entry.candidate_ids[:1])
+        rows.append(
+            EntryRow(
+                entry=entry,
+                thumb=first[0] if first else None,
+                updated=utc(entry.updated_at),
+                up=_moved(order, index, -1),
+                down=_moved(order, index, 1),
+                toggle="unpublished" if published else "published",
+                toggle_label="Unpublish" if published else "Publish",
+            )
+        )
+    context = {
+        "active": "entries",
+        "rows": rows,
+        "notice": notice_from(request.query_params),
+        "problem": problem,
+    }
+    return render(request, "editor/entries.html", context, status)
+
+
+def _to_list(done: str, entry_id: int) -> RedirectResponse:
+    target = f"/editor/entries?done={done}&entry={entry_id}#entry-{entry_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/editor/entries")
+def entries(request: Request, session: Annotated[Session, Depends(editor_session)]) -> Response:
+    return entries_page(request)
+
+
+@router.post("/editor/entries/order")
+def reorder(
+    request: Request,
+    session: Annotated[Session, Depends(editor_session)],
+    form: Annotated[FormData, Depends(checked_form)],
+) -> Response:
+    order = [whole(part) for part in _SEPARATORS.split(text(form, "order").strip())]
+    ids = [i for i in order if i is not None]
+    if not ids or len(ids) != len(order):
+        return entries_page(
+            request, problem="The new order was not a list of entry ids.", status=422
+        )
+    try:
+        watcher_of(request).reorder_entries(ids, actor_of(session))
+    except Conflict as exc:
+        return entries_page(request, problem=f"Not reordered: {exc}.", status=409)
+    return _to_list("reordered", whole(text(form, "moved")) or ids[0])
+
+
+@router.post("/editor/entries/{entry_id}/status")
+def set_status(
+    request: Request,
+    entry_id: int,
+    session: Annotated[Session, Depends(editor_session)],
+    form: Annotated[FormData, Depends(checked_form)],
+) -> Response:
+    wanted = text(form, "status")
+    if wanted not in ("published", "unpublished"):
+        return entries_page(request, problem="Choose published or unpublished.", status=422)
+    version = whole(text(form, "version")) or 0
+    try:
+        watcher_of(request).set_entry_status(
+            entry_id, version, EntryStatus(wanted), actor_of(session)
+        )
+    except Conflict as exc:
+        return entries_page(request, problem=f"Not changed: {exc}.", status=409)
+    return _to_list(wanted, entry_id)
+
+
+@router.post("/editor/entries/{entry_id}/delete")
+def delete(
+    request: Request,
+    entry_id: int,
+    session: Annotated[Session, Depends(editor_session)],
+    form: Annotated[FormData, Depends(checked_form)],
+) -> Response:
+    version = whole(text(form, "version")) or 0
+    try:
+        watcher_of(request).delete_entry(entry_id, version, actor_of(session))
+    except Conflict as exc:
+        return entries_page(request, problem=f"Not deleted: {exc}.", status=409)
+    return RedirectResponse(f"/editor/entries?done=deleted&entry={entry_id}", status_code=303)
+
+
+# -- editing one entry ----------------------------------------------------------------
+
+
+def entry_values(entry: Entry) -> dict[str, str]:
+    return {
+        "heading": entry.heading,
+        "body": entry.body,
+        "alt_text": entry.alt_text,
+        "credit": entry.credit,
+        "rendition": entry.rendition,
+        "frames": ", ".join(str(i) for i in entry.candidate_ids),
+    }
+
+
+def parse_frames(value: str) -> list[int]:
+    parts = [part for part in _SEPARATORS.split(value.strip()) if part]
+    if not parts:
+        raise InvalidInput({"frames": "list at least one candidate id"})
+    ids = [whole(part) for part in parts]
+    if any(i is None for i in ids):
+        raise InvalidInput({"frames": "use candidate ids (whole numbers) separated by commas"})
+    return [i for i in ids if i is not None]
+
+
+def entry_page(
+    request: Request,
+    entry: Entry,
+    *,
+    values: dict[str, str] | None = None,
+    version: int | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    theirs: Entry | None = None,
+    preview: bool = False,
+    status: int = 200,
+) -> Response:
+    context = {
+        "active": "entries",
+        "entry": entry,
+        "values": values or entry_values(entry),
+        "version": entry.version if version is None else version,
+        "theirs": theirs,
+        "frames": _cards(watcher_of(request), entry.candidate_ids),
+        "updated": utc(entry.updated_at),
+        "renditions": RENDITIONS,
+        "preview": preview,
+        "problem": problem,
+        "errors": errors or {},
+        "general_errors": other_errors(errors or {}, EDIT_FIELDS),
+    }
+    return render(request, "editor/entry.html", context, status)
+
+
+def entry_preview(request: Request, entry_id: int, form: FormData) -> Response:
+    entry = watcher_of(request).get_entry(entry_id)
+    values = {key: text(form, key) for key in EDIT_FIELDS}
+    version = whole(text(form, "version"))
+    return entry_page(request, entry, values=values, version=version, preview=True)
+
+
+@router.get("/editor/entries/{entry_id}")
+def edit_form(
+    request: Request, entry_id: int, session: Annotated[Session, Depends(editor_session)]
+) -> Response:
+    return entry_page(request, watcher_of(request).get_entry(entry_id))
+
+
+@router.post("/editor/entries/{entry_id}")
+def save(
+    request: Request,
+    entry_id: int,
+    session: Annotated[Session, Depends(editor_session)],
+    form: Annotated[FormData, Depends(checked_form)],
+) -> Response:
+    watcher = watcher_of(request)
+    current = watcher.get_entry(entry_id)
+    values = {key: text(form, key) for key in EDIT_FIELDS}
+    version = whole(text(form, "version")) or 0
+    try:
+        frames = parse_frames(values["frames"])
+        watcher.edit_entry(entry_id, version, draft_of(values), actor_of(session), frames)
+    except InvalidInput as exc:
+        errors = {("frames" if k == "candidates" else k): v for k, v in exc.errors.items()}
+        return entry_page(
+            request, current, values=values, version=version, errors=errors, status=422
+        )
+    except NotFound as exc:
+        errors = {"frames": str(exc)}
+        return entry_page(
+            request, current, values=values, version=version, errors=errors, status=422
+        )
+    except Conflict as exc:
+        latest = watcher.get_entry(entry_id)
+        theirs = latest if latest.version != version else None
+        return entry_page(
+            request,
+            latest,
+            values=values,
+            version=latest.version,
+            problem=f"Not saved: {exc}.",
+            theirs=theirs,
+            status=409,
+        )
+    return _to_list("saved", entry_id)
+
+
+__all__ = ["entry_preview", "router"]
