@@ -50,6 +50,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/editor.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ says so and skips.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -78,6 +79,8 @@ def seed(watcher: Watcher, images: str, count: int) -> list[int]:
 def live(tmp_path: Path) -> Iterator[Live]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)"
+        if os.environ.get("WATCHER_REQUIRE_BROWSER"):
+            pytest.fail(f"the browser test is required here: {reason}")
         print(f"skipping the browser test: {reason}")
         pytest.skip(reason)
     nasa = NasaEmulator(rewrite_images=True).start()

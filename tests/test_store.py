@@ -302,3 +302,30 @@ def test_text_search_finds_words_and_id_parts_newest_first(store: Store) -> None
         "NRF_1966_0000000001_816ECM",
         "NRF_1965_0841393386_816ECM",
     ]
+
+
+def test_upgrading_a_populated_database_fills_facets_and_search(database_url: str) -> None:
+    from watcher.db import migrate
+    from watcher.types import CandidateFilter
+
+    store = Store(database_url)
+    migrate.upgrade(store.engine, "0001")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO candidates (source, external_id, mission, title, caption, camera, "
+            "status, first_seen_at, raw) VALUES ('perseverance', 'NRF_1', 'perseverance', "
+            "'Dust devil', 'seen from the rim', 'NAVCAM_LEFT', 'new', '2026-01-01 00:00:00', "
+            "'{}')"
+        )
+    assert store.upgrade() == ("0001", "0002")
+    assert store.facets() == {
+        "camera": ["NAVCAM_LEFT"],
+        "mission": ["perseverance"],
+        "source": ["perseverance"],
+    }
+    found = store.search_candidates(CandidateFilter(text="rim"))
+    assert [c.external_id for c in found] == ["NRF_1"]
+    migrate.downgrade(store.engine, "0001")
+    assert store.schema_revision() == "0001"
+    assert store.upgrade() == ("0001", "0002")
+    store.close()

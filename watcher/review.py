@@ -6,7 +6,6 @@ and refuse exactly the same things.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 
 from watcher.exceptions import InvalidInput, NotFound, PermissionDenied
@@ -28,7 +27,6 @@ MAX_ALT_TEXT = 500
 MAX_CREDIT = 300
 MAX_REASON = 500
 MAX_FRAMES = 200
-FACETS_TTL_SECONDS = 60.0
 
 
 def check_draft(draft: EntryDraft) -> EntryDraft:
@@ -71,8 +69,6 @@ def require_admin(actor: Actor) -> None:
 class Review(FacadeBase):
     """Approve, reject, undo; edit, reorder and unpublish entries; read the audit log."""
 
-    _facets: tuple[float, dict[str, list[str]]] | None = None
-
     # -- reading ---------------------------------------------------------------------
 
     def search_candidates(
@@ -101,14 +97,8 @@ class Review(FacadeBase):
         return self.store.entry_of(candidate_id)
 
     def facets(self) -> dict[str, list[str]]:
-        """Cameras, missions and sources seen so far (cached: over a million candidates the
-        query takes a moment, and the lists change rarely)."""
-        cached = self._facets
-        if cached is not None and time.monotonic() - cached[0] < FACETS_TTL_SECONDS:
-            return cached[1]
-        found = self.store.facets()
-        self._facets = (time.monotonic(), found)
-        return found
+        """Cameras, missions and sources seen so far (for the queue's filters)."""
+        return self.store.facets()
 
     def list_entries(self, status: EntryStatus | None = None) -> list[Entry]:
         return self.store.list_entries(status)

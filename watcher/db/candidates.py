@@ -11,10 +11,17 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Dialect, RowMapping, Select, column, func, select, table, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from watcher.db.base import StoreBase
-from watcher.db.schema import FTS_TABLE, SEARCH_DOCUMENT, candidates, sqlite_timestamp
+from watcher.db.schema import (
+    FACET_KINDS,
+    FTS_TABLE,
+    SEARCH_DOCUMENT,
+    candidates,
+    facets,
+    sqlite_timestamp,
+)
 from watcher.exceptions import NotFound
 from watcher.types import Candidate, CandidateData, CandidateFilter, CandidateStatus
 
@@ -56,6 +63,7 @@ def insert_candidates(connection: Connection, items: Iterable[CandidateData], no
         unique.setdefault((item.source, item.external_id), item)
     if not unique:
         return 0
+    _record_facets(connection, unique.values())
     if connection.dialect.name == "sqlite":
         return _insert_sqlite(connection, unique.values(), now)
     rows = [_row(item, now) for item in unique.values()]
@@ -65,6 +73,22 @@ def insert_candidates(connection: Connection, items: Iterable[CandidateData], no
         .returning(candidates.c.id)
     )
     return len(connection.execute(statement, rows).all())
+
+
+def _record_facets(connection: Connection, items: Iterable[CandidateData]) -> None:
+    """The filter values a page brings (usually the same few again: a cheap no-op)."""
+    found = {
+        (kind, value)
+        for item in items
+        for kind in FACET_KINDS
+        if (value := getattr(item, kind)) is not None
+    }
+    if found:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        connection.execute(
+            insert(facets).on_conflict_do_nothing(),
+            [{"kind": kind, "value": value[:255]} for kind, value in sorted(found)],
+        )
 
 
 def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
@@ -291,13 +315,12 @@ class CandidateStore(StoreBase):
         return nearest
 
     def facets(self) -> dict[str, list[str]]:
-        """The values the queue's filters can take (cameras, missions, sources)."""
-        result: dict[str, list[str]] = {}
+        """The values the queue's filters can take (cameras, missions, sources seen)."""
+        result: dict[str, list[str]] = {kind: [] for kind in FACET_KINDS}
+        query = select(facets.c.kind, facets.c.value).order_by(facets.c.kind, facets.c.value)
         with self.read() as connection:
-            for name in ("camera", "mission", "source"):
-                column = candidates.c[name]
-                query = select(column).where(column.is_not(None)).group_by(column).order_by(column)
-                result[name] = [value for value in connection.execute(query).scalars()]
+            for kind, value in connection.execute(query):
+                result.setdefault(kind, []).append(value)
         return result
 
     def count_candidates(

@@ -130,6 +130,15 @@ candidates = Table(
     Index("ix_candidates_sequence", "sol", "camera", "taken_at"),
 )
 
+facets = Table(
+    "facets",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(255), primary_key=True),
+)
+
+FACET_KINDS = ("camera", "mission", "source")
+
 # Text search. SQLite: the FTS5 table ``candidates_fts`` (rowid = candidate id), filled by
 # a trigger on insert. PostgreSQL: a GIN index over this expression. Both tokenise on
 # anything but letters and digits, so "NRF_1965_0841393386" is "nrf 1965 0841393386".
