@@ -248,8 +248,9 @@ class WebApp:
 
 
 @pytest.fixture
-def web(tmp_path: Path, clock: Clock) -> Iterator[WebApp]:
-    settings = build_settings(tmp_path, f"sqlite:///{tmp_path / 'watcher.db'}")
+def web(tmp_path: Path, clock: Clock, database_url: str) -> Iterator[WebApp]:
+    """The app on SQLite and (in CI, and wherever it runs) on PostgreSQL."""
+    settings = build_settings(tmp_path, database_url)
     watcher = make_watcher(settings, clock=clock, rand=lambda: 0.0)
     watcher.prepare_database()
     watcher.add_editor("root", PASSWORD, Role.ADMIN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -267,6 +268,8 @@ def test_demo_runs_offline_and_shows_candidates_arriving(tmp_path: Path) -> None
     assert "NASA replayed at http://127.0.0.1:" in result.stderr
     assert "perseverance:" in result.stderr and "new candidates" in result.stderr
     assert "demo stopped" in result.stderr
+    password = re.search(r"name: demo  password: (\S+)", result.stderr)
+    assert password and len(password.group(1)) >= 12
     config = tmp_path / "demo" / "watcher.toml"
     rows = json.loads(invoke(config, "queue", "--json", "--limit", "0").stdout)
     by_source = {row["source"] for row in rows}

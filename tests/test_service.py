@@ -275,3 +275,32 @@ def test_failed_poll_is_retried_when_its_backoff_ends_not_a_whole_interval_later
     assert regular_at is not None and retry_at < regular_at
     wait = retry_at.timestamp() - time.time()
     assert 0 < wait <= 31
+
+
+def test_without_an_admin_run_prints_a_one_time_setup_link(tmp_path: Path, running: Any) -> None:
+    import re as regex
+
+    down = f"http://127.0.0.1:{closed_port()}/rss/api/"
+    service = running(config_file(tmp_path, down))
+    link = service.wait_for(r"(http://127\.0\.0\.1:\d+/editor/setup\?token=[\w-]+)").group(1)
+    client = httpx.Client(follow_redirects=False, timeout=10)
+    page = client.get(link)
+    assert page.status_code == 200 and "Create the first admin" in page.text
+    form_token = regex.search(r'name="form_token" value="([^"]+)"', page.text)
+    token = link.split("token=")[1]
+    assert form_token
+    created = client.post(
+        link.split("?")[0],
+        data={
+            "token": token,
+            "name": "root",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+            "form_token": form_token.group(1),
+        },
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/editor"
+    queue = client.get(link.split("/editor")[0] + "/editor")
+    assert queue.status_code == 200  # signed in as the new admin
+    assert client.get(link).status_code == 410  # the link works once
+    assert service.stop() == 0

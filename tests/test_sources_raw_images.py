@@ -579,3 +579,25 @@ def test_a_body_of_the_wrong_type_is_a_parse_error(kind: str, wrong: Any) -> Non
     a = make_adapter(config(kind=kind, queries=("Perseverance",)), NASA_HOSTS)
     with pytest.raises(ParseError):
         a.parse_page(wrong, a.first_request(PollState(source="perseverance")))
+
+
+def test_a_record_with_an_impossible_id_is_skipped_and_long_fields_cut() -> None:
+    records = [
+        {
+            "imageid": "X" * 300,
+            "sample_type": "Full",
+            "image_files": {"full_res": "https://mars.nasa.gov/a.png"},
+        },
+        {
+            "imageid": "OK_1",
+            "sample_type": "Full",
+            "camera": {"instrument": "C" * 100},
+            "image_files": {"full_res": "https://mars.nasa.gov/b.png"},
+        },
+    ]
+    page = adapter().parse_page(
+        orjson.dumps({"images": records}), adapter().first_request(PollState(source="perseverance"))
+    )
+    assert page.skipped == 1 and "external_id longer than 255" in page.problems[0]
+    [kept] = page.candidates
+    assert kept.external_id == "OK_1" and kept.camera == "C" * 64

@@ -329,3 +329,15 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
     assert store.schema_revision() == "0001"
     assert store.upgrade() == ("0001", "0002")
     store.close()
+
+
+def test_overlong_values_never_fail_the_page(store: Store) -> None:
+    """PostgreSQL refuses values longer than their column; one odd record must not cost
+    the page: descriptive fields are cut, an impossible id is dropped."""
+    long = candidate("ok", camera="C" * 100, mission="M" * 50, mars_local_time="T" * 40)
+    impossible = candidate("X" * 300)
+    assert store.add_candidates([long, impossible, candidate("fine")], NOW) == 2
+    stored = {c.external_id: c for c in store.list_candidates()}
+    assert set(stored) == {"ok", "fine"}
+    assert stored["ok"].camera == "C" * 64 and stored["ok"].mission == "M" * 32
+    assert stored["ok"].mars_local_time == "T" * 16

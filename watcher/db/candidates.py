@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -23,7 +24,9 @@ from watcher.db.schema import (
     sqlite_timestamp,
 )
 from watcher.exceptions import NotFound
-from watcher.types import Candidate, CandidateData, CandidateFilter, CandidateStatus
+from watcher.types import Candidate, CandidateData, CandidateFilter, CandidateStatus, fit_limits
+
+log = logging.getLogger("watcher.db")
 
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_SEARCH_TOKENS = 8
@@ -60,7 +63,11 @@ def insert_candidates(connection: Connection, items: Iterable[CandidateData], no
     """
     unique: dict[tuple[str, str], CandidateData] = {}
     for item in items:
-        unique.setdefault((item.source, item.external_id), item)
+        fitted = fit_limits(item)  # the sources do this already; here it is the last guard
+        if isinstance(fitted, str):
+            log.warning("not storing %s/%s: %s", item.source[:64], item.external_id[:64], fitted)
+            continue
+        unique.setdefault((fitted.source, fitted.external_id), fitted)
     if not unique:
         return 0
     _record_facets(connection, unique.values())

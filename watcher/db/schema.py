@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from watcher.types import FIELD_LIMITS
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -97,16 +99,16 @@ candidates = Table(
     "candidates",
     metadata,
     Column("id", id_type(), primary_key=True, autoincrement=True),
-    Column("source", String(64), nullable=False),
-    Column("external_id", String(255), nullable=False),
-    Column("mission", String(32)),
+    Column("source", String(FIELD_LIMITS["source"]), nullable=False),
+    Column("external_id", String(FIELD_LIMITS["external_id"]), nullable=False),
+    Column("mission", String(FIELD_LIMITS["mission"])),
     Column("title", Text, nullable=False, server_default=""),
     Column("caption", Text, nullable=False, server_default=""),
     Column("credit", Text),
-    Column("camera", String(64)),
+    Column("camera", String(FIELD_LIMITS["camera"])),
     Column("sol", Integer),
     Column("taken_at", UTCDateTime),
-    Column("mars_local_time", String(16)),
+    Column("mars_local_time", String(FIELD_LIMITS["mars_local_time"])),
     Column("received_at", UTCDateTime),
     Column("page_url", Text),
     Column("thumbnail_url", Text),

@@ -25,6 +25,7 @@ from watcher.types import (
     PageRequest,
     PollState,
     cursor_time,
+    fit_limits,
 )
 from watcher.urls import clean_url, host_allowed
 
@@ -81,6 +82,8 @@ class AdapterBase(ABC):
         for index, record in enumerate(records):
             try:
                 result = convert(record)
+                if isinstance(result, CandidateData):
+                    result = fit_limits(result)
             except Exception as exc:  # a bug must cost one record, never the poller
                 result = f"unexpected {type(exc).__name__}: {exc}"
             if isinstance(result, str):
