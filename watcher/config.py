@@ -74,6 +74,68 @@ class EditorConfig:
     setup_link_ttl: float = 3600.0
 
 
+DEFAULT_TITLE = "The most spectacular images from Mars"
+DEFAULT_INTRO = (
+    "A running list of the best pictures Perseverance and Ingenuity send home, chosen and "
+    "described by our editors. Newest additions at the end."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """The running list: its first title and intro (admins edit them later in the app), how
+    soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``."""
+
+    title: str = ""
+    intro: str = ""
+    debounce: float = 30.0
+    feed_items: int = 50
+    websub_hubs: tuple[str, ...] = ()
+    animation_max_frames: int = 60
+    animation_max_width: int = 800
+    cache_dir: Path = Path("var/cache")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """SMTP for subscribers' mail. The password comes from the environment, never the file."""
+
+    enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    password_env: str = "WATCHER_SMTP_PASSWORD"  # noqa: S105 (the variable's name)
+    from_address: str = "watcher@localhost"
+    confirm_ttl: float = 2 * 86400.0
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    allow_private: bool = False
+    max_failures: int = 10
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """The outbox worker: how it claims, retries and gives up."""
+
+    max_attempts: int = 8
+    lease: float = 300.0
+    retry_base: float = 60.0
+    retry_max: float = 6 * 3600.0
+    concurrency: int = 8
+    subscribe_per_hour: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AppriseConfig:
+    urls: tuple[str, ...] = ()
+    notify_candidates: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
@@ -88,6 +150,18 @@ class Settings:
     image_hosts: tuple[str, ...]
     sources: tuple[SourceConfig, ...]
     editor: EditorConfig = EditorConfig()
+    publish: PublishConfig = PublishConfig()
+    email: EmailConfig = EmailConfig()
+    webhooks: WebhookConfig = WebhookConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    apprise: AppriseConfig = AppriseConfig()
+
+    @property
+    def base_url(self) -> str:
+        """Where readers find the site: ``server.public_url``, else host and port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     @property
     def secure_cookies(self) -> bool:
@@ -166,12 +240,63 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
     top = reader.table(
         data,
         "",
-        ("service", "database", "server", "publish", "fetch", "security", "editor", "sources"),
+        (
+            "service",
+            "database",
+            "server",
+            "publish",
+            "fetch",
+            "security",
+            "editor",
+            "email",
+            "webhooks",
+            "delivery",
+            "apprise",
+            "sources",
+        ),
     )
     service = reader.table(top.get("service", {}), "service", ("contact", "log_level"))
     database = reader.table(top.get("database", {}), "database", ("url", "auto_upgrade"))
     server = reader.table(top.get("server", {}), "server", ("host", "port", "public_url"))
-    publish = reader.table(top.get("publish", {}), "publish", ("site_dir",))
+    publish = reader.table(
+        top.get("publish", {}),
+        "publish",
+        (
+            "site_dir",
+            "title",
+            "intro",
+            "debounce",
+            "feed_items",
+            "websub_hubs",
+            "animation_max_frames",
+            "animation_max_width",
+            "cache_dir",
+        ),
+    )
+    email = reader.table(
+        top.get("email", {}),
+        "email",
+        (
+            "enabled",
+            "smtp_host",
+            "smtp_port",
+            "security",
+            "username",
+            "password_env",
+            "from_address",
+            "confirm_ttl",
+            "timeout",
+        ),
+    )
+    webhooks = reader.table(
+        top.get("webhooks", {}), "webhooks", ("allow_private", "max_failures", "timeout")
+    )
+    delivery = reader.table(
+        top.get("delivery", {}),
+        "delivery",
+        ("max_attempts", "lease", "retry_base", "retry_max", "concurrency", "subscribe_per_hour"),
+    )
+    apprise = reader.table(top.get("apprise", {}), "apprise", ("urls", "notify_candidates"))
     fetch = reader.table(
         top.get("fetch", {}),
         "fetch",
@@ -243,6 +368,54 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
         port=reader.get(server, "server.port", _int_range(0, 65535), 8000),
         public_url=reader.get(server, "server.public_url", check_url, None),
         site_dir=Path(reader.get(publish, "publish.site_dir", _nonempty_str, "var/site")),
+        publish=PublishConfig(
+            title=reader.get(publish, "publish.title", _nonempty_str, DEFAULT_TITLE),
+            intro=reader.get(publish, "publish.intro", _nonempty_str, DEFAULT_INTRO),
+            debounce=reader.get(publish, "publish.debounce", _duration_or_zero, 30.0),
+            feed_items=reader.get(publish, "publish.feed_items", _int_range(1, 1000), 50),
+            websub_hubs=tuple(reader.get(publish, "publish.websub_hubs", _url_list, [])),
+            animation_max_frames=reader.get(
+                publish, "publish.animation_max_frames", _int_range(2, 500), 60
+            ),
+            animation_max_width=reader.get(
+                publish, "publish.animation_max_width", _int_range(64, 4000), 800
+            ),
+            cache_dir=Path(reader.get(publish, "publish.cache_dir", _nonempty_str, "var/cache")),
+        ),
+        email=EmailConfig(
+            enabled=reader.get(email, "email.enabled", _bool, False),
+            smtp_host=reader.get(email, "email.smtp_host", _nonempty_str, "127.0.0.1"),
+            smtp_port=reader.get(email, "email.smtp_port", _int_range(1, 65535), 25),
+            security=reader.get(
+                email, "email.security", _choice(("starttls", "tls", "none")), "starttls"
+            ),
+            username=reader.get(email, "email.username", _nonempty_str, None),
+            password_env=reader.get(
+                email, "email.password_env", _nonempty_str, "WATCHER_SMTP_PASSWORD"
+            ),
+            from_address=reader.get(email, "email.from_address", _email, "watcher@localhost"),
+            confirm_ttl=reader.get(email, "email.confirm_ttl", parse_duration, 2 * 86400.0),
+            timeout=reader.get(email, "email.timeout", parse_duration, 30.0),
+        ),
+        webhooks=WebhookConfig(
+            allow_private=reader.get(webhooks, "webhooks.allow_private", _bool, False),
+            max_failures=reader.get(webhooks, "webhooks.max_failures", _int_range(1, 1000), 10),
+            timeout=reader.get(webhooks, "webhooks.timeout", parse_duration, 10.0),
+        ),
+        delivery=DeliveryConfig(
+            max_attempts=reader.get(delivery, "delivery.max_attempts", _int_range(1, 100), 8),
+            lease=reader.get(delivery, "delivery.lease", parse_duration, 300.0),
+            retry_base=reader.get(delivery, "delivery.retry_base", parse_duration, 60.0),
+            retry_max=reader.get(delivery, "delivery.retry_max", parse_duration, 6 * 3600.0),
+            concurrency=reader.get(delivery, "delivery.concurrency", _int_range(1, 64), 8),
+            subscribe_per_hour=reader.get(
+                delivery, "delivery.subscribe_per_hour", _int_range(1, 10_000), 5
+            ),
+        ),
+        apprise=AppriseConfig(
+            urls=tuple(reader.get(apprise, "apprise.urls", _str_list, [])),
+            notify_candidates=reader.get(apprise, "apprise.notify_candidates", _bool, True),
+        ),
         log_level=log_level,
         fetch=fetch_config,
         image_hosts=tuple(
@@ -396,6 +569,17 @@ def _host_list(value: object) -> list[str]:
         if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?", host):
             raise ValueError(f"{host!r} is not a host name (wildcards as *.example.org)")
     return [h.lower() for h in hosts]
+
+
+def _url_list(value: object) -> list[str]:
+    return [check_url(url) for url in _str_list(value)]
+
+
+def _email(value: object) -> str:
+    address = _nonempty_str(value)
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+        raise ValueError(f"{address!r} is not an email address")
+    return address
 
 
 def _duration_or_zero(value: object) -> float:

@@ -16,10 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy import Connection
+
 from watcher.config import Settings, SourceConfig
 from watcher.db import Store
 from watcher.exceptions import NotFound
 from watcher.fetch import Fetcher
+from watcher.types import Edition
 
 log = logging.getLogger("watcher.core")
 
@@ -83,6 +86,12 @@ class FacadeBase:
             return self.settings.source(name)
         except Exception as exc:
             raise NotFound(str(exc)) from exc
+
+    def enqueue_deliveries(self, connection: Connection, edition: Edition, now: datetime) -> int:
+        """Write the outbox rows an edition owes its receivers, inside the transaction that
+        creates the edition (so an edition and its deliveries exist together or not at all).
+        The delivery part of the facade overrides this; returns how many rows it wrote."""
+        return 0
 
     async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)

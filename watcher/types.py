@@ -400,3 +400,127 @@ class CandidateFilter:
     taken_from: datetime | None = None
     taken_to: datetime | None = None
     text: str | None = None
+
+
+# -- publishing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Frame:
+    """One picture of a published entry (a still has one; a sequence several)."""
+
+    candidate_id: int
+    taken_at: datetime | None
+    thumbnail_url: str | None
+    medium_url: str | None
+    large_url: str | None
+    full_url: str | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishedEntry:
+    """An entry as the public list shows it: what the page, the feeds and the mail need.
+
+    ``frames`` are in the editor's order (the animation sorts them by time taken).
+    """
+
+    id: int
+    position: int
+    heading: str
+    body: str
+    alt_text: str
+    credit: str
+    rendition: str
+    frames: tuple[Frame, ...]
+    mission: str | None
+    camera: str | None
+    sol: int | None
+    mars_local_time: str | None
+    taken_at: datetime | None
+    nasa_page_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edition:
+    """One publish that changed something: what it added, changed and removed."""
+
+    number: int
+    published_at: datetime
+    added: tuple[int, ...]
+    changed: tuple[int, ...]
+    removed: tuple[int, ...]
+    reordered: bool
+    site_changed: bool
+    entries: int
+    audit_id: int
+
+
+# -- subscribers and deliveries -----------------------------------------------------------
+
+
+class SubscriberStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscriber:
+    id: int
+    email: str
+    status: SubscriberStatus
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Webhook:
+    """A registered receiver. Its secret is shown once, at creation."""
+
+    id: int
+    url: str
+    created_by: str
+    created_at: datetime
+    enabled: bool
+    consecutive_failures: int = 0
+    disabled_reason: str | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+class DeliveryChannel(StrEnum):
+    EMAIL = "email"
+    CONFIRM = "confirm"
+    WEBHOOK = "webhook"
+    WEBSUB = "websub"
+    APPRISE = "apprise"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One message owed to one receiver (an outbox row). ``key`` is its idempotency key:
+    the email's Message-ID and the webhook's ``X-Watcher-Delivery`` header."""
+
+    id: int
+    edition: int | None
+    channel: DeliveryChannel
+    target: str
+    key: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None

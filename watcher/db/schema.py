@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -292,4 +293,92 @@ audit_log = Table(
     Column("undone_by", id_type()),
     Index(None, "subject_type", "subject_id"),
     Index(None, "actor", "id"),
+)
+
+editions = Table(
+    "editions",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("added", json_type(), nullable=False),
+    Column("changed", json_type(), nullable=False),
+    Column("removed", json_type(), nullable=False),
+    Column("reordered", Boolean, nullable=False, server_default=false()),
+    Column("site_changed", Boolean, nullable=False, server_default=false()),
+    Column("entries", Integer, nullable=False),
+    Column("audit_id", id_type(), nullable=False),
+)
+
+published_entries = Table(
+    "published_entries",
+    metadata,
+    Column("entry_id", id_type(), primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("edition", Integer, nullable=False),
+)
+
+site_settings = Table(
+    "site_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime),
+    Column("unsubscribed_at", UTCDateTime),
+    Column("confirmation_sent_at", UTCDateTime),
+    UniqueConstraint("email"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_by", String(96), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("disabled_reason", Text),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("edition", Integer),
+    Column("channel", String(16), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("key"),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_edition", "edition", "channel"),
 )
