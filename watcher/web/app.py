@@ -33,6 +33,7 @@ from watcher.exceptions import (
 from watcher.web import api, auth, editor
 from watcher.web.problems import problem
 from watcher.web.render import make_templates, render
+from watcher.web.site import SiteFiles
 
 log = logging.getLogger("watcher.web")
 
@@ -98,6 +99,8 @@ def create_app(watcher: Watcher) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(api.router)
+    # Last: everything no route above claims is a file of the published site.
+    app.mount("/", SiteFiles(watcher.settings.site_dir), name="site")
     _errors(app)
     return app
 
