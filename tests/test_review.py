@@ -318,3 +318,19 @@ def test_an_edit_can_change_the_status_in_the_same_transaction(watcher: Watcher)
         EntryStatus.UNPUBLISHED,
         entry.version + 1,
     )
+
+
+def test_every_change_to_the_list_tells_the_listeners(watcher: Watcher) -> None:
+    heard: list[str] = []
+    watcher.add_change_listener(lambda: heard.append("changed"))
+    watcher.add_change_listener(lambda: 1 / 0)  # a broken listener must not undo anything
+    ids = seed(watcher)
+    a = watcher.approve([ids[0]], None, ALICE)
+    b = watcher.approve([ids[1]], None, ALICE)
+    watcher.edit_entry(a.id, a.version, EntryDraft(heading="New"), ALICE)
+    watcher.set_entry_status(b.id, b.version, EntryStatus.UNPUBLISHED, ALICE)
+    watcher.reorder_entries([b.id, a.id], ALICE)
+    watcher.delete_entry(b.id, b.version + 1, ALICE)
+    watcher.reject(ids[2], ALICE)  # a rejection does not change the list
+    assert len(heard) == 6
+    assert watcher.get_entry(a.id).heading == "New"

@@ -54,6 +54,7 @@ class FacadeBase:
         self.rand = rand
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._stopping = False
+        self._listeners: list[Callable[[], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -86,6 +87,19 @@ class FacadeBase:
             return self.settings.source(name)
         except Exception as exc:
             raise NotFound(str(exc)) from exc
+
+    def add_change_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from any thread) after every change to the running list, so
+        the service can publish soon after. Changes made by other processes are noticed
+        through the audit log instead."""
+        self._listeners.append(listener)
+
+    def notify_changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener's bug must not undo a committed change
+                log.exception("change listener failed")
 
     def enqueue_deliveries(self, connection: Connection, edition: Edition, now: datetime) -> int:
         """Write the outbox rows an edition owes its receivers, inside the transaction that

@@ -153,7 +153,9 @@ class Review(FacadeBase):
             )
         )
         credit = draft.credit if draft.credit is not None else (first.credit or "")
-        return self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
+        entry = self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
+        self.notify_changed()
+        return entry
 
     def approve_each(self, candidate_ids: Sequence[int], actor: Actor) -> list[Entry]:
         """Bulk approve: one entry per candidate, each starting from NASA's title."""
@@ -177,7 +179,9 @@ class Review(FacadeBase):
         """Take back the actor's latest approve or reject (an approval whose entry was
         edited since cannot be undone: unpublish it instead)."""
         require_write(actor)
-        return self.store.undo_last(actor.label, self.clock())
+        event = self.store.undo_last(actor.label, self.clock())
+        self.notify_changed()
+        return event
 
     # -- entries ---------------------------------------------------------------------
 
@@ -196,24 +200,32 @@ class Review(FacadeBase):
         ids = self._frame_ids(candidate_ids) if candidate_ids is not None else None
         current = self.store.get_entry(entry_id)
         credit = draft.credit if draft.credit is not None else current.credit
-        return self.store.update_entry(
+        entry = self.store.update_entry(
             entry_id, version, draft, credit, ids, actor.label, self.clock(), status
         )
+        self.notify_changed()
+        return entry
 
     def set_entry_status(
         self, entry_id: int, version: int, status: EntryStatus, actor: Actor
     ) -> Entry:
         require_write(actor)
-        return self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
+        entry = self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
+        self.notify_changed()
+        return entry
 
     def delete_entry(self, entry_id: int, version: int, actor: Actor) -> Entry:
         """Take an entry off the list for good; its candidates return to the queue."""
         require_write(actor)
-        return self.store.delete_entry(entry_id, version, actor.label, self.clock())
+        entry = self.store.delete_entry(entry_id, version, actor.label, self.clock())
+        self.notify_changed()
+        return entry
 
     def reorder_entries(self, order: Sequence[int], actor: Actor) -> list[Entry]:
         require_write(actor)
-        return self.store.reorder_entries(list(order), actor.label, self.clock())
+        entries = self.store.reorder_entries(list(order), actor.label, self.clock())
+        self.notify_changed()
+        return entries
 
     def _frame_ids(self, candidate_ids: Sequence[int]) -> list[int]:
         ids = list(dict.fromkeys(int(i) for i in candidate_ids))
