@@ -1,7 +1,9 @@
 """The Watcher facade: the one object the CLI, the web app and the scheduler call.
 
 ``Watcher`` is assembled from its parts, one concept each: ``polling`` (feeds),
-``review`` (decisions, entries, audit) and ``accounts`` (editors, sessions, tokens).
+``review`` (decisions, entries, audit), ``accounts`` (editors, sessions, tokens),
+``publishing`` (editions and the site's files) and ``delivery`` (subscribers, webhooks,
+the outbox).
 ``make_watcher(settings)`` builds it with everything it owns; nothing is global.
 """
 
@@ -16,16 +18,18 @@ from watcher import decide
 from watcher.accounts import Accounts
 from watcher.config import Settings
 from watcher.db import Store
+from watcher.delivery import Deliveries
 from watcher.exceptions import StorageError
 from watcher.facade import utcnow
 from watcher.fetch import Fetcher
 from watcher.polling import Polling
+from watcher.publishing import Publishing
 from watcher.review import Review
 from watcher.types import Candidate, CandidateStatus, PollState, SourceHealth
 from watcher.views import source_health_json
 
 
-class Watcher(Polling, Review, Accounts):
+class Watcher(Polling, Review, Accounts, Publishing, Deliveries):
     """Everything watcher does, as methods. Build it with ``make_watcher(settings)``."""
 
     async def __aenter__(self) -> Watcher:

@@ -20,6 +20,13 @@ What a ``Fetcher`` guarantees:
   ``HTTPStatusError`` carrying ``retry_after`` parsed from ``Retry-After``;
 - at most ``per_host`` requests in flight per host, because NASA's servers are shared.
 
+``post`` (webhooks, WebSub pings) gets the same client, timeouts, per-host slots, status
+mapping and response cap, with two differences: redirects are never followed (a redirected
+POST would re-send a signed body to wherever the receiver points, possibly another host),
+and ``connect_to`` pins the connection to an address the caller has already vetted (the
+SSRF guard resolves the host once; connecting by that address, with the original ``Host``
+header and TLS server name, leaves no second DNS lookup to rebind).
+
 Retrying is deliberately *not* done here: the core records the failure and schedules the
 next poll from ``retry_after`` and the failure count, which survives restarts.
 """
@@ -32,6 +39,7 @@ import re
 import time
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -298,6 +306,100 @@ class Fetcher:
             response.elapsed,
         )
         return response
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        time_limit: float | None = None,
+        connect_to: str | None = None,
+    ) -> Response:
+        """POST ``body`` to ``url``; a 2xx ``Response`` (its body capped like a GET's).
+
+        ``time_limit`` bounds the whole request (default: the fetcher's ``total_timeout``).
+        ``connect_to`` is an IP address to connect to instead of resolving the URL's host
+        (the ``Host`` header and the TLS server name stay the URL's). A 3xx is not followed:
+        it raises ``HTTPStatusError``. Raises the same FetchError family as ``get``.
+        """
+        limit = time_limit if time_limit is not None else self.total_timeout
+        parts = urlsplit(url)
+        host = parts.netloc.lower()
+        send_headers = dict(headers)
+        extensions: dict[str, str] = {}
+        target = url
+        if connect_to is not None and parts.hostname:
+            address = f"[{connect_to}]" if ":" in connect_to else connect_to
+            netloc = address if parts.port is None else f"{address}:{parts.port}"
+            target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+            send_headers["Host"] = parts.netloc.rpartition("@")[2]
+            if parts.scheme == "https":
+                extensions["sni_hostname"] = parts.hostname
+        client = self._ensure_client()
+        async with self._slot(host):
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(limit):
+                    response = await self._post(
+                        client, url, target, body, send_headers, extensions, limit, started
+                    )
+            except FetchError as exc:
+                logger.debug("POST %s failed after %.3fs: %s", url, time.monotonic() - started, exc)
+                raise
+            except TimeoutError as exc:
+                raise FetchTimeout(f"no complete response within {limit:g}s", url=url) from exc
+        logger.debug("POST %s -> %d in %.3fs", url, response.status, response.elapsed)
+        return response
+
+    async def _post(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        target: str,
+        body: bytes,
+        headers: dict[str, str],
+        extensions: dict[str, str],
+        limit: float,
+        started: float,
+    ) -> Response:
+        try:
+            request = client.build_request(
+                "POST",
+                target,
+                content=body,
+                headers=headers,
+                timeout=httpx.Timeout(limit, connect=min(limit, self.config.connect_timeout)),
+                extensions=extensions,
+            )
+            self.requests_made[urlsplit(url).netloc.lower()] += 1
+            resp = await client.send(request, stream=True)
+            try:
+                if 300 <= resp.status_code < 400:
+                    location = resp.headers.get("Location")
+                    if resp.status_code == HTTPStatus.NOT_MODIFIED or not location:
+                        raise await self._status_error(resp, url)
+                    where = urlsplit(location).netloc or "the same host"
+                    raise HTTPStatusError(
+                        f"HTTP {resp.status_code}: redirect to {_sanitise(where)[:100]} not "
+                        "followed (register the final URL)",
+                        url=url,
+                        status=resp.status_code,
+                    )
+                final = await self._finish(resp, started)
+                return Response(
+                    url, final.status, final.body, final.etag, final.last_modified, final.elapsed
+                )
+            finally:
+                await resp.aclose()
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"no answer within {limit:g}s", url=url) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise FetchConnectError(_describe(exc), url=url) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise FetchError(_describe(exc), url=url) from exc
+        except OSError as exc:
+            raise FetchConnectError(_describe(exc), url=url) from exc
 
     async def _fetch(
         self, client: httpx.AsyncClient, url: str, headers: dict[str, str], started: float

@@ -7,10 +7,11 @@ from watcher.db.accounts import AccountStore
 from watcher.db.candidates import CandidateStore
 from watcher.db.polling import PollingStore
 from watcher.db.review import ReviewStore
+from watcher.db.site import SiteStore
 from watcher.exceptions import StorageError
 
 
-class Store(CandidateStore, PollingStore, ReviewStore, AccountStore):
+class Store(CandidateStore, PollingStore, ReviewStore, AccountStore, SiteStore):
     """The database, one mixin per domain."""
 
     def upgrade(self) -> tuple[str | None, str | None]:

@@ -1,0 +1,156 @@
+"""The values the publishing layer passes around: what a site shows, what a publish did.
+
+They live here rather than in ``watcher.types`` because only publishing makes them; the
+facade returns them, so callers never need to import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from watcher.types import Edition, PublishedEntry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteSettings:
+    """The list's title and intro (admins edit them; the config gives the first ones)."""
+
+    title: str
+    intro: str
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEntry:
+    """What the last edition published for one entry (a row of ``published_entries``)."""
+
+    digest: str
+    position: int
+    edition: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListDiff:
+    """How the list now differs from what the last edition published."""
+
+    added: tuple[int, ...] = ()
+    changed: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+    reordered: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.reordered)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Animation:
+    """An entry's frame sequence as an animated WebP plus a GIF fallback.
+
+    ``key`` is the content hash of (frame URLs, caps): the file names, and the cache key.
+    """
+
+    key: str
+    webp: bytes
+    gif: bytes
+    width: int
+    height: int
+    frames: int
+
+    @property
+    def webp_path(self) -> str:
+        return f"animations/{self.key}.webp"
+
+    @property
+    def gif_path(self) -> str:
+        return f"animations/{self.key}.gif"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteContent:
+    """Everything one rendering of the site depends on; rendering reads nothing else.
+
+    ``edition`` is 0 before the first edition. ``updated`` is the time the status line and
+    the feeds' ``updated`` show (the edition's time). ``notes`` explain quiet periods
+    (a feed failing, solar conjunction). ``digests`` (entry id -> digest) lets a renderer
+    reuse what it rendered for an unchanged entry; it is computed when left out.
+    """
+
+    title: str
+    intro: str
+    base_url: str
+    entries: tuple[PublishedEntry, ...]
+    edition: int
+    updated: datetime
+    notes: tuple[str, ...] = ()
+    animations: Mapping[int, Animation] = field(default_factory=dict)
+    feed_items: int = 50
+    hubs: tuple[str, ...] = ()
+    digests: Mapping[int, str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteReport:
+    """What the site writer did: the version it made current and how much it wrote."""
+
+    version: str
+    edition: int
+    written: int
+    linked: int
+    removed_versions: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishReport:
+    """The outcome of one ``publish()``.
+
+    ``edition`` is the new edition, or None when nothing changed (``changed`` False) or
+    another publisher held the lease (``busy``). ``audit_id`` is the change watermark the
+    publish looked at: changes with a higher audit id are not in it. ``site`` says what
+    the site writer did (None when no file was touched). ``animations_failed`` counts
+    entries shown as a still because a frame could not be fetched or decoded (retried at
+    the next publish). ``pending``: the list changed again while this publish ran.
+    """
+
+    edition: Edition | None
+    changed: bool
+    busy: bool = False
+    entries: int = 0
+    audit_id: int = 0
+    deliveries: int = 0
+    site: WriteReport | None = None
+    animations_built: int = 0
+    animations_failed: int = 0
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncReport:
+    """The outcome of ``sync_site()``: whether the files were re-rendered, and why.
+
+    ``pending``: the list differs from the latest edition (a publish is due).
+    """
+
+    edition: int
+    rendered: bool
+    busy: bool = False
+    reason: str = ""
+    pending: bool = False
+    site: WriteReport | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeMark:
+    """The newest change to the list (audit id and time) versus what was last examined:
+    ``due`` when a change is newer than the last publish looked at."""
+
+    audit_id: int
+    at: datetime | None
+    checked_audit_id: int
+
+    @property
+    def due(self) -> bool:
+        return self.audit_id > self.checked_audit_id
