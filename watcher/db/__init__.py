@@ -5,13 +5,23 @@ from __future__ import annotations
 from watcher.db import migrate
 from watcher.db.accounts import AccountStore
 from watcher.db.candidates import CandidateStore
+from watcher.db.delivery import DeliveryStore
 from watcher.db.polling import PollingStore
+from watcher.db.publishing import PublishingStore
 from watcher.db.review import ReviewStore
 from watcher.db.site import SiteStore
 from watcher.exceptions import StorageError
 
 
-class Store(CandidateStore, PollingStore, ReviewStore, AccountStore, SiteStore):
+class Store(
+    CandidateStore,
+    PollingStore,
+    ReviewStore,
+    AccountStore,
+    SiteStore,
+    PublishingStore,
+    DeliveryStore,
+):
     """The database, one mixin per domain."""
 
     def upgrade(self) -> tuple[str | None, str | None]:
