@@ -583,7 +583,10 @@ def _email(value: object) -> str:
 
 
 def _duration_or_zero(value: object) -> float:
+    """Like ``parse_duration``, but zero ("0", "0s", 0) is allowed: no delay."""
     if value == 0 or value == "0":
+        return 0.0
+    if isinstance(value, str) and (match := _DURATION.match(value)) and float(match[1]) == 0:
         return 0.0
     return parse_duration(value)
 

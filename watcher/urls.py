@@ -52,3 +52,9 @@ def clean_url(value: object, allowed_hosts: tuple[str, ...] | None = None) -> st
     path = quote(parts.path, safe="/%:@!$&'()*+,;=~-._")
     query = quote(parts.query, safe="=&%:/?@!$'()*+,;~-._")
     return urlunsplit((parts.scheme.lower(), parts.netloc, path, query, parts.fragment))
+
+
+def entry_path(entry_id: int) -> str:
+    """An entry's permalink page, relative to the site's root: the page, the feeds, the
+    mails and the webhooks all link here, so it is stable for the entry's life."""
+    return f"entries/{entry_id}.html"

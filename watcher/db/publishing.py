@@ -1,9 +1,302 @@
-"""Editions and the published state of the running list."""
+"""Editions and the published state of the running list.
+
+The list is read in two queries whatever its length (the entries, then every frame of
+every published entry joined to its candidate), because a publish reads all of it: 10,000
+entries must not cost 10,000 round trips. An edition, its ``published_entries`` rows and
+the site digest are written by ``write_edition`` inside a transaction the caller owns, so
+the delivery outbox rows can join the same transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
+
 from watcher.db.base import StoreBase
+from watcher.db.review import write_audit
+from watcher.db.schema import (
+    audit_log,
+    candidates,
+    editions,
+    entries,
+    entry_candidates,
+    published_entries,
+)
+from watcher.db.site import read_setting, write_setting
+from watcher.exceptions import NotFound
+from watcher.types import Edition, EntryStatus, Frame, PublishedEntry
+
+# Audit subjects whose changes can alter what readers see (a rejection cannot).
+LIST_SUBJECTS = ("entry", "list", "site")
+SITE_KEYS = ("site.title", "site.intro", "site.updated_by", "site.updated_at")
+SITE_DIGEST_KEY = "publish.site_digest"
+CHECKED_KEY = "publish.checked_audit_id"
+
+_FRAME_COLUMNS = (
+    entry_candidates.c.entry_id,
+    candidates.c.id,
+    candidates.c.taken_at,
+    candidates.c.thumbnail_url,
+    candidates.c.medium_url,
+    candidates.c.large_url,
+    candidates.c.full_url,
+    candidates.c.width,
+    candidates.c.height,
+    candidates.c.mission,
+    candidates.c.camera,
+    candidates.c.sol,
+    candidates.c.mars_local_time,
+    candidates.c.page_url,
+)
+
+
+def _edition(row: RowMapping) -> Edition:
+    return Edition(
+        number=row["number"],
+        published_at=row["published_at"],
+        added=tuple(row["added"] or ()),
+        changed=tuple(row["changed"] or ()),
+        removed=tuple(row["removed"] or ()),
+        reordered=bool(row["reordered"]),
+        site_changed=bool(row["site_changed"]),
+        entries=row["entries"],
+        audit_id=row["audit_id"],
+    )
+
+
+def change_watermark(connection: Connection) -> tuple[int, datetime | None]:
+    """The newest audit event that may change the published list: (id, time), (0, None)."""
+    row = connection.execute(
+        select(audit_log.c.id, audit_log.c.at)
+        .where(audit_log.c.subject_type.in_(LIST_SUBJECTS))
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    ).first()
+    return (int(row.id), row.at) if row is not None else (0, None)
+
+
+def latest_edition(connection: Connection) -> Edition | None:
+    row = (
+        connection.execute(select(editions).order_by(editions.c.number.desc()).limit(1))
+        .mappings()
+        .first()
+    )
+    return _edition(row) if row is not None else None
+
+
+def published_list(connection: Connection) -> list[PublishedEntry]:
+    """Published entries in list order, each with its frames (editor's order) and the
+    mission, camera, sol and NASA page of its first frame."""
+    rows = (
+        connection.execute(
+            select(entries)
+            .where(entries.c.status == EntryStatus.PUBLISHED.value)
+            .order_by(entries.c.position, entries.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    frames: dict[int, list[Any]] = {}
+    frame_rows = connection.execute(
+        select(*_FRAME_COLUMNS)
+        .select_from(
+            entry_candidates.join(entries, entries.c.id == entry_candidates.c.entry_id).join(
+                candidates, candidates.c.id == entry_candidates.c.candidate_id
+            )
+        )
+        .where(entries.c.status == EntryStatus.PUBLISHED.value)
+        .order_by(entry_candidates.c.entry_id, entry_candidates.c.position)
+    )
+    for frame in frame_rows:
+        frames.setdefault(frame.entry_id, []).append(frame)
+    result = []
+    for row in rows:
+        own = frames.get(row["id"], [])
+        first = own[0] if own else None
+        result.append(
+            PublishedEntry(
+                id=row["id"],
+                position=row["position"],
+                heading=row["heading"],
+                body=row["body"],
+                alt_text=row["alt_text"],
+                credit=row["credit"],
+                rendition=row["rendition"],
+                frames=tuple(
+                    Frame(
+                        candidate_id=f.id,
+                        taken_at=f.taken_at,
+                        thumbnail_url=f.thumbnail_url,
+                        medium_url=f.medium_url,
+                        large_url=f.large_url,
+                        full_url=f.full_url,
+                        width=f.width,
+                        height=f.height,
+                    )
+                    for f in own
+                ),
+                mission=first.mission if first else None,
+                camera=first.camera if first else None,
+                sol=first.sol if first else None,
+                mars_local_time=first.mars_local_time if first else None,
+                taken_at=first.taken_at if first else None,
+                nasa_page_url=first.page_url if first else None,
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
+    return result
+
+
+def stored_state(connection: Connection) -> dict[int, tuple[str, int, int]]:
+    """``published_entries`` as entry id -> (digest, position, edition)."""
+    rows = connection.execute(select(published_entries))
+    return {row.entry_id: (row.digest, row.position, row.edition) for row in rows}
+
+
+def write_edition(
+    connection: Connection,
+    *,
+    now: datetime,
+    added: Sequence[int],
+    changed: Sequence[int],
+    removed: Sequence[int],
+    reordered: bool,
+    site_changed: bool,
+    current: Sequence[tuple[int, str]],
+    stored: Mapping[int, tuple[str, int]],
+    site_digest: str,
+    audit_id: int,
+) -> Edition:
+    """Insert the next edition and bring ``published_entries`` to ``current`` (entry id,
+    digest in list order), touching only rows whose digest or position differ from
+    ``stored`` (id -> (digest, position)). Call inside the caller's write transaction."""
+    number = int(
+        connection.execute(select(func.coalesce(func.max(editions.c.number), 0) + 1)).scalar_one()
+    )
+    connection.execute(
+        insert(editions).values(
+            number=number,
+            published_at=now,
+            added=list(added),
+            changed=list(changed),
+            removed=list(removed),
+            reordered=reordered,
+            site_changed=site_changed,
+            entries=len(current),
+            audit_id=audit_id,
+        )
+    )
+    if removed:
+        connection.execute(
+            delete(published_entries).where(published_entries.c.entry_id.in_(list(removed)))
+        )
+    inserts, updates = [], []
+    for position, (entry_id, digest) in enumerate(current, start=1):
+        before = stored.get(entry_id)
+        if before is None:
+            inserts.append(
+                {"entry_id": entry_id, "digest": digest, "position": position, "edition": number}
+            )
+        elif before != (digest, position):
+            updates.append({"b_id": entry_id, "digest": digest, "position": position})
+    if inserts:
+        connection.execute(insert(published_entries), inserts)
+    if updates:
+        connection.execute(
+            update(published_entries)
+            .where(published_entries.c.entry_id == bindparam("b_id"))
+            .values(digest=bindparam("digest"), position=bindparam("position"), edition=number),
+            updates,
+        )
+    write_setting(connection, SITE_DIGEST_KEY, site_digest)
+    row = connection.execute(select(editions).where(editions.c.number == number)).mappings().one()
+    return _edition(row)
 
 
 class PublishingStore(StoreBase):
     """Reads the list as readers will see it; writes editions and what they published."""
+
+    def publish_snapshot(
+        self,
+    ) -> tuple[int, list[PublishedEntry], dict[int, tuple[str, int, int]], Edition | None]:
+        """(watermark, list, stored state, latest edition), the watermark read first: every
+        change up to it is in the list read after it."""
+        with self.read() as connection:
+            watermark, _ = change_watermark(connection)
+            return (
+                watermark,
+                published_list(connection),
+                stored_state(connection),
+                latest_edition(connection),
+            )
+
+    def published_list(self) -> list[PublishedEntry]:
+        with self.read() as connection:
+            return published_list(connection)
+
+    def latest_edition(self) -> Edition | None:
+        with self.read() as connection:
+            return latest_edition(connection)
+
+    def change_mark(self) -> tuple[int, datetime | None, int]:
+        """(newest list-changing audit id, its time, the id the last publish examined)."""
+        with self.read() as connection:
+            watermark, at = change_watermark(connection)
+            checked = read_setting(connection, CHECKED_KEY)
+        return watermark, at, int(checked) if checked else 0
+
+    def mark_checked(self, audit_id: int) -> None:
+        """Remember that the list up to ``audit_id`` was examined (never moves back)."""
+        with self.write() as connection:
+            checked = read_setting(connection, CHECKED_KEY)
+            if not checked or int(checked) < audit_id:
+                write_setting(connection, CHECKED_KEY, str(audit_id))
+
+    def list_editions(self, limit: int = 50, before: int | None = None) -> list[Edition]:
+        query = select(editions).order_by(editions.c.number.desc()).limit(limit)
+        if before is not None:
+            query = query.where(editions.c.number < before)
+        with self.read() as connection:
+            return [_edition(row) for row in connection.execute(query).mappings()]
+
+    def get_edition(self, number: int) -> Edition:
+        with self.read() as connection:
+            row = (
+                connection.execute(select(editions).where(editions.c.number == number))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise NotFound(f"no edition {number}")
+        return _edition(row)
+
+    def site_text(self) -> tuple[dict[str, str], str | None]:
+        """The stored site settings (``site.*`` keys present) and the published site digest."""
+        with self.read() as connection:
+            values = {key: read_setting(connection, key) for key in SITE_KEYS}
+            digest = read_setting(connection, SITE_DIGEST_KEY)
+        return {k: v for k, v in values.items() if v is not None}, digest
+
+    def set_site_text(
+        self, title: str, intro: str, before: Mapping[str, str], actor: str, now: datetime
+    ) -> None:
+        """Store the title and intro with who changed them, and audit the change."""
+        with self.write() as connection:
+            write_setting(connection, "site.title", title)
+            write_setting(connection, "site.intro", intro)
+            write_setting(connection, "site.updated_by", actor)
+            write_setting(connection, "site.updated_at", now.isoformat())
+            write_audit(
+                connection,
+                actor,
+                "edit",
+                "site",
+                "settings",
+                dict(before),
+                {"title": title, "intro": intro},
+                now,
+            )

@@ -125,6 +125,7 @@ class PublishReport:
     animations_built: int = 0
     animations_failed: int = 0
     timings: Mapping[str, float] = field(default_factory=dict)
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from watcher.config import SourceConfig
 from watcher.types import Health, SourceHealth
 
 # Mars solar conjunctions (approximate dates of the Sun-Mars alignment). Missions pause
@@ -33,6 +34,18 @@ class QuietSource:
 
     label: str
     health: SourceHealth
+
+
+def source_label(source: SourceConfig) -> str:
+    """How the status line names a source: "Perseverance's raw-image feed"."""
+    if source.kind == "raw_images":
+        mission = "Ingenuity" if source.category == "ingenuity" else "Perseverance"
+        return f"{mission}'s raw-image feed"
+    if source.kind == "image_library":
+        return "NASA's Image and Video Library"
+    if source.kind == "rss":
+        return "the nasa.gov news feed"
+    return f"The {source.name} feed"
 
 
 def _when(moment: datetime) -> str:

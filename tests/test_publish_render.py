@@ -1,0 +1,193 @@
+"""Pure rendering of the site: pages, permalinks, feeds; hostile input stays inert."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import orjson
+
+from watcher.publish.model import Animation, SiteContent
+from watcher.publish.render import PAGE_SIZE, render_site
+from watcher.types import Frame, PublishedEntry
+
+T0 = datetime(2026, 8, 30, 20, 0, tzinfo=UTC)
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def frame(i: int, **fields: object) -> Frame:
+    values: dict[str, object] = {
+        "candidate_id": i,
+        "taken_at": T0 + timedelta(minutes=i),
+        "thumbnail_url": f"https://mars.nasa.gov/{i}_320.jpg",
+        "medium_url": f"https://mars.nasa.gov/{i}_800.jpg",
+        "large_url": f"https://mars.nasa.gov/{i}_1200.jpg",
+        "full_url": f"https://mars.nasa.gov/{i}.png",
+        "width": 1600,
+        "height": 1200,
+    }
+    values.update(fields)
+    return Frame(**values)  # type: ignore[arg-type]
+
+
+def entry(i: int, **fields: object) -> PublishedEntry:
+    values: dict[str, object] = {
+        "id": i,
+        "position": i,
+        "heading": f"Heading {i}",
+        "body": "Look **left**.",
+        "alt_text": f"Alt {i}",
+        "credit": "NASA/JPL-Caltech",
+        "rendition": "large",
+        "frames": (frame(i),),
+        "mission": "perseverance",
+        "camera": "MCZ_LEFT",
+        "sol": 1965,
+        "mars_local_time": "15:28:38",
+        "taken_at": T0,
+        "nasa_page_url": "https://mars.nasa.gov/raw/1",
+        "created_at": T0 + timedelta(hours=i),
+        "updated_at": T0 + timedelta(hours=i),
+    }
+    values.update(fields)
+    return PublishedEntry(**values)  # type: ignore[arg-type]
+
+
+def content(*entries: PublishedEntry, **fields: object) -> SiteContent:
+    values: dict[str, object] = {
+        "title": "Mars, as it happens",
+        "intro": "The *best* pictures.",
+        "base_url": "https://mars.example.org",
+        "entries": entries,
+        "edition": 3,
+        "updated": T0,
+    }
+    values.update(fields)
+    return SiteContent(**values)  # type: ignore[arg-type]
+
+
+def test_the_page_shows_credit_picture_paragraph_and_status() -> None:
+    files = render_site(content(entry(1), notes=("Mars is near solar conjunction.",)))
+    page = files["index.html"].decode()
+    assert "Image courtesy of NASA/JPL-Caltech" in page
+    assert "Last updated 2026-08-30 20:00 UTC (edition 3)." in page
+    assert "Mars is near solar conjunction." in page
+    assert "<strong>left</strong>" in page and "<em>best</em>" in page
+    img = re.search(r"<img [^>]*>", page)
+    assert img is not None
+    tag = img.group(0)
+    assert 'src="https://mars.nasa.gov/1_800.jpg"' in tag
+    assert 'srcset="https://mars.nasa.gov/1_800.jpg 1x, https://mars.nasa.gov/1_1200.jpg 2x"' in tag
+    assert 'width="800" height="600"' in tag and 'alt="Alt 1"' in tag
+    assert '<a href="https://mars.nasa.gov/1.png">' in page
+    assert "Click the image to see a larger version." in page
+    assert 'href="entries/1.html"' in page
+    assert page.count("<h1>") == 1 and '<html lang="en">' in page
+    assert 'action="/subscribe"' in page and 'name="email"' in page
+    assert 'name="website" type="text" value=""' in page
+    assert "<script" not in page and "http://" not in page.replace("https://", "")
+    assert "sol 1965" in page and "15:28:38 Mars local time" in page
+    assert files["site.css"].startswith(b"/*")
+
+
+def test_only_the_first_pictures_load_eagerly() -> None:
+    page = render_site(content(*(entry(i) for i in range(1, 6))))["index.html"].decode()
+    tags = re.findall(r"<img [^>]*>", page)
+    assert ["lazy" in tag for tag in tags] == [False, False, False, True, True]
+
+
+def test_script_payloads_in_every_field_render_inert() -> None:
+    hostile = entry(
+        1,
+        heading=XSS,
+        body=XSS,
+        alt_text='" onload="alert(1)',
+        credit=XSS,
+        frames=(frame(1, medium_url="javascript:alert(1)", large_url=None, full_url=None),),
+    )
+    files = render_site(content(hostile, title=XSS, intro=XSS))
+    for name in ("index.html", "entries/1.html"):
+        page = files[name].decode()
+        assert "<script>" not in page and "onerror=alert" not in page.replace(
+            "onerror=alert(1)&gt;", ""
+        )
+        assert "javascript:" not in page
+        assert 'alt="&#34; onload=&#34;alert(1)"' in page or "&quot; onload" in page
+        assert "&lt;script&gt;" in page
+    for feed in ("feed.atom", "feed.json"):
+        text = files[feed].decode()
+        assert "javascript:" not in text
+    parsed = feedparser.parse(files["feed.atom"])
+    assert "<script>" not in parsed.entries[0].content[0].value
+
+
+def test_a_missing_size_or_medium_still_renders_a_picture() -> None:
+    bare = entry(1, frames=(frame(1, medium_url=None, width=None, height=None),))
+    page = render_site(content(bare))["index.html"].decode()
+    tag = re.search(r"<img [^>]*>", page)
+    assert tag is not None and 'src="https://mars.nasa.gov/1_1200.jpg"' in tag.group(0)
+    assert "width=" not in tag.group(0) and "srcset" not in tag.group(0)
+
+
+def test_long_lists_are_paginated_with_relative_links() -> None:
+    files = render_site(content(*(entry(i) for i in range(1, PAGE_SIZE * 2 + 2))))
+    assert {"index.html", "page/2.html", "page/3.html"} <= set(files)
+    assert "page/4.html" not in files
+    second = files["page/2.html"].decode()
+    assert f"Heading {PAGE_SIZE + 1}<" in second and f"Heading {PAGE_SIZE}<" not in second
+    assert 'href="../site.css"' in second and 'rel="prev" href="../index.html"' in second
+    assert 'href="../entries/101.html"' in second and "edition 3" not in second
+    permalink = files["entries/150.html"].decode()
+    assert 'href="../page/2.html#entry-150"' in permalink
+    assert len([name for name in files if name.startswith("entries/")]) == PAGE_SIZE * 2 + 1
+
+
+def test_entry_pages_do_not_change_with_the_edition() -> None:
+    one = render_site(content(entry(1), entry(2), edition=3))
+    two = render_site(content(entry(1), entry(2), edition=4, updated=T0 + timedelta(days=1)))
+    assert one["entries/1.html"] == two["entries/1.html"]
+    assert one["index.html"] != two["index.html"]
+
+
+def test_an_animation_is_a_webp_with_a_gif_fallback() -> None:
+    animation = Animation(key="abc", webp=b"WEBP", gif=b"GIF", width=400, height=300, frames=3)
+    sequence = entry(1, frames=(frame(1), frame(2)))
+    files = render_site(content(sequence, animations={1: animation}))
+    page = files["index.html"].decode()
+    assert '<source type="image/webp" srcset="animations/abc.webp">' in page
+    assert 'src="animations/abc.gif"' in page and 'width="400" height="300"' in page
+    assert files["animations/abc.webp"] == b"WEBP" and files["animations/abc.gif"] == b"GIF"
+    assert 'srcset="../animations/abc.webp"' in files["entries/1.html"].decode()
+
+
+def test_feeds_hold_the_newest_created_entries_with_stable_ids() -> None:
+    entries = [entry(i) for i in range(1, 6)]
+    entries[0] = replace(entries[0], created_at=T0 + timedelta(days=9))  # newest, yet first
+    files = render_site(content(*entries, feed_items=3, hubs=("https://hub.example/",)))
+    atom = feedparser.parse(files["feed.atom"])
+    assert not atom.bozo
+    assert [e.id for e in atom.entries] == [
+        "tag:mars.example.org,2026:entry/1",
+        "tag:mars.example.org,2026:entry/5",
+        "tag:mars.example.org,2026:entry/4",
+    ]
+    assert atom.feed.title == "Mars, as it happens"
+    assert "Image courtesy of NASA/JPL-Caltech" in atom.entries[0].content[0].value
+    document = orjson.loads(files["feed.json"])
+    assert [item["id"] for item in document["items"]] == [e.id for e in atom.entries]
+    item = document["items"][0]
+    assert item["url"] == "https://mars.example.org/entries/1.html"
+    assert item["image"] == "https://mars.nasa.gov/1_800.jpg"
+    assert item["date_published"].endswith("Z") and item["content_text"] == "Look left."
+    assert document["feed_url"] == "https://mars.example.org/feed.json"
+    assert document["hubs"] == [{"type": "WebSub", "url": "https://hub.example/"}]
+    assert all(
+        {"id", "url", "title", "content_html", "date_modified"} <= set(i) for i in document["items"]
+    )
+
+
+def test_rendering_is_deterministic() -> None:
+    site = content(*(entry(i) for i in range(1, 4)))
+    assert render_site(site) == render_site(site)

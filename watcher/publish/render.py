@@ -1,0 +1,257 @@
+"""The public site as bytes: ``render_site(content)`` maps relative paths to file contents.
+
+Pure: everything comes from ``SiteContent`` (no clock, no database, no network), so the
+same content always renders the same bytes, and the writer can hardlink every file that did
+not change. For that reason only the first index page carries the edition and its time;
+entry pages and later index pages change only when what they show changes.
+
+Layout (every link relative, so the copy works from ``file://`` or any host)::
+
+    index.html            title, intro, status line, entries 1..PAGE_SIZE in list order
+    page/<n>.html         the following pages (PAGE_SIZE entries each)
+    entries/<id>.html     one permalink page per entry (the URL the feeds link to)
+    feed.atom, feed.json  the newest entries (see feeds.py)
+    site.css              the stylesheet
+    animations/<key>.webp|.gif   frame sequences (see animate.py)
+
+Paginated because 10,000 entries of large pictures on one page is several megabytes of
+HTML before a single image loads; 100 entries a page keeps a page under ~300 KB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from watcher.markup import render_markdown
+from watcher.publish.digest import digest
+from watcher.publish.feeds import atom_feed, json_feed
+from watcher.publish.model import Animation, SiteContent
+from watcher.types import Frame, PublishedEntry
+from watcher.urls import entry_path
+
+PAGE_SIZE = 100
+EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
+DISPLAY_WIDTH = 800  # the width the page lays a picture out at (CSS scales it down)
+PACKAGE = Path(__file__).resolve().parent.parent
+DEFAULT_TITLE = "Mars, picture by picture"
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """One entry's picture as the templates need it, URLs already checked."""
+
+    src: str | None
+    srcset: str | None
+    width: int | None
+    height: int | None
+    full: str | None
+    webp: str | None = None
+    gif: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    entry: PublishedEntry
+    picture: Picture
+    body_html: Markup
+    meta: str
+    href: str  # the permalink, relative to the site root
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(PACKAGE / "templates" / "site")),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["utc"] = utc
+    return env
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is http(s), else None. URLs were cleaned against the image hosts when
+    they were stored; this cheap check (a page has thousands) keeps ``javascript:`` and
+    friends out whatever happened since. Attribute escaping is the template's job."""
+    if url and url.startswith(("https://", "http://")) and not any(c in url for c in " \t\n\r"):
+        return url
+    return None
+
+
+def utc(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def page_path(number: int) -> str:
+    return "index.html" if number == 1 else f"page/{number}.html"
+
+
+def _fit(width: int | None, height: int | None) -> tuple[int | None, int | None]:
+    """Width and height attributes at display size, keeping the aspect ratio (so the
+    browser reserves the right box before the image arrives)."""
+    if not width or not height or width <= 0 or height <= 0:
+        return None, None
+    if width <= DISPLAY_WIDTH:
+        return width, height
+    return DISPLAY_WIDTH, max(1, round(height * DISPLAY_WIDTH / width))
+
+
+def picture(entry: PublishedEntry, animation: Animation | None) -> Picture:
+    """The still (first frame, medium rendition, the large one for dense screens) and the
+    animation when one was built; only http(s) URLs survive."""
+    frame: Frame | None = entry.frames[0] if entry.frames else None
+    if frame is None:
+        return Picture(None, None, None, None, None)
+    medium = safe_url(frame.medium_url)
+    large = safe_url(frame.large_url)
+    full = safe_url(frame.full_url) or large or medium
+    src = medium or large or full or safe_url(frame.thumbnail_url)
+    srcset = None
+    if medium and large and entry.rendition != "medium":
+        srcset = f"{medium} 1x, {large} 2x"
+    width, height = _fit(frame.width, frame.height)
+    if animation is not None:
+        width, height = _fit(animation.width, animation.height)
+        return Picture(src, srcset, width, height, full, animation.webp_path, animation.gif_path)
+    return Picture(src, srcset, width, height, full)
+
+
+def meta_line(entry: PublishedEntry) -> str:
+    """Mission, camera, sol, Mars local time and Earth date, as far as they are known."""
+    parts = []
+    if entry.mission:
+        parts.append(entry.mission.title())
+    if entry.camera:
+        parts.append(entry.camera.replace("_", " "))
+    if entry.sol is not None:
+        parts.append(f"sol {entry.sol}")
+    if entry.mars_local_time:
+        parts.append(f"{entry.mars_local_time} Mars local time")
+    if entry.taken_at is not None:
+        parts.append(entry.taken_at.astimezone(UTC).strftime("%Y-%m-%d"))
+    return " · ".join(parts)
+
+
+def entry_view(entry: PublishedEntry, animation: Animation | None) -> EntryView:
+    return EntryView(
+        entry=entry,
+        picture=picture(entry, animation),
+        body_html=Markup(render_markdown(entry.body)),  # noqa: S704 (sanitised by nh3)
+        meta=meta_line(entry),
+        href=entry_path(entry.id),
+    )
+
+
+def pages(count: int) -> int:
+    return max(1, -(-count // PAGE_SIZE))
+
+
+class RenderCache:
+    """Pieces rendered for the previous site, reused when their inputs are the same.
+
+    Keys hold the entry's content digest and everything else a piece depends on, so a hit
+    is always right. Only the pieces used by the latest render are kept (memory stays at
+    one site's worth). Not thread-safe: one render at a time per cache.
+    """
+
+    def __init__(self) -> None:
+        self._old: dict[tuple[object, ...], str] = {}
+        self._new: dict[tuple[object, ...], str] = {}
+
+    def lookup(self, key: tuple[object, ...]) -> str | None:
+        value = self._new.get(key)
+        if value is None:
+            value = self._old.get(key)
+            if value is not None:
+                self._new[key] = value
+        return value
+
+    def keep(self, key: tuple[object, ...], value: str) -> str:
+        self._new[key] = value
+        return value
+
+    def rotate(self) -> None:
+        self._old, self._new = self._new, {}
+
+
+def _article(view: EntryView, root: str, lazy: bool) -> str:
+    return environment().get_template("_article.html").render(view=view, root=root, lazy=lazy)
+
+
+def _page(
+    content: SiteContent, articles: list[str], number: int, total: int, intro: Markup
+) -> bytes:
+    root = "" if number == 1 else "../"
+    html = (
+        environment()
+        .get_template("index.html")
+        .render(
+            root=root,
+            title=content.title or DEFAULT_TITLE,
+            intro=intro,
+            first=number == 1,
+            edition=content.edition,
+            updated=content.updated,
+            notes=content.notes,
+            articles=[Markup(article) for article in articles],  # noqa: S704 (rendered escaped)
+            page=number,
+            pages=total,
+            previous=root + page_path(number - 1) if number > 1 else None,
+            next=root + page_path(number + 1) if number < total else None,
+            first_href=root + "index.html",
+        )
+    )
+    return html.encode()
+
+
+def render_site(content: SiteContent, cache: RenderCache | None = None) -> dict[str, bytes]:
+    """Every file of the site (relative path -> bytes). With ``cache`` (kept by the caller
+    between renders) an unchanged entry's pieces are reused instead of rendered again."""
+    cache = cache or RenderCache()
+    digests = content.digests or {}
+    title = content.title or DEFAULT_TITLE
+    intro = Markup(render_markdown(content.intro))  # noqa: S704 (sanitised by nh3)
+    total = pages(len(content.entries))
+    page_template = environment().get_template("entry.html")
+    files: dict[str, bytes] = {}
+    articles: list[list[str]] = [[] for _ in range(total)]
+    for index, entry in enumerate(content.entries):
+        animation = content.animations.get(entry.id)
+        shown = digests.get(entry.id) or digest(entry)
+        anim = (animation.key, animation.width, animation.height) if animation else None
+        number, place = divmod(index, PAGE_SIZE)
+        root, lazy = ("" if number == 0 else "../"), place >= EAGER_IMAGES
+        back = "../" + page_path(number + 1) + f"#entry-{entry.id}"
+        article_key = ("a", shown, anim, root, lazy)
+        page_key = ("p", shown, anim, title, back)
+        article, page = cache.lookup(article_key), cache.lookup(page_key)
+        if article is None or page is None:
+            view = entry_view(entry, animation)
+            if article is None:
+                article = cache.keep(article_key, _article(view, root, lazy))
+            if page is None:
+                page = cache.keep(
+                    page_key, page_template.render(root="../", title=title, view=view, back=back)
+                )
+        articles[number].append(article)
+        files[entry_path(entry.id)] = page.encode()
+    for number in range(1, total + 1):
+        files[page_path(number)] = _page(content, articles[number - 1], number, total, intro)
+    cache.rotate()
+    for animation in content.animations.values():
+        files[animation.webp_path] = animation.webp
+        files[animation.gif_path] = animation.gif
+    files["site.css"] = (PACKAGE / "static" / "site.css").read_bytes()
+    files["feed.atom"] = atom_feed(content)
+    files["feed.json"] = json_feed(content)
+    return files
