@@ -382,3 +382,15 @@ deliveries = Table(
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_edition", "edition", "channel"),
 )
+
+# Public sign-up requests of the last hour, so every replica sees the same rate limits.
+subscribe_attempts = Table(
+    "subscribe_attempts",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "client", "at"),
+    Index(None, "email", "at"),
+)

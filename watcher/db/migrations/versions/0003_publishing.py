@@ -100,9 +100,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_deliveries_due", "deliveries", ["status", "next_attempt_at"])
     op.create_index("ix_deliveries_edition", "deliveries", ["edition", "channel"])
+    op.create_table(
+        "subscribe_attempts",
+        sa.Column("id", id_type(), autoincrement=True),
+        sa.Column("client", sa.String(64), nullable=False),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_subscribe_attempts"),
+    )
+    op.create_index("ix_subscribe_attempts_client_at", "subscribe_attempts", ["client", "at"])
+    op.create_index("ix_subscribe_attempts_email_at", "subscribe_attempts", ["email", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_subscribe_attempts_email_at", table_name="subscribe_attempts")
+    op.drop_index("ix_subscribe_attempts_client_at", table_name="subscribe_attempts")
+    op.drop_table("subscribe_attempts")
     op.drop_index("ix_deliveries_edition", table_name="deliveries")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     for table in (

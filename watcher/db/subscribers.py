@@ -1,0 +1,317 @@
+"""Subscribers, public sign-up attempts and webhooks (the receivers of the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from watcher.db.base import StoreBase
+from watcher.db.schema import deliveries, subscribe_attempts, subscribers, webhooks
+from watcher.exceptions import NotFound
+from watcher.types import DeliveryStatus, Subscriber, SubscriberStatus, Webhook
+
+INSERT_CHUNK = 500
+ATTEMPT_WINDOW = timedelta(hours=1)
+
+
+def _insert(connection: Connection) -> Any:
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_deliveries(connection: Connection, rows: Sequence[Any], now: datetime) -> int:
+    """Insert outbox rows (``outbox.NewDelivery``); a key already present is left alone.
+    Returns how many rows are new."""
+    written = 0
+    values = [
+        {
+            "edition": row.edition,
+            "channel": row.channel.value,
+            "target": row.target,
+            "key": row.key,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": row.next_attempt_at,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    for start in range(0, len(values), INSERT_CHUNK):
+        statement = _insert(connection)(deliveries).values(values[start : start + INSERT_CHUNK])
+        # Counted by RETURNING: rowcount of a multi-row insert is -1 under psycopg.
+        result = connection.execute(
+            statement.on_conflict_do_nothing(index_elements=["key"]).returning(deliveries.c.id)
+        )
+        written += len(result.all())
+    return written
+
+
+def confirmed_subscribers(connection: Connection) -> list[tuple[int, str]]:
+    rows = connection.execute(
+        select(subscribers.c.id, subscribers.c.email)
+        .where(subscribers.c.status == SubscriberStatus.CONFIRMED.value)
+        .order_by(subscribers.c.id)
+    ).all()
+    return [(int(i), str(e)) for i, e in rows]
+
+
+def enabled_webhook_ids(connection: Connection) -> list[int]:
+    rows = connection.execute(
+        select(webhooks.c.id).where(webhooks.c.enabled.is_(True)).order_by(webhooks.c.id)
+    ).scalars()
+    return [int(i) for i in rows]
+
+
+def _subscriber(row: Any) -> Subscriber:
+    return Subscriber(
+        id=int(row.id),
+        email=row.email,
+        status=SubscriberStatus(row.status),
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        unsubscribed_at=row.unsubscribed_at,
+    )
+
+
+def _webhook(row: Any) -> Webhook:
+    return Webhook(
+        id=int(row.id),
+        url=row.url,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        enabled=bool(row.enabled),
+        consecutive_failures=int(row.consecutive_failures),
+        disabled_reason=row.disabled_reason,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        last_error_at=row.last_error_at,
+    )
+
+
+class SubscriberStore(StoreBase):
+    """Who receives editions: subscribers (and their sign-up attempts) and webhooks."""
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def request_subscription(
+        self,
+        email: str,
+        client: str,
+        now: datetime,
+        per_hour: int,
+        confirmation: Callable[[Subscriber], Sequence[Any]],
+    ) -> tuple[Subscriber | None, bool, datetime | None, str | None]:
+        """Record a sign-up and decide it, in one transaction (so replicas agree).
+
+        Returns ``(subscriber, needs_confirmation, limited_until, limited_by)``: when the
+        client or the mailbox made ``per_hour`` requests within the last hour,
+        ``subscriber`` is None and ``limited_until`` says when the oldest one ages out.
+        A confirmed address is left as it is (``needs_confirmation`` False); any other
+        is (again) pending and gets the outbox rows ``confirmation(subscriber)`` returns.
+        """
+        since = now - ATTEMPT_WINDOW
+        with self.write() as connection:
+            connection.execute(delete(subscribe_attempts).where(subscribe_attempts.c.at < since))
+            for column, value, name in (
+                (subscribe_attempts.c.client, client, "client"),
+                (subscribe_attempts.c.email, email, "email"),
+            ):
+                count, oldest = connection.execute(
+                    select(func.count(), func.min(subscribe_attempts.c.at)).where(
+                        column == value, subscribe_attempts.c.at >= since
+                    )
+                ).one()
+                if count >= per_hour:
+                    return None, False, oldest + ATTEMPT_WINDOW, name
+            connection.execute(
+                insert(subscribe_attempts).values(client=client, email=email, at=now)
+            )
+            connection.execute(
+                _insert(connection)(subscribers)
+                .values(email=email, status=SubscriberStatus.PENDING.value, created_at=now)
+                .on_conflict_do_nothing(index_elements=["email"])
+            )
+            row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
+            if row.status == SubscriberStatus.CONFIRMED.value:
+                return _subscriber(row), False, None, None
+            connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == row.id)
+                .values(status=SubscriberStatus.PENDING.value, confirmation_sent_at=now)
+            )
+            row = connection.execute(select(subscribers).where(subscribers.c.id == row.id)).one()
+            subscriber = _subscriber(row)
+            insert_deliveries(connection, confirmation(subscriber), now)
+            return subscriber, True, None, None
+
+    def add_subscriber_row(
+        self, connection: Connection, email: str, status: SubscriberStatus, now: datetime
+    ) -> tuple[Subscriber, Subscriber | None]:
+        """Create or update an address to ``status`` (an admin's add); (after, before)."""
+        before_row = connection.execute(
+            select(subscribers).where(subscribers.c.email == email)
+        ).one_or_none()
+        before = _subscriber(before_row) if before_row is not None else None
+        values: dict[str, Any] = {"status": status.value}
+        if status is SubscriberStatus.CONFIRMED:
+            values["confirmed_at"] = now
+        else:
+            values["confirmation_sent_at"] = now
+        if before is None:
+            connection.execute(insert(subscribers).values(email=email, created_at=now, **values))
+        elif before.status is not SubscriberStatus.CONFIRMED:
+            connection.execute(
+                update(subscribers).where(subscribers.c.email == email).values(**values)
+            )
+        row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
+        return _subscriber(row), before
+
+    def get_subscriber(self, subscriber_id: int) -> Subscriber:
+        with self.read() as connection:
+            row = connection.execute(
+                select(subscribers).where(subscribers.c.id == subscriber_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no subscriber {subscriber_id}")
+        return _subscriber(row)
+
+    def find_subscriber(self, email: str) -> Subscriber | None:
+        with self.read() as connection:
+            row = connection.execute(
+                select(subscribers).where(subscribers.c.email == email)
+            ).one_or_none()
+        return _subscriber(row) if row is not None else None
+
+    def subscribers_by_email(self, emails: Sequence[str]) -> dict[str, Subscriber]:
+        with self.read() as connection:
+            rows = connection.execute(
+                select(subscribers).where(subscribers.c.email.in_(list(set(emails))))
+            ).all()
+        return {row.email: _subscriber(row) for row in rows}
+
+    def set_subscriber_status(
+        self,
+        subscriber_id: int,
+        status: SubscriberStatus,
+        now: datetime,
+        *,
+        connection: Connection | None = None,
+    ) -> tuple[Subscriber, Subscriber]:
+        """Move a subscriber to ``status`` (no-op when already there); (after, before)."""
+        if connection is None:
+            with self.write() as own:
+                return self.set_subscriber_status(subscriber_id, status, now, connection=own)
+        row = connection.execute(
+            select(subscribers).where(subscribers.c.id == subscriber_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no subscriber {subscriber_id}")
+        before = _subscriber(row)
+        if before.status is not status:
+            stamp = "confirmed_at" if status is SubscriberStatus.CONFIRMED else "unsubscribed_at"
+            connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(status=status.value, **{stamp: now})
+            )
+            row = connection.execute(
+                select(subscribers).where(subscribers.c.id == subscriber_id)
+            ).one()
+        return _subscriber(row), before
+
+    def list_subscribers(
+        self, *, status: SubscriberStatus | None, limit: int, after_id: int | None
+    ) -> list[Subscriber]:
+        query = select(subscribers).order_by(subscribers.c.id).limit(limit)
+        if status is not None:
+            query = query.where(subscribers.c.status == status.value)
+        if after_id is not None:
+            query = query.where(subscribers.c.id > after_id)
+        with self.read() as connection:
+            return [_subscriber(row) for row in connection.execute(query)]
+
+    # -- webhooks ------------------------------------------------------------------------
+
+    def insert_webhook(
+        self, connection: Connection, url: str, secret: str, by: str, now: datetime
+    ) -> Webhook:
+        webhook_id = connection.execute(
+            insert(webhooks)
+            .values(url=url, secret=secret, created_by=by, created_at=now, enabled=True)
+            .returning(webhooks.c.id)
+        ).scalar_one()
+        return _webhook(
+            connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).one()
+        )
+
+    def get_webhook(self, webhook_id: int, *, connection: Connection | None = None) -> Webhook:
+        return self.webhook_with_secret(webhook_id, connection=connection)[0]
+
+    def webhook_with_secret(
+        self, webhook_id: int, *, connection: Connection | None = None
+    ) -> tuple[Webhook, str]:
+        if connection is None:
+            with self.read() as own:
+                return self.webhook_with_secret(webhook_id, connection=own)
+        row = connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no webhook {webhook_id}")
+        return _webhook(row), str(row.secret)
+
+    def webhooks_with_secrets(self, ids: Iterable[int]) -> dict[int, tuple[Webhook, str]]:
+        with self.read() as connection:
+            rows = connection.execute(select(webhooks).where(webhooks.c.id.in_(list(ids)))).all()
+        return {int(row.id): (_webhook(row), str(row.secret)) for row in rows}
+
+    def list_webhooks(self) -> list[Webhook]:
+        with self.read() as connection:
+            return [
+                _webhook(r) for r in connection.execute(select(webhooks).order_by(webhooks.c.id))
+            ]
+
+    def delete_webhook(self, connection: Connection, webhook_id: int) -> None:
+        connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+
+    def set_webhook_enabled(self, connection: Connection, webhook_id: int) -> None:
+        connection.execute(
+            update(webhooks)
+            .where(webhooks.c.id == webhook_id)
+            .values(enabled=True, consecutive_failures=0, disabled_reason=None)
+        )
+
+    def record_webhook_result(
+        self, webhook_id: int, now: datetime, error: str | None, max_failures: int
+    ) -> bool:
+        """Count a success (resets the count) or a failure; a failure that reaches
+        ``max_failures`` in a row disables the webhook with the reason. True if it did."""
+        with self.write() as connection:
+            if error is None:
+                connection.execute(
+                    update(webhooks)
+                    .where(webhooks.c.id == webhook_id)
+                    .values(consecutive_failures=0, last_success_at=now)
+                )
+                return False
+            failures = webhooks.c.consecutive_failures + 1
+            connection.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(consecutive_failures=failures, last_error=error, last_error_at=now)
+            )
+            disabled = connection.execute(
+                update(webhooks)
+                .where(
+                    webhooks.c.id == webhook_id,
+                    webhooks.c.enabled.is_(True),
+                    webhooks.c.consecutive_failures >= max_failures,
+                )
+                .values(
+                    enabled=False,
+                    disabled_reason=f"disabled after {max_failures} failures in a row; "
+                    f"last: {error}"[:500],
+                )
+            )
+            return bool(disabled.rowcount == 1)
