@@ -6,7 +6,10 @@ import asyncio
 import os
 import re
 import secrets
-from collections.abc import Coroutine, Iterator
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +20,7 @@ from starlette.testclient import TestClient
 
 from watcher.config import Settings, settings_from_dict
 from watcher.core import Watcher, make_watcher
+from watcher.service import Service
 from watcher.types import CandidateData, Role
 from watcher.web import create_app
 
@@ -257,3 +261,83 @@ def web(tmp_path: Path, clock: Clock, database_url: str) -> Iterator[WebApp]:
     watcher.add_editor("alice", PASSWORD, Role.EDITOR)
     yield WebApp(watcher)
     run(watcher.aclose())
+
+
+# -- the running service --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceThread:
+    """``Service.run()`` in its own thread and event loop, stopped at the end."""
+
+    def __init__(self, watcher: Watcher):
+        self.service = Service(watcher)
+        self.ready = threading.Event()
+        self.service.on_ready = lambda _: self.ready.set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(20), f"service did not start: {self.error!r}"
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            try:
+                await self.service.run()
+            finally:
+                await self.service.watcher.aclose()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+            self.ready.set()
+
+    def stop(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.service.stop)
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "service did not stop"
+        assert self.error is None, repr(self.error)
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def seed_candidate(watcher: Watcher, external_id: str = "NRF_00001") -> list[int]:
+    watcher.store.add_candidates(
+        [
+            CandidateData(
+                source="perseverance",
+                external_id=external_id,
+                mission="perseverance",
+                title="Mars Perseverance Sol 1200: Left Navigation Camera",
+                credit="NASA/JPL-Caltech",
+                camera="NAVCAM_LEFT",
+                sol=1200,
+                taken_at=datetime(2026, 8, 1, tzinfo=UTC),
+                medium_url=f"https://mars.nasa.gov/raw/{external_id}_800.jpg",
+                large_url=f"https://mars.nasa.gov/raw/{external_id}_1200.jpg",
+                full_url=f"https://mars.nasa.gov/raw/{external_id}.png",
+                width=1288,
+                height=968,
+                raw={"imageid": external_id},
+            )
+        ],
+        datetime(2026, 8, 2, tzinfo=UTC),
+    )
+    found = watcher.list_candidates(status=None, limit=None)
+    return [c.id for c in found if c.external_id == external_id]

@@ -36,7 +36,8 @@ ALLOWED = {
     "delivery": FACADE | {"facade", "review"},
     "core": FACADE | {"facade", "polling", "review", "accounts", "publishing", "delivery"},
     "web": {"core", "config", "exceptions", "types", "views", "markup", "security", "urls"},
-    "service": {"core", "exceptions", "web", "config", "types"},
+    "background": {"core", "exceptions", "config", "types"},
+    "service": {"core", "exceptions", "web", "config", "types", "background"},
     "cli": {"core", "config", "exceptions", "types", "service", "demo", "views"},
 }
 

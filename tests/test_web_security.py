@@ -28,6 +28,12 @@ PUBLIC = {
     ("POST", "/editor/setup"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
+    ("GET", "/subscribe"),
+    ("POST", "/subscribe"),
+    ("GET", "/confirm"),
+    ("POST", "/confirm"),
+    ("GET", "/unsubscribe"),
+    ("POST", "/unsubscribe"),
 }
 # Admin pages and endpoints live under these paths; any route added there later must be
 # admin-only too.
@@ -35,7 +41,15 @@ ADMIN_PREFIXES = (
     "/editor/audit",
     "/editor/editors",
     "/editor/tokens",
+    "/editor/site",
+    "/editor/subscribers",
+    "/editor/webhooks",
+    "/editor/deliveries",
     "/api/v1/audit",
+    "/api/v1/site",
+    "/api/v1/subscribers",
+    "/api/v1/webhooks",
+    "/api/v1/deliveries",
     "/api/v1/editors",
     "/api/v1/tokens",
 )

@@ -18,11 +18,13 @@ from watcher import decide
 from watcher.accounts import Accounts
 from watcher.config import Settings
 from watcher.db import Store
+from watcher.deliver.base import DeliveryReport
 from watcher.delivery import Deliveries
 from watcher.exceptions import StorageError
 from watcher.facade import utcnow
 from watcher.fetch import Fetcher
 from watcher.polling import Polling
+from watcher.publish.model import PublishReport, WriteReport
 from watcher.publishing import Publishing
 from watcher.review import Review
 from watcher.types import Candidate, CandidateStatus, PollState, SourceHealth
@@ -110,4 +112,11 @@ def make_watcher(
     return watcher
 
 
-__all__ = ["Watcher", "make_watcher", "utcnow"]
+__all__ = [
+    "DeliveryReport",
+    "PublishReport",
+    "Watcher",
+    "WriteReport",
+    "make_watcher",
+    "utcnow",
+]

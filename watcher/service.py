@@ -1,6 +1,8 @@
-"""``watcher run``: the scheduler (one APScheduler job per source) and the web app, in one
-event loop. SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is
-one transaction), then the server and the database close.
+"""``watcher run``: the scheduler (one APScheduler job per source), the web app, the
+publisher and the delivery worker (``watcher.background``), in one event loop. SIGTERM or
+SIGINT stops it cleanly: polls finish the page in hand (each page is one transaction),
+deliveries in flight finish or are left to their lease, then the server and the database
+close.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.background import DeliveryWorker, Publisher
 from watcher.core import Watcher
 from watcher.exceptions import StorageError, WatcherError
 from watcher.web import create_app
@@ -46,10 +49,19 @@ class Service:
         watcher: Watcher,
         *,
         web: bool = True,
+        background: bool = True,
         on_ready: Callable[[Service], None] | None = None,
     ):
         self.watcher = watcher
         self.web = web
+        self.background = background
+        self.deliveries = DeliveryWorker(watcher)
+        self.publisher = Publisher(
+            watcher,
+            debounce=watcher.settings.publish.debounce,
+            on_edition=self.deliveries.poke,
+        )
+        self._loops: list[asyncio.Task[None]] = []
         self.on_ready = on_ready
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.server: _Server | None = None
@@ -78,6 +90,12 @@ class Service:
         await asyncio.to_thread(self.watcher.prepare_database)
         self._schedule()
         server_task = await self._start_server()
+        if self.background:
+            self.watcher.add_change_listener(self.publisher.poke)
+            self._loops = [
+                asyncio.create_task(self.publisher.run(self._stop), name="publisher"),
+                asyncio.create_task(self.deliveries.run(self._stop), name="deliveries"),
+            ]
         if self.web:
             await asyncio.to_thread(self._offer_setup_link)
         self.scheduler.start()
@@ -161,6 +179,8 @@ class Service:
         self._running.add(task)
         try:
             report = await self.watcher.poll_source(name)
+            if report.inserted and self.background:
+                await asyncio.to_thread(self.watcher.note_new_candidates, report.inserted)
         except StorageError as exc:
             log.error("%s: database error, will retry at the next poll: %s", name, exc)
             return
@@ -189,11 +209,14 @@ class Service:
 
     async def _shutdown(self, server_task: asyncio.Task[object] | None) -> None:
         log.info("stopping: finishing the page in hand")
+        self._stop.set()
         self.watcher.request_stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+        waiting: set[asyncio.Task[object]] = set(self._running)
+        waiting.update(self._loops)
+        if waiting:
+            _, pending = await asyncio.wait(waiting, timeout=STOP_GRACE_SECONDS)
             for task in pending:
                 task.cancel()
             if pending:

@@ -9,7 +9,18 @@ from datetime import datetime
 from typing import Any
 
 from watcher.markup import render_markdown
-from watcher.types import ApiToken, AuditEvent, Candidate, Editor, Entry, SourceHealth
+from watcher.types import (
+    ApiToken,
+    AuditEvent,
+    Candidate,
+    Delivery,
+    Edition,
+    Editor,
+    Entry,
+    SourceHealth,
+    Subscriber,
+    Webhook,
+)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -134,4 +145,59 @@ def candidate_brief_json(candidate: Candidate) -> dict[str, Any]:
         "taken_at": iso(candidate.taken_at),
         "status": candidate.status.value,
         "thumbnail_url": candidate.thumbnail_url,
+    }
+
+
+def edition_json(edition: Edition) -> dict[str, Any]:
+    return {
+        "number": edition.number,
+        "published_at": iso(edition.published_at),
+        "added": list(edition.added),
+        "changed": list(edition.changed),
+        "removed": list(edition.removed),
+        "reordered": edition.reordered,
+        "site_changed": edition.site_changed,
+        "entries": edition.entries,
+    }
+
+
+def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
+    return {
+        "id": subscriber.id,
+        "email": subscriber.email,
+        "status": subscriber.status.value,
+        "created_at": iso(subscriber.created_at),
+        "confirmed_at": iso(subscriber.confirmed_at),
+        "unsubscribed_at": iso(subscriber.unsubscribed_at),
+    }
+
+
+def webhook_json(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "enabled": webhook.enabled,
+        "created_by": webhook.created_by,
+        "created_at": iso(webhook.created_at),
+        "consecutive_failures": webhook.consecutive_failures,
+        "disabled_reason": webhook.disabled_reason,
+        "last_success_at": iso(webhook.last_success_at),
+        "last_error": webhook.last_error,
+        "last_error_at": iso(webhook.last_error_at),
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "edition": delivery.edition,
+        "channel": delivery.channel.value,
+        "target": delivery.target,
+        "key": delivery.key,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso(delivery.next_attempt_at),
+        "created_at": iso(delivery.created_at),
+        "sent_at": iso(delivery.sent_at),
+        "last_error": delivery.last_error,
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from watcher.cli import accounts, polling, review  # noqa: F401 (they register commands)
+from watcher.cli import accounts, polling, publishing, review  # noqa: F401 (they register commands)
 from watcher.cli.base import app
 
 

@@ -74,7 +74,7 @@ def poll(
 
     async def body(watcher: Watcher) -> list[PollReport]:
         if not once:
-            await Service(watcher, web=False).run()
+            await Service(watcher, web=False, background=False).run()
             return []
         if source is not None:
             return [await watcher.poll_source(watcher.settings.source(source).name, force=force)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from watcher.web import api_admin, api_candidates, api_entries
+from watcher.web import api_admin, api_candidates, api_entries, api_publishing
 from watcher.web.api_auth import problems
 from watcher.web.api_docs import docs_context
 from watcher.web.render import render
@@ -20,6 +20,8 @@ from watcher.web.render import render
 router = APIRouter(prefix="/api/v1", responses=problems(401, 403))
 router.include_router(api_candidates.router, tags=["queue"])
 router.include_router(api_entries.router, tags=["entries"])
+router.include_router(api_publishing.router, tags=["publishing"])
+router.include_router(api_publishing.admin_router, tags=["admin"])
 router.include_router(api_admin.router, tags=["admin"])
 
 

@@ -30,7 +30,7 @@ from watcher.exceptions import (
     StorageError,
     UsageError,
 )
-from watcher.web import api, auth, editor
+from watcher.web import api, auth, editor, public
 from watcher.web.problems import problem
 from watcher.web.render import make_templates, render
 from watcher.web.site import SiteFiles
@@ -99,6 +99,7 @@ def create_app(watcher: Watcher) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(api.router)
+    app.include_router(public.router)
     # Last: everything no route above claims is a file of the published site.
     app.mount("/", SiteFiles(watcher.settings.site_dir), name="site")
     _errors(app)

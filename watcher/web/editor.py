@@ -4,6 +4,8 @@
 - ``pages_candidate``: a candidate's page, approve / reject, the paragraph preview
 - ``pages_entries``: the running list's entries, and editing one
 - ``pages_admin``: audit log, editors, API tokens (admins), and your own account
+- ``pages_publishing``: site title and intro, editions, subscribers, webhooks, delivery
+  log (admins)
 
 Every page needs a signed-in editor; admin pages an admin; every POST the session's CSRF
 token (``checked_form``). Routes parse the request, call the ``Watcher``, and render.
@@ -13,12 +15,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from watcher.web import pages_admin, pages_candidate, pages_entries, pages_queue
+from watcher.web import (
+    pages_admin,
+    pages_candidate,
+    pages_entries,
+    pages_publishing,
+    pages_queue,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_queue.router)
 router.include_router(pages_candidate.router)
 router.include_router(pages_entries.router)
 router.include_router(pages_admin.router)
+router.include_router(pages_publishing.router)
 
 __all__ = ["router"]

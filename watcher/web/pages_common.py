@@ -55,6 +55,20 @@ NOTICES: dict[str, tuple[str, str]] = {
         "Set a new password.",
     ),
     "token_revoked": ("Revoked token #{n}.", "Revoked the token."),
+    "site_saved": ("Saved; the next edition shows it.", "Saved."),
+    "edition_made": ("Published edition {n}.", "Published a new edition."),
+    "nothing_changed": (
+        "Nothing changed since the last edition: no edition made.",
+        "Nothing changed since the last edition.",
+    ),
+    "publish_busy": (
+        "Another replica is publishing right now; try again in a moment.",
+        "Another replica is publishing right now.",
+    ),
+    "subscriber_added": ("Added subscriber #{n}.", "Added the subscriber."),
+    "subscriber_removed": ("Unsubscribed #{n}.", "Unsubscribed."),
+    "webhook_removed": ("Removed webhook #{n}.", "Removed the webhook."),
+    "webhook_enabled": ("Enabled webhook #{n} again.", "Enabled the webhook."),
 }
 
 

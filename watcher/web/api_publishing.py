@@ -1,0 +1,325 @@
+"""API for the running list's publication: editions and publishing (any caller), the site's
+title and intro, subscribers, webhooks and the delivery log (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from watcher.types import DeliveryChannel, DeliveryStatus, SubscriberStatus
+from watcher.views import delivery_json, edition_json, iso, subscriber_json, webhook_json
+from watcher.web.api_auth import Admin, Caller, WatcherDep, problems
+from watcher.web.api_candidates import next_page
+
+router = APIRouter()
+admin_router = APIRouter()
+
+
+class EditionOut(BaseModel):
+    """One publish that changed something. Ids are entry ids."""
+
+    number: int
+    published_at: datetime | None
+    added: list[int]
+    changed: list[int]
+    removed: list[int]
+    reordered: bool
+    site_changed: bool = Field(description="The title or intro changed.")
+    entries: int = Field(description="How many entries the list held.")
+
+
+class EditionList(BaseModel):
+    items: list[EditionOut]
+    next: str | None
+
+
+class PublishOut(BaseModel):
+    edition: EditionOut | None = Field(description="The new edition; null when nothing changed.")
+    changed: bool
+    busy: bool = Field(description="Another publisher (a replica) was publishing just then.")
+    entries: int
+    deliveries: int = Field(description="Deliveries queued for the new edition.")
+
+
+class SiteOut(BaseModel):
+    title: str
+    intro: str
+    updated_by: str | None
+    updated_at: datetime | None
+    edition: int | None = Field(description="The edition the site's files show.")
+
+
+class SiteIn(BaseModel):
+    title: str = Field(max_length=10_000)
+    intro: str = Field("", max_length=100_000)
+
+
+class SubscriberOut(BaseModel):
+    id: int
+    email: str
+    status: Literal["pending", "confirmed", "unsubscribed"]
+    created_at: datetime | None
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+
+
+class SubscriberList(BaseModel):
+    items: list[SubscriberOut]
+    next: str | None
+
+
+class SubscriberIn(BaseModel):
+    email: str = Field(max_length=1000)
+    confirmed: bool = Field(
+        False, description="Skip the confirmation mail (only with the person's consent)."
+    )
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    enabled: bool
+    created_by: str
+    created_at: datetime | None
+    consecutive_failures: int
+    disabled_reason: str | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(max_length=2000)
+
+
+class NewWebhook(BaseModel):
+    webhook: WebhookOut
+    secret: str = Field(description="Signs every delivery; shown this once.")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    edition: int | None
+    channel: Literal["email", "confirm", "webhook", "websub", "apprise"]
+    target: str
+    key: str = Field(description="The idempotency key: Message-ID / X-Watcher-Delivery.")
+    status: Literal["pending", "sent", "dead"]
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
+
+
+# -- editions and publishing ------------------------------------------------------------
+
+
+@router.get(
+    "/editions",
+    response_model=EditionList,
+    summary="Editions, newest first",
+    responses=problems(422),
+)
+def editions(
+    request: Request,
+    watcher: WatcherDep,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="Keyset: numbers below this.")] = None,
+) -> dict[str, Any]:
+    found = watcher.list_editions(limit=limit, before=before)
+    return {
+        "items": [edition_json(e) for e in found],
+        "next": next_page(request, [e.number for e in found], limit),
+    }
+
+
+@router.get(
+    "/editions/{number}",
+    response_model=EditionOut,
+    summary="One edition",
+    responses=problems(422, 404),
+)
+def edition(
+    number: Annotated[int, Path(ge=1)], watcher: WatcherDep, caller: Caller
+) -> dict[str, Any]:
+    return edition_json(watcher.get_edition(number))
+
+
+@router.post("/publish", response_model=PublishOut, summary="Publish now")
+async def publish(watcher: WatcherDep, caller: Caller) -> dict[str, Any]:
+    """Publishing follows every change by itself (after the configured debounce); this does
+    it at once. When nothing changed since the last edition, no edition is made and no file
+    is touched (`changed` is false)."""
+    report = await watcher.publish()
+    return {
+        "edition": edition_json(report.edition) if report.edition else None,
+        "changed": report.changed,
+        "busy": report.busy,
+        "entries": report.entries,
+        "deliveries": report.deliveries,
+    }
+
+
+# -- the site's text (admins) ------------------------------------------------------------
+
+
+def _site(watcher: Any) -> dict[str, Any]:
+    settings = watcher.site_settings()
+    return {
+        "title": settings.title,
+        "intro": settings.intro,
+        "updated_by": settings.updated_by,
+        "updated_at": iso(settings.updated_at),
+        "edition": watcher.site_edition(),
+    }
+
+
+@admin_router.get(
+    "/site",
+    response_model=SiteOut,
+    summary="The list's title and intro (admins)",
+    responses=problems(422),
+)
+def site(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    return _site(watcher)
+
+
+@admin_router.put(
+    "/site",
+    response_model=SiteOut,
+    summary="Change the list's title and intro (admins)",
+    responses=problems(422),
+)
+def update_site(body: SiteIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    """The intro takes the same small Markdown subset as entries. Published with the next
+    edition."""
+    watcher.update_site_settings(admin, title=body.title, intro=body.intro)
+    return _site(watcher)
+
+
+# -- subscribers (admins) ----------------------------------------------------------------
+
+
+@admin_router.get(
+    "/subscribers",
+    response_model=SubscriberList,
+    summary="Subscribers (admins)",
+    responses=problems(422),
+)
+def subscribers(
+    request: Request,
+    watcher: WatcherDep,
+    admin: Admin,
+    status: Annotated[SubscriberStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[int | None, Query(ge=0, description="Keyset: ids above this.")] = None,
+) -> dict[str, Any]:
+    found = watcher.list_subscribers(status=status, limit=limit, after_id=after)
+    following = None
+    if len(found) >= limit:
+        following = str(request.url.include_query_params(after=found[-1].id))
+    return {"items": [subscriber_json(s) for s in found], "next": following}
+
+
+@admin_router.post(
+    "/subscribers",
+    response_model=SubscriberOut,
+    status_code=201,
+    summary="Add a subscriber (admins)",
+    responses=problems(422),
+)
+def add_subscriber(body: SubscriberIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    """Unless `confirmed`, the address gets a confirmation mail first (double opt-in)."""
+    return subscriber_json(watcher.add_subscriber(body.email, admin, confirmed=body.confirmed))
+
+
+@admin_router.delete(
+    "/subscribers/{subscriber_id}",
+    response_model=SubscriberOut,
+    summary="Unsubscribe someone (admins)",
+    responses=problems(422, 404),
+)
+def remove_subscriber(
+    subscriber_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
+) -> dict[str, Any]:
+    return subscriber_json(watcher.remove_subscriber(str(subscriber_id), admin))
+
+
+# -- webhooks (admins) -------------------------------------------------------------------
+
+
+@admin_router.get("/webhooks", response_model=WebhookList, summary="Webhooks (admins)")
+def webhooks(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    return {"items": [webhook_json(w) for w in watcher.list_webhooks()]}
+
+
+@admin_router.post(
+    "/webhooks",
+    response_model=NewWebhook,
+    status_code=201,
+    summary="Register a webhook (admins)",
+    responses=problems(422),
+)
+def add_webhook(body: WebhookIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+    """Each edition is POSTed to `url` as JSON, signed: `X-Watcher-Signature: t=<unix
+    time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. URLs reaching private or loopback
+    addresses are refused unless the config allows them."""
+    webhook, secret = watcher.add_webhook(body.url, admin)
+    return {"webhook": webhook_json(webhook), "secret": secret}
+
+
+@admin_router.delete(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookOut,
+    summary="Remove a webhook (admins)",
+    responses=problems(422, 404),
+)
+def remove_webhook(
+    webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
+) -> dict[str, Any]:
+    return webhook_json(watcher.remove_webhook(webhook_id, admin))
+
+
+@admin_router.post(
+    "/webhooks/{webhook_id}/enable",
+    response_model=WebhookOut,
+    summary="Re-enable a webhook disabled after failures (admins)",
+    responses=problems(422, 404),
+)
+def enable_webhook(
+    webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
+) -> dict[str, Any]:
+    return webhook_json(watcher.enable_webhook(webhook_id, admin))
+
+
+# -- the delivery log (admins) -----------------------------------------------------------
+
+
+@admin_router.get(
+    "/deliveries",
+    response_model=DeliveryList,
+    summary="The delivery log (admins)",
+    responses=problems(422),
+)
+def deliveries(
+    watcher: WatcherDep,
+    admin: Admin,
+    edition: Annotated[int | None, Query(ge=1)] = None,
+    channel: Annotated[DeliveryChannel | None, Query()] = None,
+    status: Annotated[DeliveryStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    found = watcher.list_deliveries(edition=edition, channel=channel, status=status, limit=limit)
+    return {"items": [delivery_json(d) for d in found]}
