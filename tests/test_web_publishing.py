@@ -97,9 +97,14 @@ def test_broken_confirm_and_unsubscribe_links_say_so(mailing: WebApp) -> None:
 
 
 def test_without_email_the_subscribe_form_says_it_is_not_offered(web: WebApp) -> None:
-    answer = public(web).post("/subscribe", data={"email": "reader@example.org"})
-    assert answer.status_code == 404
-    assert "not offered" in answer.text
+    for answer in (
+        public(web).get("/subscribe"),
+        public(web).post("/subscribe", data={"email": "reader@example.org"}),
+    ):
+        assert answer.status_code == 404
+        assert "not offered" in answer.text
+        assert 'name="email"' not in answer.text
+    assert web.watcher.list_subscribers() == []
 
 
 def test_admin_changes_title_with_errors_beside_the_field(web: WebApp) -> None:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from watcher import decide
 from watcher.accounts import Accounts
 from watcher.config import Settings
 from watcher.db import Store
@@ -27,7 +26,7 @@ from watcher.polling import Polling
 from watcher.publish.model import PublishReport, WriteReport
 from watcher.publishing import Publishing
 from watcher.review import Review
-from watcher.types import Candidate, CandidateStatus, PollState, SourceHealth
+from watcher.types import Candidate, CandidateStatus
 from watcher.views import source_health_json
 
 
@@ -56,32 +55,6 @@ class Watcher(Polling, Review, Accounts, Publishing, Deliveries):
 
     def get_candidate(self, candidate_id: int) -> Candidate:
         return self.store.get_candidate(candidate_id)
-
-    def sources_health(self) -> list[SourceHealth]:
-        states = self.store.poll_states()
-        counts = self.store.candidate_counts_by_source()
-        result = []
-        for source in self.settings.sources:
-            state = states.get(source.name) or PollState(source=source.name)
-            result.append(
-                SourceHealth(
-                    name=source.name,
-                    kind=source.kind,
-                    url=source.url,
-                    enabled=source.enabled,
-                    interval_seconds=source.interval,
-                    health=decide.health(source, state),
-                    last_attempt_at=state.last_attempt_at,
-                    last_success_at=state.last_success_at,
-                    last_error=state.last_error,
-                    last_error_at=state.last_error_at,
-                    consecutive_failures=state.consecutive_failures,
-                    next_poll_at=state.next_poll_at,
-                    cursor=state.cursor,
-                    candidates=counts.get(source.name, 0),
-                )
-            )
-        return result
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: is the database reachable, and how is each source doing."""

@@ -18,11 +18,12 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
+from watcher import decide
 from watcher.config import Settings, SourceConfig
 from watcher.db import Store
 from watcher.exceptions import NotFound
 from watcher.fetch import Fetcher
-from watcher.types import Edition
+from watcher.types import Edition, PollState, SourceHealth
 
 log = logging.getLogger("watcher.core")
 
@@ -87,6 +88,34 @@ class FacadeBase:
             return self.settings.source(name)
         except Exception as exc:
             raise NotFound(str(exc)) from exc
+
+    def sources_health(self, *, with_counts: bool = True) -> list[SourceHealth]:
+        """Each configured source's health from its stored poll state (``candidates`` is 0
+        unless ``with_counts``: counting is the costly part)."""
+        states = self.store.poll_states()
+        counts = self.store.candidate_counts_by_source() if with_counts else {}
+        result = []
+        for source in self.settings.sources:
+            state = states.get(source.name) or PollState(source=source.name)
+            result.append(
+                SourceHealth(
+                    name=source.name,
+                    kind=source.kind,
+                    url=source.url,
+                    enabled=source.enabled,
+                    interval_seconds=source.interval,
+                    health=decide.health(source, state),
+                    last_attempt_at=state.last_attempt_at,
+                    last_success_at=state.last_success_at,
+                    last_error=state.last_error,
+                    last_error_at=state.last_error_at,
+                    consecutive_failures=state.consecutive_failures,
+                    next_poll_at=state.next_poll_at,
+                    cursor=state.cursor,
+                    candidates=counts.get(source.name, 0),
+                )
+            )
+        return result
 
     def add_change_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (from any thread) after every change to the running list, so

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -37,6 +38,8 @@ port = {port}
 
 [publish]
 site_dir = "{data_dir / "site"}"
+cache_dir = "{data_dir / "cache"}"
+debounce = "5s"
 
 [fetch]
 backoff_base = "5s"
@@ -91,6 +94,7 @@ async def run_demo(*, port: int, duration: float | None, data_dir: Path, console
                 f"[bold]watcher demo[/bold]: NASA replayed at {emulator.base_url}; "
                 f"watcher at {service.url}/healthz\n"
                 f"  editor: {service.url}/editor  name: demo  password: {password}\n"
+                f"  public list: {service.url}/ (published a few seconds after each approval)\n"
                 f"  new Perseverance images arrive every few seconds; from another terminal:\n"
                 f"  .venv/bin/watcher --config {config_path} queue\n"
                 f"  .venv/bin/watcher --config {config_path} sources\n"
@@ -120,6 +124,13 @@ def _prepare(emulator: NasaEmulator, data_dir: Path, port: int) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     for stale in data_dir.glob("watcher.db*"):
         stale.unlink()
+    # The site belongs to the old database: its editions start again from 1.
+    for name in ("site", ".site-versions", "cache"):
+        path = data_dir / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
     config_path = data_dir / "watcher.toml"
     config_path.write_text(demo_config(emulator, data_dir, port), encoding="utf-8")
     return config_path

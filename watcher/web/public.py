@@ -13,6 +13,8 @@ address looks exactly like asking for a new one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +22,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from watcher.exceptions import InvalidInput, UsageError
+from watcher.types import Subscriber
 from watcher.web.auth import client_address, watcher_of
 from watcher.web.render import render
 
@@ -62,7 +65,18 @@ async def _token(request: Request) -> str:
 
 @router.get("/subscribe")
 def subscribe_form(request: Request) -> Response:
+    if not watcher_of(request).settings.email.enabled:
+        return _not_offered(request)
     return _page(request, "subscribe.html", {"email": "", "errors": {}})
+
+
+def _not_offered(request: Request) -> Response:
+    return _message(
+        request,
+        "Email is not offered here",
+        "This list does not send mail. Follow it with a feed reader: feed.atom or feed.json.",
+        status=404,
+    )
 
 
 @router.post("/subscribe")
@@ -90,8 +104,8 @@ async def subscribe(request: Request) -> Response:
         if retry_after is not None:
             response.headers["Retry-After"] = str(max(1, int(retry_after)))
         return response
-    except UsageError as exc:
-        return _message(request, "Email is not offered here", str(exc), status=404)
+    except UsageError:
+        return _not_offered(request)
     return _checking_inbox(request)
 
 
@@ -104,62 +118,70 @@ def _checking_inbox(request: Request) -> Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LinkAction:
+    """A mailed link's page: a button (GET), then what it did (POST)."""
+
+    path: str
+    heading: str
+    text: str
+    button: str
+    done: str
+    done_lines: tuple[str, ...]  # "{email}" is filled in
+
+    async def form(self, request: Request) -> Response:
+        context = {
+            "heading": self.heading,
+            "text": self.text,
+            "action": self.path,
+            "token": await _token(request),
+            "button": self.button,
+        }
+        return _page(request, "action.html", context)
+
+    async def act(self, request: Request, do: Callable[[str], Subscriber]) -> Response:
+        try:
+            subscriber = await run_in_threadpool(do, await _token(request))
+        except UsageError as exc:
+            return _broken_link(request, exc)
+        lines = [line.format(email=subscriber.email) for line in self.done_lines]
+        return _message(request, self.done, *lines)
+
+
+CONFIRM = LinkAction(
+    "/confirm",
+    "Confirm your subscription",
+    "One more click and each new edition comes to you by email.",
+    "Confirm",
+    "You are subscribed",
+    ("Each new edition will be mailed to {email}.", "Every mail has a link to unsubscribe."),
+)
+UNSUBSCRIBE = LinkAction(
+    "/unsubscribe",
+    "Unsubscribe",
+    "Stop receiving the list's editions by email.",
+    "Unsubscribe",
+    "You are unsubscribed",
+    ("No more mail goes to {email}.", "Changed your mind? Subscribe again from the list's page."),
+)
+
+
 @router.get("/confirm")
 async def confirm_form(request: Request) -> Response:
-    return _page(
-        request,
-        "action.html",
-        {
-            "heading": "Confirm your subscription",
-            "text": "One more click and each new edition comes to you by email.",
-            "action": "/confirm",
-            "token": await _token(request),
-            "button": "Confirm",
-        },
-    )
+    return await CONFIRM.form(request)
 
 
 @router.post("/confirm")
 async def confirm(request: Request) -> Response:
-    try:
-        token = await _token(request)
-        subscriber = await run_in_threadpool(watcher_of(request).confirm_subscription, token)
-    except UsageError as exc:
-        return _broken_link(request, exc)
-    return _message(
-        request,
-        "You are subscribed",
-        f"Each new edition will be mailed to {subscriber.email}.",
-        "Every mail has a link to unsubscribe.",
-    )
+    return await CONFIRM.act(request, watcher_of(request).confirm_subscription)
 
 
 @router.get("/unsubscribe")
 async def unsubscribe_form(request: Request) -> Response:
-    return _page(
-        request,
-        "action.html",
-        {
-            "heading": "Unsubscribe",
-            "text": "Stop receiving the list's editions by email.",
-            "action": "/unsubscribe",
-            "token": await _token(request),
-            "button": "Unsubscribe",
-        },
-    )
+    return await UNSUBSCRIBE.form(request)
 
 
 @router.post("/unsubscribe")
 async def unsubscribe(request: Request) -> Response:
     """The button on the page above, and RFC 8058 one-click (token in the query string)."""
-    try:
-        token = await _token(request)
-        subscriber = await run_in_threadpool(watcher_of(request).unsubscribe, token)
-    except UsageError as exc:
-        return _broken_link(request, exc)
-    return _message(
-        request,
-        "You are unsubscribed",
-        f"No more mail goes to {subscriber.email}.",
-        "Changed your mind? Subscribe again from the list's page.",
-    )
+    return await UNSUBSCRIBE.act(request, watcher_of(request).unsubscribe)
