@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/editor.py
+	$(BIN)/python bench/publish.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -69,7 +69,9 @@ def content(*entries: PublishedEntry, **fields: object) -> SiteContent:
 
 
 def test_the_page_shows_credit_picture_paragraph_and_status() -> None:
-    files = render_site(content(entry(1), notes=("Mars is near solar conjunction.",)))
+    files = render_site(
+        content(entry(1), notes=("Mars is near solar conjunction.",), subscribe=True)
+    )
     page = files["index.html"].decode()
     assert "Image courtesy of NASA/JPL-Caltech" in page
     assert "Last updated 2026-08-30 20:00 UTC (edition 3)." in page
@@ -90,6 +92,15 @@ def test_the_page_shows_credit_picture_paragraph_and_status() -> None:
     assert "<script" not in page and "http://" not in page.replace("https://", "")
     assert "sol 1965" in page and "15:28:38 Mars local time" in page
     assert files["site.css"].startswith(b"/*")
+
+
+def test_the_sign_up_form_is_offered_only_when_email_is_on() -> None:
+    quiet = render_site(content(entry(1)))
+    for path in ("index.html", "entries/1.html"):
+        assert 'action="/subscribe"' not in quiet[path].decode()
+        assert 'href="feed.atom"' in quiet[path].decode() or 'feed.atom"' in quiet[path].decode()
+    offered = render_site(content(entry(1), subscribe=True))
+    assert 'action="/subscribe"' in offered["entries/1.html"].decode()
 
 
 def test_only_the_first_pictures_load_eagerly() -> None:

@@ -312,10 +312,16 @@ class Deliveries(FacadeBase):
             released=len(released),
         )
 
+    def _edition_or_none(self, number: int) -> Edition | None:
+        try:
+            return self.store.get_edition(number)
+        except NotFound:
+            return None
+
     def _plan_jobs(self, rows: Sequence[Delivery], now: datetime) -> list[dispatch.Job]:
         store = self.store
         numbers = {r.edition for r in rows if r.edition is not None}
-        editions = {n: e for n in numbers if (e := store.get_edition(n)) is not None}
+        editions = {n: e for n in numbers if (e := self._edition_or_none(n)) is not None}
         entries = {
             n: store.entries_for_delivery(list(dict.fromkeys(e.added + e.changed)))
             for n, e in editions.items()

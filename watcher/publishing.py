@@ -23,27 +23,26 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from watcher import decide
 from watcher.db.publishing import write_edition
 from watcher.exceptions import InvalidInput
 from watcher.facade import FacadeBase
 from watcher.publish import animate, writer
-from watcher.publish.digest import diff, digest, site_digest
+from watcher.publish.cache import SiteBuilder
+from watcher.publish.digest import compare, site_digest
 from watcher.publish.model import (
     Animation,
     ChangeMark,
-    ListDiff,
     PublishReport,
     SiteContent,
     SiteSettings,
-    StoredEntry,
+    Snapshot,
     SyncReport,
     WriteReport,
 )
-from watcher.publish.render import RenderCache, render_site
+from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
 from watcher.review import require_admin
-from watcher.types import Actor, Edition, PageRequest, PollState, PublishedEntry, SourceHealth
+from watcher.types import Actor, Edition, PageRequest, PublishedEntry
 from watcher.urls import clean_url
 
 log = logging.getLogger("watcher.publishing")
@@ -60,7 +59,9 @@ class Publishing(FacadeBase):
     # -- settings and reading ---------------------------------------------------------
 
     def site_settings(self) -> SiteSettings:
-        values, _ = self.store.site_text()
+        return self._site_settings(self.store.site_text()[0])
+
+    def _site_settings(self, values: Mapping[str, str]) -> SiteSettings:
         at = values.get("site.updated_at")
         return SiteSettings(
             title=values.get("site.title", self.settings.publish.title),
@@ -121,11 +122,10 @@ class Publishing(FacadeBase):
         if not await self._take_lease():
             return PublishReport(edition=None, changed=False, busy=True)
         try:
-            watermark, entries, stored_rows, latest = await self._db(self.store.publish_snapshot)
-            settings = await self._db(self.site_settings)
-            _, stored_site = await self._db(self.store.site_text)
+            snapshot, settings, stored_site = await self._db(self._snapshot)
+            watermark, entries, stored_rows, latest = snapshot
             timings["read"] = _lap(started)
-            current, stored, changes = _compare(entries, stored_rows)
+            current, stored, changes = compare(entries, stored_rows)
             new_site = site_digest(settings.title, settings.intro)
             site_changed = stored_site is not None and stored_site != new_site
             timings["diff"] = _lap(started) - timings["read"]
@@ -219,11 +219,10 @@ class Publishing(FacadeBase):
         if not await self._take_lease():
             return SyncReport(edition=latest.number, rendered=False, busy=True)
         try:
-            _, entries, stored_rows, latest = await self._db(self.store.publish_snapshot)
+            snapshot, settings, stored_site = await self._db(self._snapshot)
+            _, entries, stored_rows, latest = snapshot
             assert latest is not None
-            settings = await self._db(self.site_settings)
-            _, stored_site = await self._db(self.store.site_text)
-            current, _, changes = _compare(entries, stored_rows)
+            current, _, changes = compare(entries, stored_rows)
             pending = not changes.empty or (
                 stored_site is not None
                 and stored_site != site_digest(settings.title, settings.intro)
@@ -247,13 +246,20 @@ class Publishing(FacadeBase):
         latest = await self._db(self.store.latest_edition)
         settings = await self._db(self.site_settings)
         animations, _, _ = await self._animations(entries)
-        content = self._content(entries, latest, settings, animations)
+        notes = await self._db(self._notes, self.clock())
+        content = self._content(entries, latest, settings, animations, notes)
         files = await asyncio.to_thread(render_site, content)
         return await asyncio.to_thread(
             writer.export, files, directory, latest.number if latest else 0
         )
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _snapshot(self) -> tuple[Snapshot, SiteSettings, str | None]:
+        """The list (``publish_snapshot``), the site's settings and its published digest."""
+        snapshot = self.store.publish_snapshot()
+        values, stored_site = self.store.site_text()
+        return snapshot, self._site_settings(values), stored_site
 
     async def _take_lease(self) -> bool:
         now = self.clock()
@@ -270,23 +276,22 @@ class Publishing(FacadeBase):
     ) -> tuple[WriteReport, int, int]:
         started = time.perf_counter()
         animations, built, failed = await self._animations(entries)
+        notes = await self._db(self._notes, self.clock())
         timings["animations"] = _lap(started)
-        content = replace(self._content(entries, edition, settings, animations), digests=digests)
-        files = await asyncio.to_thread(render_site, content, self._render_cache())
-        timings["render"] = _lap(started) - timings["animations"]
-        site = await asyncio.to_thread(
-            writer.write_site, self.settings.site_dir, files, edition.number
-        )
-        timings["write"] = _lap(started) - timings["animations"] - timings["render"]
+        content = self._content(entries, edition, settings, animations, notes)
+        content = replace(content, digests=digests)
+        site = await asyncio.to_thread(self._site_builder().build, content, timings)
         return site, built, failed
 
-    def _render_cache(self) -> RenderCache:
-        """Pieces of the last render, so a republish renders only what changed (publishes
-        run one at a time under the lease; exports use a cache of their own)."""
-        cache: RenderCache | None = self.__dict__.get("_site_render_cache")
-        if cache is None:
-            cache = self.__dict__["_site_render_cache"] = RenderCache()
-        return cache
+    def _site_builder(self) -> SiteBuilder:
+        """Renders and writes the site reusing earlier work (in memory, the pieces kept
+        under cache_dir, the current version's files); publishes run one at a time under
+        the lease, exports render on their own."""
+        builder: SiteBuilder | None = self.__dict__.get("_site_builder_instance")
+        if builder is None:
+            builder = SiteBuilder(self.settings.site_dir, self.settings.publish.cache_dir)
+            self.__dict__["_site_builder_instance"] = builder
+        return builder
 
     def _content(
         self,
@@ -294,47 +299,32 @@ class Publishing(FacadeBase):
         edition: Edition | None,
         settings: SiteSettings,
         animations: Mapping[int, Animation],
+        notes: tuple[str, ...],
     ) -> SiteContent:
-        now = self.clock()
         return SiteContent(
             title=settings.title,
             intro=settings.intro,
             base_url=self.settings.base_url,
             entries=tuple(entries),
             edition=edition.number if edition else 0,
-            updated=edition.published_at if edition else now,
-            notes=self._notes(now),
+            updated=edition.published_at if edition else self.clock(),
+            notes=notes,
             animations=animations,
             feed_items=self.settings.publish.feed_items,
             hubs=self.settings.publish.websub_hubs,
+            subscribe=self.settings.email.enabled,
         )
 
     def _notes(self, now: datetime) -> tuple[str, ...]:
+        """The status line's notes from source health (reads the database: call through
+        ``self._db``)."""
         try:
-            states = self.store.poll_states()
+            healths = self.sources_health(with_counts=False)
         except Exception:  # the status line is a courtesy; never fail a publish for it
             log.exception("could not read source health for the status line")
             return ()
-        sources = []
-        for source in self.settings.sources:
-            state = states.get(source.name) or PollState(source=source.name)
-            health = SourceHealth(
-                name=source.name,
-                kind=source.kind,
-                url=source.url,
-                enabled=source.enabled,
-                interval_seconds=source.interval,
-                health=decide.health(source, state),
-                last_attempt_at=state.last_attempt_at,
-                last_success_at=state.last_success_at,
-                last_error=state.last_error,
-                last_error_at=state.last_error_at,
-                consecutive_failures=state.consecutive_failures,
-                next_poll_at=state.next_poll_at,
-                cursor=state.cursor,
-                candidates=0,
-            )
-            sources.append(QuietSource(source_label(source), health))
+        labels = {source.name: source_label(source) for source in self.settings.sources}
+        sources = [QuietSource(labels[health.name], health) for health in healths]
         return quiet_notes(sources, now)
 
     async def _animations(
@@ -386,12 +376,3 @@ class Publishing(FacadeBase):
 
 def _lap(started: float) -> float:
     return round(time.perf_counter() - started, 6)
-
-
-def _compare(
-    entries: Sequence[PublishedEntry], rows: Mapping[int, tuple[str, int, int]]
-) -> tuple[list[tuple[int, str]], dict[int, StoredEntry], ListDiff]:
-    """The list's (id, digest) pairs, the stored state, and how they differ."""
-    current = [(entry.id, digest(entry)) for entry in entries]
-    stored = {k: StoredEntry(digest=d, position=p, edition=e) for k, (d, p, e) in rows.items()}
-    return current, stored, diff(current, stored)

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from watcher.db.schema import candidates, deliveries, editions, entries, entry_candidates
+from watcher.db.publishing import published_list
+from watcher.db.schema import deliveries
 from watcher.db.subscribers import (
     SubscriberStore,
     confirmed_subscribers,
@@ -26,8 +27,6 @@ from watcher.types import (
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
-    Edition,
-    Frame,
     PublishedEntry,
 )
 
@@ -54,83 +53,15 @@ class DeliveryStore(SubscriberStore):
     """Subscribers and webhooks (``SubscriberStore``), and the outbox the delivery worker
     claims rows from."""
 
-    # -- editions and entries (read-only here; publishing writes them) -------------------
-
-    def get_edition(self, number: int) -> Edition | None:
-        with self.read() as connection:
-            row = connection.execute(
-                select(editions).where(editions.c.number == number)
-            ).one_or_none()
-        if row is None:
-            return None
-        return Edition(
-            number=int(row.number),
-            published_at=row.published_at,
-            added=tuple(row.added),
-            changed=tuple(row.changed),
-            removed=tuple(row.removed),
-            reordered=bool(row.reordered),
-            site_changed=bool(row.site_changed),
-            entries=int(row.entries),
-            audit_id=int(row.audit_id),
-        )
+    # -- entries (read-only here; publishing writes them) -------------------------------
 
     def entries_for_delivery(self, entry_ids: Sequence[int]) -> list[PublishedEntry]:
-        """Entries with their frames, in list order (what a mail or a webhook carries)."""
+        """Entries with their frames, in list order (what a mail or a webhook carries),
+        whatever their status now: the edition published them."""
         if not entry_ids:
             return []
         with self.read() as connection:
-            rows = connection.execute(
-                select(entries)
-                .where(entries.c.id.in_(list(entry_ids)))
-                .order_by(entries.c.position)
-            ).all()
-            frames = connection.execute(
-                select(entry_candidates.c.entry_id, candidates)
-                .join(candidates, candidates.c.id == entry_candidates.c.candidate_id)
-                .where(entry_candidates.c.entry_id.in_(list(entry_ids)))
-                .order_by(entry_candidates.c.entry_id, entry_candidates.c.position)
-            ).all()
-        by_entry: dict[int, list[Any]] = {}
-        for frame in frames:
-            by_entry.setdefault(int(frame.entry_id), []).append(frame)
-        result = []
-        for row in rows:
-            shots = by_entry.get(int(row.id), [])
-            first = shots[0] if shots else None
-            result.append(
-                PublishedEntry(
-                    id=int(row.id),
-                    position=int(row.position),
-                    heading=row.heading,
-                    body=row.body,
-                    alt_text=row.alt_text,
-                    credit=row.credit,
-                    rendition=row.rendition,
-                    frames=tuple(
-                        Frame(
-                            candidate_id=int(s.id),
-                            taken_at=s.taken_at,
-                            thumbnail_url=s.thumbnail_url,
-                            medium_url=s.medium_url,
-                            large_url=s.large_url,
-                            full_url=s.full_url,
-                            width=s.width,
-                            height=s.height,
-                        )
-                        for s in shots
-                    ),
-                    mission=first.mission if first else None,
-                    camera=first.camera if first else None,
-                    sol=first.sol if first else None,
-                    mars_local_time=first.mars_local_time if first else None,
-                    taken_at=first.taken_at if first else None,
-                    nasa_page_url=first.page_url if first else None,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                )
-            )
-        return result
+            return published_list(connection, entry_ids)
 
     # -- the outbox ----------------------------------------------------------------------
 

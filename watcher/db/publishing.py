@@ -1,8 +1,8 @@
 """Editions and the published state of the running list.
 
-The list is read in two queries whatever its length (the entries, then every frame of
-every published entry joined to its candidate), because a publish reads all of it: 10,000
-entries must not cost 10,000 round trips. An edition, its ``published_entries`` rows and
+The list is read in one query whatever its length (every published entry joined to its
+frames' candidates), because a publish reads all of it: 10,000 entries must not cost
+10,000 round trips. An edition, its ``published_entries`` rows and
 the site digest are written by ``write_edition`` inside a transaction the caller owns, so
 the delivery outbox rows can join the same transaction.
 """
@@ -87,74 +87,112 @@ def latest_edition(connection: Connection) -> Edition | None:
     return _edition(row) if row is not None else None
 
 
-def published_list(connection: Connection) -> list[PublishedEntry]:
+_ENTRY_COLUMNS = (
+    entries.c.id,
+    entries.c.position,
+    entries.c.heading,
+    entries.c.body,
+    entries.c.alt_text,
+    entries.c.credit,
+    entries.c.rendition,
+    entries.c.created_at,
+    entries.c.updated_at,
+)
+
+
+def published_list(
+    connection: Connection, entry_ids: Sequence[int] | None = None
+) -> list[PublishedEntry]:
     """Published entries in list order, each with its frames (editor's order) and the
-    mission, camera, sol and NASA page of its first frame."""
-    rows = (
-        connection.execute(
-            select(entries)
-            .where(entries.c.status == EntryStatus.PUBLISHED.value)
-            .order_by(entries.c.position, entries.c.id)
-        )
-        .mappings()
-        .all()
+    mission, camera, sol and NASA page of its first frame; with ``entry_ids``, those
+    entries whatever their status (what an edition's mail and webhook carry).
+
+    One query, one row a frame (an entry without frames: one row of NULL frame columns),
+    of the needed columns only, unpacked as plain tuples: a publish reads all 10,000
+    entries, so a mapping or an object per row beyond the result is measurable."""
+    joined = entries.outerjoin(
+        entry_candidates, entry_candidates.c.entry_id == entries.c.id
+    ).outerjoin(candidates, candidates.c.id == entry_candidates.c.candidate_id)
+    wanted = (
+        entries.c.status == EntryStatus.PUBLISHED.value
+        if entry_ids is None
+        else entries.c.id.in_(list(entry_ids))
     )
-    frames: dict[int, list[Any]] = {}
-    frame_rows = connection.execute(
-        select(*_FRAME_COLUMNS)
-        .select_from(
-            entry_candidates.join(entries, entries.c.id == entry_candidates.c.entry_id).join(
-                candidates, candidates.c.id == entry_candidates.c.candidate_id
-            )
-        )
-        .where(entries.c.status == EntryStatus.PUBLISHED.value)
-        .order_by(entry_candidates.c.entry_id, entry_candidates.c.position)
-    )
-    for frame in frame_rows:
-        frames.setdefault(frame.entry_id, []).append(frame)
-    result = []
+    rows = connection.execute(
+        select(*_ENTRY_COLUMNS, *_FRAME_COLUMNS[1:])
+        .select_from(joined)
+        .where(wanted)
+        .order_by(entries.c.position, entries.c.id, entry_candidates.c.position)
+    ).all()
+    result: list[PublishedEntry] = []
+    head: tuple[Any, ...] = ()
+    first: tuple[Any, ...] = ()
+    frames: list[Frame] = []
     for row in rows:
-        own = frames.get(row["id"], [])
-        first = own[0] if own else None
-        result.append(
-            PublishedEntry(
-                id=row["id"],
-                position=row["position"],
-                heading=row["heading"],
-                body=row["body"],
-                alt_text=row["alt_text"],
-                credit=row["credit"],
-                rendition=row["rendition"],
-                frames=tuple(
-                    Frame(
-                        candidate_id=f.id,
-                        taken_at=f.taken_at,
-                        thumbnail_url=f.thumbnail_url,
-                        medium_url=f.medium_url,
-                        large_url=f.large_url,
-                        full_url=f.full_url,
-                        width=f.width,
-                        height=f.height,
-                    )
-                    for f in own
-                ),
-                mission=first.mission if first else None,
-                camera=first.camera if first else None,
-                sol=first.sol if first else None,
-                mars_local_time=first.mars_local_time if first else None,
-                taken_at=first.taken_at if first else None,
-                nasa_page_url=first.page_url if first else None,
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
+        if not head or row[0] != head[0]:
+            if head:
+                result.append(_published(head, first, frames))
+            head, first, frames = row[:9], row[9:], []
+        (
+            candidate_id,
+            taken_at,
+            thumbnail,
+            medium,
+            large,
+            full,
+            width,
+            height,
+        ) = row[9:17]
+        if candidate_id is not None:
+            frames.append(
+                Frame(
+                    candidate_id=candidate_id,
+                    taken_at=taken_at,
+                    thumbnail_url=thumbnail,
+                    medium_url=medium,
+                    large_url=large,
+                    full_url=full,
+                    width=width,
+                    height=height,
+                )
             )
-        )
+    if head:
+        result.append(_published(head, first, frames))
     return result
+
+
+def _published(
+    head: tuple[Any, ...], first: tuple[Any, ...], frames: list[Frame]
+) -> PublishedEntry:
+    """An entry from its columns (``_ENTRY_COLUMNS``), its first frame's columns
+    (``_FRAME_COLUMNS`` without the entry id) and its frames."""
+    entry_id, position, heading, body, alt_text, credit, rendition, created, updated = head
+    _, taken_at, *_, mission, camera, sol, local_time, page_url = first
+    return PublishedEntry(
+        id=entry_id,
+        position=position,
+        heading=heading,
+        body=body,
+        alt_text=alt_text,
+        credit=credit,
+        rendition=rendition,
+        frames=tuple(frames),
+        mission=mission if frames else None,
+        camera=camera if frames else None,
+        sol=sol if frames else None,
+        mars_local_time=local_time if frames else None,
+        taken_at=taken_at if frames else None,
+        nasa_page_url=page_url if frames else None,
+        created_at=created,
+        updated_at=updated,
+    )
 
 
 def stored_state(connection: Connection) -> dict[int, tuple[str, int, int]]:
     """``published_entries`` as entry id -> (digest, position, edition)."""
-    rows = connection.execute(select(published_entries))
-    return {row.entry_id: (row.digest, row.position, row.edition) for row in rows}
+    t = published_entries.c
+    rows = connection.execute(select(t.entry_id, t.digest, t.position, t.edition)).all()
+    return {entry_id: (digest, position, edition) for entry_id, digest, position, edition in rows}
 
 
 def write_edition(
@@ -264,6 +302,7 @@ class PublishingStore(StoreBase):
             return [_edition(row) for row in connection.execute(query).mappings()]
 
     def get_edition(self, number: int) -> Edition:
+        """Raises NotFound."""
         with self.read() as connection:
             row = (
                 connection.execute(select(editions).where(editions.c.number == number))

@@ -86,3 +86,12 @@ def diff(current: Sequence[tuple[int, str]], stored: Mapping[int, StoredEntry]) 
     ]
     after = [entry_id for entry_id, _ in current if entry_id in stored]
     return ListDiff(added=added, changed=changed, removed=removed, reordered=before != after)
+
+
+def compare(
+    entries: Sequence[PublishedEntry], rows: Mapping[int, tuple[str, int, int]]
+) -> tuple[list[tuple[int, str]], dict[int, StoredEntry], ListDiff]:
+    """The list's (id, digest) pairs, the stored state, and how they differ."""
+    current = [(entry.id, digest(entry)) for entry in entries]
+    stored = {k: StoredEntry(*row) for k, row in rows.items()}
+    return current, stored, diff(current, stored)

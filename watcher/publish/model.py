@@ -9,8 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from watcher.types import Edition, PublishedEntry
+
+# What a publish reads in one transaction: (change watermark, the list in order, the
+# published state as entry id -> (digest, position, edition), the latest edition).
+Snapshot = tuple[int, list[PublishedEntry], dict[int, tuple[str, int, int]], Edition | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,9 +28,9 @@ class SiteSettings:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredEntry:
-    """What the last edition published for one entry (a row of ``published_entries``)."""
+class StoredEntry(NamedTuple):
+    """What the last edition published for one entry (a row of ``published_entries``).
+    A named tuple: a publish makes 10,000 of them."""
 
     digest: str
     position: int
@@ -90,6 +95,20 @@ class SiteContent:
     feed_items: int = 50
     hubs: tuple[str, ...] = ()
     digests: Mapping[int, str] | None = None
+    subscribe: bool = False  # offer the email sign-up form (email is configured)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderedSite:
+    """A render for the writer: ``files`` (relative path -> bytes) to write unless the
+    current version has the same bytes; ``reused`` paths not rendered at all, because the
+    current version holds them under the same reuse tag (hardlinked); ``tags`` (path ->
+    reuse tag) for the files that have one, kept in the version's manifest."""
+
+    files: dict[str, bytes]
+    tags: dict[str, str] = field(default_factory=dict)
+    reused: tuple[str, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds, by stage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +120,7 @@ class WriteReport:
     written: int
     linked: int
     removed_versions: int = 0
+    synced: float = 0.0  # seconds spent making the new files durable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,9 +20,13 @@ HTML before a single image loads; 100 entries a page keeps a page under ~300 KB.
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -31,7 +35,7 @@ from markupsafe import Markup
 from watcher.markup import render_markdown
 from watcher.publish.digest import digest
 from watcher.publish.feeds import atom_feed, json_feed
-from watcher.publish.model import Animation, SiteContent
+from watcher.publish.model import Animation, RenderedSite, SiteContent
 from watcher.types import Frame, PublishedEntry
 from watcher.urls import entry_path
 
@@ -40,6 +44,9 @@ EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
 DISPLAY_WIDTH = 800  # the width the page lays a picture out at (CSS scales it down)
 PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_TITLE = "Mars, picture by picture"
+# Bump when rendering changes in a way the fingerprint cannot see (it hashes the
+# templates, this module and markup.py): cached pieces and reused pages are then dropped.
+RENDER_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,9 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are read once per process (as ``fingerprint`` is): no stat() of
+        # base.html and _figure.html at each of 20,000 renders.
+        auto_reload=False,
     )
     env.filters["utc"] = utc
     return env
@@ -156,19 +166,41 @@ def pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE))
 
 
-class RenderCache:
-    """Pieces rendered for the previous site, reused when their inputs are the same.
+def fingerprint() -> str:
+    """What rendered pieces depend on besides their content: the templates, this module,
+    the Markdown renderer and the libraries' versions. Part of every cache key and reuse
+    tag, so changing a template re-renders everything once (no stale page survives)."""
+    return _fingerprint(PACKAGE)
 
-    Keys hold the entry's content digest and everything else a piece depends on, so a hit
-    is always right. Only the pieces used by the latest render are kept (memory stays at
-    one site's worth). Not thread-safe: one render at a time per cache.
+
+@lru_cache(maxsize=4)
+def _fingerprint(package: Path) -> str:
+    hasher = hashlib.sha256(f"render {RENDER_VERSION}".encode())
+    sources = sorted((package / "templates" / "site").glob("*.html"))
+    sources += [package / "publish" / "render.py", package / "markup.py"]
+    for path in sources:
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in ("jinja2", "markdown-it-py", "nh3", "markupsafe"):
+        hasher.update(f"{name}={metadata.version(name)}".encode())
+    return hasher.hexdigest()[:16]
+
+
+class RenderCache:
+    """Pieces rendered before, reused when their key (content digest plus everything else
+    a piece depends on) is the same, so a hit is always right.
+
+    Only the pieces used by the latest render are kept (memory stays at one site's
+    worth). ``seed`` starts it from a persisted copy (see cache.py); ``added`` holds
+    the kinds of piece rendered anew (the caller clears it once it kept them). Not
+    thread-safe: one render at a time per cache.
     """
 
-    def __init__(self) -> None:
-        self._old: dict[tuple[object, ...], str] = {}
-        self._new: dict[tuple[object, ...], str] = {}
+    def __init__(self, seed: Mapping[str, str] | None = None) -> None:
+        self._old: dict[str, str] = dict(seed or {})
+        self._new: dict[str, str] = {}
+        self.added: set[str] = set()  # key prefixes ("a:", "p:") of pieces made since
 
-    def lookup(self, key: tuple[object, ...]) -> str | None:
+    def lookup(self, key: str) -> str | None:
         value = self._new.get(key)
         if value is None:
             value = self._old.get(key)
@@ -176,12 +208,17 @@ class RenderCache:
                 self._new[key] = value
         return value
 
-    def keep(self, key: tuple[object, ...], value: str) -> str:
+    def keep(self, key: str, value: str) -> str:
         self._new[key] = value
+        self.added.add(key[:2])
         return value
 
     def rotate(self) -> None:
         self._old, self._new = self._new, {}
+
+    def pieces(self, prefix: str = "") -> dict[str, str]:
+        """The pieces of the latest render (after ``rotate``) whose key starts ``prefix``."""
+        return {k: v for k, v in self._old.items() if k.startswith(prefix)}
 
 
 def _article(view: EntryView, root: str, lazy: bool) -> str:
@@ -209,6 +246,7 @@ def _page(
             previous=root + page_path(number - 1) if number > 1 else None,
             next=root + page_path(number + 1) if number < total else None,
             first_href=root + "index.html",
+            subscribe=content.subscribe,
         )
     )
     return html.encode()
@@ -217,36 +255,83 @@ def _page(
 def render_site(content: SiteContent, cache: RenderCache | None = None) -> dict[str, bytes]:
     """Every file of the site (relative path -> bytes). With ``cache`` (kept by the caller
     between renders) an unchanged entry's pieces are reused instead of rendered again."""
+    return render_parts(content, cache).files
+
+
+def render_parts(
+    content: SiteContent,
+    cache: RenderCache | None = None,
+    previous: Mapping[str, str] | None = None,
+) -> RenderedSite:
+    """The site as ``render_site`` makes it, except that an entry page or a later index
+    page whose reuse tag equals ``previous[path]`` (the tags the current version was
+    written with) is not rendered at all: it is listed in ``reused`` for the writer to
+    hardlink. Every other file is in ``files``; ``tags`` holds the tag of each taggable
+    one, for the next render to compare with."""
     cache = cache or RenderCache()
+    previous = previous or {}
     digests = content.digests or {}
     title = content.title or DEFAULT_TITLE
-    intro = Markup(render_markdown(content.intro))  # noqa: S704 (sanitised by nh3)
+    version = fingerprint()
+    shared = f"{version}\0{title}\0{content.subscribe:d}"
+    context = hashlib.sha256(shared.encode()).hexdigest()[:16]
+    started = time.perf_counter()
     total = pages(len(content.entries))
     page_template = environment().get_template("entry.html")
     files: dict[str, bytes] = {}
+    tags: dict[str, str] = {}
+    reused: list[str] = []
     articles: list[list[str]] = [[] for _ in range(total)]
+    article_keys: list[list[str]] = [[] for _ in range(total)]
     for index, entry in enumerate(content.entries):
         animation = content.animations.get(entry.id)
         shown = digests.get(entry.id) or digest(entry)
-        anim = (animation.key, animation.width, animation.height) if animation else None
+        anim = f"{animation.key}.{animation.width}x{animation.height}" if animation else "-"
         number, place = divmod(index, PAGE_SIZE)
         root, lazy = ("" if number == 0 else "../"), place >= EAGER_IMAGES
-        back = "../" + page_path(number + 1) + f"#entry-{entry.id}"
-        article_key = ("a", shown, anim, root, lazy)
-        page_key = ("p", shown, anim, title, back)
-        article, page = cache.lookup(article_key), cache.lookup(page_key)
-        if article is None or page is None:
+        article_key = f"a:{version}.{shown}.{anim}.{number > 0:d}{lazy:d}"
+        path = entry_path(entry.id)
+        tag = f"t:{context}.{shown}.{anim}.{number + 1}"
+        article_keys[number].append(article_key)
+        article = cache.lookup(article_key)
+        page_wanted = previous.get(path) != tag
+        page = None
+        if page_wanted:
+            page_key = f"p:{context}.{shown}.{anim}.{number + 1}"
+            page = cache.lookup(page_key)
+        if article is None or (page_wanted and page is None):
             view = entry_view(entry, animation)
             if article is None:
                 article = cache.keep(article_key, _article(view, root, lazy))
-            if page is None:
+            if page_wanted and page is None:
+                back = "../" + page_path(number + 1) + f"#entry-{entry.id}"
                 page = cache.keep(
-                    page_key, page_template.render(root="../", title=title, view=view, back=back)
+                    page_key,
+                    page_template.render(
+                        root="../", title=title, view=view, back=back, subscribe=content.subscribe
+                    ),
                 )
         articles[number].append(article)
-        files[entry_path(entry.id)] = page.encode()
+        if page is None:
+            reused.append(path)
+        else:
+            files[path] = page.encode()
+            tags[path] = tag
+    finished_entries = time.perf_counter()
+    intro: Markup | None = None
     for number in range(1, total + 1):
-        files[page_path(number)] = _page(content, articles[number - 1], number, total, intro)
+        path = page_path(number)
+        if number > 1:
+            keys = "\n".join(article_keys[number - 1])
+            seen = f"{context}\0{number}\0{total}\0{keys}".encode()
+            tag = "t:" + hashlib.sha256(seen).hexdigest()
+            if previous.get(path) == tag:
+                reused.append(path)
+                continue
+            tags[path] = tag
+        if intro is None:
+            intro = Markup(render_markdown(content.intro))  # noqa: S704 (sanitised by nh3)
+        files[path] = _page(content, articles[number - 1], number, total, intro)
     cache.rotate()
     for animation in content.animations.values():
         files[animation.webp_path] = animation.webp
@@ -254,4 +339,9 @@ def render_site(content: SiteContent, cache: RenderCache | None = None) -> dict[
     files["site.css"] = (PACKAGE / "static" / "site.css").read_bytes()
     files["feed.atom"] = atom_feed(content)
     files["feed.json"] = json_feed(content)
-    return files
+    finished = time.perf_counter()
+    timings = {
+        "entries": finished_entries - started,
+        "pages_and_feeds": finished - finished_entries,
+    }
+    return RenderedSite(files=files, tags=tags, reused=tuple(reused), timings=timings)

@@ -57,16 +57,15 @@ def source_note(source: QuietSource, now: datetime) -> str | None:
     health = source.health
     if health.health is not Health.FAILING:
         return None
+    label = source.label[:1].upper() + source.label[1:]
     since = health.last_success_at
     if since is not None:
         if now - since < max(FAILING_FOR, timedelta(seconds=3 * health.interval_seconds)):
             return None
-        return (
-            f"{source.label} has been unreachable since {_when(since)}; new pictures may be late."
-        )
+        return f"{label} has been unreachable since {_when(since)}; new pictures may be late."
     if health.consecutive_failures < 3:
         return None
-    return f"{source.label} could not be reached yet; new pictures may be late."
+    return f"{label} could not be reached yet; new pictures may be late."
 
 
 def conjunction_note(
