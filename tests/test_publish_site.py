@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from watcher.core import Watcher
-from watcher.exceptions import InvalidInput, NotFound, PermissionDenied
+from watcher.db.publishing import write_edition
+from watcher.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from watcher.types import Actor, CandidateData, EntryDraft, EntryStatus, Role
 
 from .conftest import Clock, run
@@ -92,6 +93,34 @@ def test_approve_then_publish_makes_edition_one_with_the_entry(watcher: Watcher)
     assert watcher.settings.site_dir.is_symlink()
     assert watcher.get_edition(1) == report.edition
     assert {"read", "render", "write"} <= set(report.timings)
+
+
+def test_an_edition_made_meanwhile_by_another_publisher_is_not_repeated(
+    watcher: Watcher,
+) -> None:
+    """A publisher whose lease ran out mid-publish must not announce the same changes as
+    the one that took over: its edition insert sees the newer edition and backs off."""
+    [first, *_] = seed(watcher)
+    entry = watcher.approve([first], EntryDraft(heading="Only once"), ALICE)
+    snapshot = watcher.store.publish_snapshot()
+    assert snapshot[3] is None  # the slow publisher compared against "no edition yet"
+    assert run(watcher.publish()).edition is not None  # the other one published meanwhile
+    with pytest.raises(Conflict), watcher.store.write() as connection:
+        write_edition(
+            connection,
+            now=watcher.clock(),
+            added=(entry.id,),
+            changed=(),
+            removed=(),
+            reordered=False,
+            site_changed=False,
+            current=[(entry.id, "stale")],
+            stored={},
+            site_digest="stale",
+            audit_id=snapshot[0],
+            after=0,
+        )
+    assert [e.number for e in watcher.list_editions()] == [1]
 
 
 def test_publishing_twice_without_a_change_writes_no_edition_and_no_file(

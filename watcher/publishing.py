@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher.db.publishing import write_edition
-from watcher.exceptions import InvalidInput
+from watcher.exceptions import Conflict, InvalidInput
 from watcher.facade import FacadeBase
 from watcher.publish import animate, writer
 from watcher.publish.cache import SiteBuilder
@@ -147,16 +147,21 @@ class Publishing(FacadeBase):
                     timings=timings,
                 )
             now = self.clock()
-            edition, deliveries = await self._db(
-                self._commit,
-                now=now,
-                changes=(changes.added, changes.changed, changes.removed, changes.reordered),
-                site_changed=site_changed,
-                current=current,
-                stored={k: (v.digest, v.position) for k, v in stored.items()},
-                site=new_site,
-                watermark=watermark,
-            )
+            try:
+                edition, deliveries = await self._db(
+                    self._commit,
+                    now=now,
+                    changes=(changes.added, changes.changed, changes.removed, changes.reordered),
+                    site_changed=site_changed,
+                    current=current,
+                    stored={k: (v.digest, v.position) for k, v in stored.items()},
+                    site=new_site,
+                    watermark=watermark,
+                    after=latest.number if latest is not None else 0,
+                )
+            except Conflict as exc:  # another publisher got there first: try again soon
+                log.warning("publish raced another publisher: %s", exc)
+                return replace(report, busy=True, timings=timings)
             timings["commit"] = _lap(started) - timings["read"] - timings["diff"]
             site, built, failed = await self._write(
                 entries, edition, settings, timings, dict(current)
@@ -189,6 +194,7 @@ class Publishing(FacadeBase):
         stored: Mapping[int, tuple[str, int]],
         site: str,
         watermark: int,
+        after: int,
     ) -> tuple[Edition, int]:
         """The edition, the published state and the outbox rows: one transaction."""
         added, changed, removed, reordered = changes
@@ -205,6 +211,7 @@ class Publishing(FacadeBase):
                 stored=stored,
                 site_digest=site,
                 audit_id=watermark,
+                after=after,
             )
             deliveries = self.enqueue_deliveries(connection, edition, now)
         self.store.mark_checked(watermark)

@@ -26,7 +26,7 @@ from watcher.db.schema import (
     published_entries,
 )
 from watcher.db.site import read_setting, write_setting
-from watcher.exceptions import NotFound
+from watcher.exceptions import Conflict, NotFound
 from watcher.types import Edition, EntryStatus, Frame, PublishedEntry
 
 # Audit subjects whose changes can alter what readers see (a rejection cannot).
@@ -208,13 +208,20 @@ def write_edition(
     stored: Mapping[int, tuple[str, int]],
     site_digest: str,
     audit_id: int,
+    after: int,
 ) -> Edition:
     """Insert the next edition and bring ``published_entries`` to ``current`` (entry id,
     digest in list order), touching only rows whose digest or position differ from
-    ``stored`` (id -> (digest, position)). Call inside the caller's write transaction."""
+    ``stored`` (id -> (digest, position)). Call inside the caller's write transaction.
+
+    ``after`` is the latest edition the caller's diff was made against: if another
+    publisher has made one since (its lease ran out mid-publish), the diff is stale and
+    ``Conflict`` is raised rather than announcing the same changes twice."""
     number = int(
         connection.execute(select(func.coalesce(func.max(editions.c.number), 0) + 1)).scalar_one()
     )
+    if number != after + 1:
+        raise Conflict(f"edition {number - 1} was published meanwhile; compare again")
     connection.execute(
         insert(editions).values(
             number=number,
