@@ -239,3 +239,24 @@ def publish_edition(
             )
         )
         return watcher.enqueue_deliveries(connection, edition, when)
+
+
+# -- watchers ----------------------------------------------------------------------------
+
+
+def mail_watcher(watcher_for: Any, database_url: str, port: int, **email: Any) -> Any:
+    return watcher_for(
+        [],
+        database_url=database_url,
+        server={"public_url": "https://mars.example.org"},
+        email={
+            "enabled": True,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "security": "none",
+            "from_address": "list@mars.example.org",
+            "timeout": "5s",
+            **email,
+        },
+        delivery={"retry_base": "1s", "lease": "60s"},
+    )

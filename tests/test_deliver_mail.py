@@ -13,6 +13,7 @@ from tests.deliver_support import (
     approve_one,
     html_of,
     link_in,
+    mail_watcher,
     publish_edition,
     smtp_server,
     text_of,
@@ -21,24 +22,6 @@ from tests.deliver_support import (
 from watcher.deliver.base import BadLink, RateLimited
 from watcher.exceptions import InvalidInput, PermissionDenied, UsageError
 from watcher.types import Actor, DeliveryChannel, DeliveryStatus, Role, SubscriberStatus
-
-
-def mail_watcher(watcher_for: Any, database_url: str, port: int, **email: Any) -> Any:
-    return watcher_for(
-        [],
-        database_url=database_url,
-        server={"public_url": "https://mars.example.org"},
-        email={
-            "enabled": True,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "security": "none",
-            "from_address": "list@mars.example.org",
-            "timeout": "5s",
-            **email,
-        },
-        delivery={"retry_base": "1s", "lease": "60s"},
-    )
 
 
 def test_subscribe_confirm_edition_mail_once_then_unsubscribe(

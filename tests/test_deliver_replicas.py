@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import reset_postgres
-from tests.deliver_support import ADMIN, approve_one, publish_edition, smtp_server
+from tests.deliver_support import ADMIN, approve_one, mail_watcher, publish_edition, smtp_server
 from watcher.core import Watcher
 from watcher.types import DeliveryChannel, DeliveryStatus
 
@@ -20,19 +20,7 @@ SUBSCRIBERS = 120
 
 
 def replica(watcher_for: Any, url: str, port: int) -> Watcher:
-    watcher: Watcher = watcher_for(
-        [],
-        database_url=url,
-        server={"public_url": "https://mars.example.org"},
-        email={
-            "enabled": True,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "security": "none",
-            "from_address": "list@mars.example.org",
-        },
-        delivery={"lease": "60s", "concurrency": 4},
-    )
+    watcher: Watcher = mail_watcher(watcher_for, url, port)
     return watcher
 
 

@@ -112,6 +112,12 @@ def trusting(monkeypatch: pytest.MonkeyPatch, cert: Path) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
 
 
+def starttls(port: int) -> EmailConfig:
+    return EmailConfig(
+        enabled=True, smtp_host="127.0.0.1", smtp_port=port, security="starttls", username=USER
+    )
+
+
 def test_starttls_with_login_delivers(
     starttls_server: tuple[MailSink, Logins, int],
     certificate: tuple[Path, Path],
@@ -119,10 +125,7 @@ def test_starttls_with_login_delivers(
 ) -> None:
     sink, logins, port = starttls_server
     trusting(monkeypatch, certificate[0])
-    config = EmailConfig(
-        enabled=True, smtp_host="127.0.0.1", smtp_port=port, security="starttls", username=USER
-    )
-    channel = send(config, PASSWORD)
+    channel = send(starttls(port), PASSWORD)
     assert [m["Message-ID"] for m in sink.messages] == ["<e1-email-s1@example.org>"]
     assert logins.attempts == [(USER, True)]
     assert channel.connections_opened == 1
@@ -135,11 +138,8 @@ def test_a_refused_login_breaks_the_channel(
 ) -> None:
     sink, logins, port = starttls_server
     trusting(monkeypatch, certificate[0])
-    config = EmailConfig(
-        enabled=True, smtp_host="127.0.0.1", smtp_port=port, security="starttls", username=USER
-    )
     with pytest.raises(DeliveryError) as failure:
-        send(config, "wrong")
+        send(starttls(port), "wrong")
     assert failure.value.broken and "login refused" in str(failure.value)
     # smtplib tries each mechanism the server offers (PLAIN, LOGIN); none may succeed.
     assert logins.attempts and all(not ok for _, ok in logins.attempts)
@@ -151,11 +151,8 @@ def test_an_untrusted_certificate_is_refused(
 ) -> None:
     sink, logins, port = starttls_server
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    config = EmailConfig(
-        enabled=True, smtp_host="127.0.0.1", smtp_port=port, security="starttls", username=USER
-    )
     with pytest.raises(DeliveryError) as failure:
-        send(config, PASSWORD)
+        send(starttls(port), PASSWORD)
     assert failure.value.broken
     assert "certificate" in str(failure.value).lower()
     assert logins.attempts == [] and sink.messages == []
