@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,17 +22,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import insert
 
+from tests.conftest import free_port
 from watcher.core import Watcher
 from watcher.db.schema import editions
 from watcher.types import Actor, CandidateData, Edition, EntryDraft, Role
 
 ADMIN = Actor("root", Role.ADMIN)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- SMTP --------------------------------------------------------------------------------
@@ -47,6 +41,7 @@ class MailSink:
         self.keep = keep
         self.count = 0
         self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []  # each kept message's envelope recipients
         self.refuse: set[str] = set()
         self.received = threading.Event()
 
@@ -63,8 +58,13 @@ class MailSink:
         if self.keep:
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(parsed)  # type: ignore[arg-type]
+            self.recipients.append(list(envelope.rcpt_tos))
         self.received.set()
         return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The kept messages whose envelope went to ``address``."""
+        return [m for m, r in zip(self.messages, self.recipients, strict=True) if address in r]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -5,92 +5,26 @@ HTTP receiver), once."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import feedparser
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from watcher.core import make_watcher
 from watcher.deliver.signing import verify_webhook
 from watcher.types import Actor, Role, TokenScope
 
 from .conftest import ServiceThread, build_settings, eventually, free_port, seed_candidate
+from .deliver_support import MailSink, Receiver, http_receiver, smtp_server
 
 pytestmark = pytest.mark.timeout(90)
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m, r in zip(self.messages, self.recipients, strict=True) if address in r]
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-class Receiver:
-    """A webhook receiver on loopback recording every POST."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
 
 
 def link(message: EmailMessage, path: str) -> str:
@@ -101,8 +35,20 @@ def link(message: EmailMessage, path: str) -> str:
     return found.group(1)
 
 
+@pytest.fixture
+def inbox() -> Iterator[tuple[MailSink, int]]:
+    with smtp_server() as served:
+        yield served
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with http_receiver() as made:
+        yield made
+
+
 def test_approval_reaches_page_feeds_mail_and_webhook_once(
-    tmp_path: Path, inbox: tuple[Inbox, int], receiver: Receiver
+    tmp_path: Path, inbox: tuple[MailSink, int], receiver: Receiver
 ) -> None:
     mails, smtp_port = inbox
     port = free_port()
@@ -137,7 +83,7 @@ def test_approval_reaches_page_feeds_mail_and_webhook_once(
         token_value = confirm_url.split("token=", 1)[1]
         assert client.post("/confirm", data={"token": token_value}).status_code == 200
         # An admin registers a webhook.
-        webhook, secret = watcher.add_webhook(receiver.url, admin_actor())
+        webhook, secret = watcher.add_webhook(receiver.url("/hook"), admin_actor())
         before_mails = len(mails.messages)
 
         # An editor approves through the API; publishing follows by itself.
@@ -169,7 +115,7 @@ def test_approval_reaches_page_feeds_mail_and_webhook_once(
             lambda: len(mails.messages) > before_mails and mails.messages[before_mails:],
             "the edition's mail",
         )
-        eventually(lambda: receiver.calls, "the webhook call")
+        eventually(lambda: receiver.requests, "the webhook call")
         time.sleep(1.5)  # a second delivery, if there were one, would have come by now
 
         assert len(mails.messages) == before_mails + 1
@@ -180,7 +126,9 @@ def test_approval_reaches_page_feeds_mail_and_webhook_once(
         assert unsubscribe and "/unsubscribe?token=" in unsubscribe
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-        [(headers, body)] = receiver.calls
+        [call] = receiver.requests
+        headers, body = {k.lower(): v for k, v in call.headers.items()}, call.body
+        assert call.path == "/hook"
         assert verify_webhook(secret, body, headers["x-watcher-signature"], datetime.now(UTC))
         assert headers["x-watcher-delivery"]
         payload = json.loads(body)
@@ -199,7 +147,7 @@ def test_approval_reaches_page_feeds_mail_and_webhook_once(
             json={"heading": "Second picture"},
             headers={"Authorization": f"Bearer {token}"},
         )
-        eventually(lambda: len(receiver.calls) == 2, "the second edition's webhook")
+        eventually(lambda: len(receiver.requests) == 2, "the second edition's webhook")
         time.sleep(0.5)
         assert len(mails.messages) == before_mails + 1
     finally:
