@@ -56,6 +56,8 @@ MAX_INTRO = 2000
 class Publishing(FacadeBase):
     """Publish editions, keep ``site_dir`` in step with the latest one, export the site."""
 
+    _builder: SiteBuilder | None = None
+
     # -- settings and reading ---------------------------------------------------------
 
     def site_settings(self) -> SiteSettings:
@@ -294,11 +296,9 @@ class Publishing(FacadeBase):
         """Renders and writes the site reusing earlier work (in memory, the pieces kept
         under cache_dir, the current version's files); publishes run one at a time under
         the lease, exports render on their own."""
-        builder: SiteBuilder | None = self.__dict__.get("_site_builder_instance")
-        if builder is None:
-            builder = SiteBuilder(self.settings.site_dir, self.settings.publish.cache_dir)
-            self.__dict__["_site_builder_instance"] = builder
-        return builder
+        if self._builder is None:
+            self._builder = SiteBuilder(self.settings.site_dir, self.settings.publish.cache_dir)
+        return self._builder
 
     def _content(
         self,

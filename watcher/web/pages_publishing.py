@@ -18,7 +18,7 @@ from watcher.types import (
     Webhook,
 )
 from watcher.web.auth import actor_of, admin_session, checked_form, watcher_of
-from watcher.web.pages_common import notice_from, text, whole
+from watcher.web.pages_common import notice_from, text, whole, with_notice
 from watcher.web.render import render, utc
 
 router = APIRouter(include_in_schema=False)
@@ -28,9 +28,8 @@ SUBSCRIBERS_PAGE = 100
 DELIVERIES_SHOWN = 200
 
 
-def _go(path: str, done: str, n: int | None = None) -> Response:
-    suffix = f"&n={n}" if n is not None else ""
-    return RedirectResponse(f"{path}?done={done}{suffix}", status_code=303)
+def _go(path: str, done: str, **numbers: int) -> Response:
+    return RedirectResponse(with_notice(path, done, **numbers), status_code=303)
 
 
 # -- the site: title, intro, editions --------------------------------------------------
@@ -90,7 +89,7 @@ async def publish_now(
         return _go("/editor/site", "publish_busy")
     if report.edition is None:
         return _go("/editor/site", "nothing_changed")
-    return _go("/editor/site", "edition_made", report.edition.number)
+    return _go("/editor/site", "edition_made", n=report.edition.number)
 
 
 # -- subscribers ---------------------------------------------------------------------
@@ -147,7 +146,7 @@ def add_subscriber(
         )
     except InvalidInput as exc:
         return subscribers_page(request, values=values, errors=exc.errors, status=422)
-    return _go("/editor/subscribers", "subscriber_added", subscriber.id)
+    return _go("/editor/subscribers", "subscriber_added", n=subscriber.id)
 
 
 @router.post("/editor/subscribers/{subscriber_id}/remove")
@@ -158,7 +157,7 @@ def remove_subscriber(
     form: Annotated[FormData, Depends(checked_form)],
 ) -> Response:
     watcher_of(request).remove_subscriber(str(subscriber_id), actor_of(session))
-    return _go("/editor/subscribers", "subscriber_removed", subscriber_id)
+    return _go("/editor/subscribers", "subscriber_removed", n=subscriber_id)
 
 
 # -- webhooks ------------------------------------------------------------------------
@@ -214,7 +213,7 @@ def remove_webhook(
     form: Annotated[FormData, Depends(checked_form)],
 ) -> Response:
     watcher_of(request).remove_webhook(webhook_id, actor_of(session))
-    return _go("/editor/webhooks", "webhook_removed", webhook_id)
+    return _go("/editor/webhooks", "webhook_removed", n=webhook_id)
 
 
 @router.post("/editor/webhooks/{webhook_id}/enable")
@@ -225,7 +224,7 @@ def enable_webhook(
     form: Annotated[FormData, Depends(checked_form)],
 ) -> Response:
     watcher_of(request).enable_webhook(webhook_id, actor_of(session))
-    return _go("/editor/webhooks", "webhook_enabled", webhook_id)
+    return _go("/editor/webhooks", "webhook_enabled", n=webhook_id)
 
 
 # -- the delivery log ----------------------------------------------------------------
