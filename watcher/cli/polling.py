@@ -41,13 +41,14 @@ class StatusFilter(StrEnum):
 
 @app.command()
 def run(ctx: typer.Context) -> None:
-    """Run the service: poll every source on its schedule and serve /healthz."""
+    """Run the service: poll every source on its schedule, serve the public list, the
+    editor app, the API and /healthz, publish after changes and deliver each edition."""
     from watcher.service import Service
 
     def ready(service: Service) -> None:
         err.print(
-            f"watcher {__version__} running: editor at {service.url}/editor, "
-            f"health at {service.url}/healthz (Ctrl-C stops)"
+            f"watcher {__version__} running: public list at {service.url}/, "
+            f"editor at {service.url}/editor, health at {service.url}/healthz (Ctrl-C stops)"
         )
 
     async def body(watcher: Watcher) -> None:
