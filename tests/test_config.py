@@ -109,6 +109,7 @@ def test_explicit_path_wins_over_environment(tmp_path: Path) -> None:
             "not a host name",
         ),
         ("sources = 'x'\n", "sources", "array of tables"),
+        (SOURCE + "exclude = 'Pathfinder'\n", "sources[0].exclude", "list of non-empty strings"),
     ],
 )
 def test_invalid_config_names_the_file_and_the_key(

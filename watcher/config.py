@@ -39,6 +39,7 @@ class SourceConfig:
     enabled: bool = True
     category: str | None = None
     keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     queries: tuple[str, ...] = ()
     mission: str | None = None
     page_size: int = 100
@@ -435,6 +436,7 @@ _SOURCE_KEYS = (
     "enabled",
     "category",
     "keywords",
+    "exclude",
     "queries",
     "mission",
     "page_size",
@@ -457,6 +459,7 @@ def _source(reader: _Reader, raw: object, where: str) -> SourceConfig:
         enabled=reader.get(table, f"{where}.enabled", _bool, True),
         category=reader.get(table, f"{where}.category", _choice(RAW_IMAGE_CATEGORIES), None),
         keywords=tuple(reader.get(table, f"{where}.keywords", _str_list, ())),
+        exclude=tuple(reader.get(table, f"{where}.exclude", _str_list, ())),
         queries=tuple(reader.get(table, f"{where}.queries", _str_list, ())),
         mission=reader.get(table, f"{where}.mission", _nonempty_str, None),
         page_size=reader.get(table, f"{where}.page_size", _int_range(1, 100), 100),

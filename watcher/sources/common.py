@@ -60,6 +60,7 @@ class AdapterBase(ABC):
         self.config = config
         self.image_hosts = tuple(image_hosts)
         self.clean = UrlCleaner(self.image_hosts).clean
+        self.topic = Topic(config.keywords, config.exclude)
 
     @abstractmethod
     def normalise(self, record: Any) -> CandidateData | str:
@@ -100,6 +101,37 @@ class AdapterBase(ABC):
 
     @abstractmethod
     def backfill_request(self, from_sol: int | None, to_sol: int | None) -> PageRequest: ...
+
+
+class Topic:
+    """Which items a source keeps: any of ``keywords`` (none: everything) and none of
+    ``exclude``, matched case-insensitively at the start of a word ("rover" matches
+    "rovers", "Mars" does not match "Marshall").
+
+    Feeds such as the image library or nasa.gov's news mix every mission; the shipped
+    config narrows them to Perseverance and Ingenuity this way. Not matching is a filter
+    decision, never a broken record: the caller does not count it as skipped.
+    """
+
+    __slots__ = ("_exclude", "_keywords")
+
+    def __init__(self, keywords: Iterable[str], exclude: Iterable[str] = ()) -> None:
+        self._keywords = _word_starts(keywords)
+        self._exclude = _word_starts(exclude)
+
+    def wanted(self, texts: Iterable[str]) -> bool:
+        haystack = "\n".join(texts)
+        if self._exclude is not None and self._exclude.search(haystack):
+            return False
+        return self._keywords is None or self._keywords.search(haystack) is not None
+
+
+def _word_starts(words: Iterable[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({" ".join(w.split()) for w in words if w.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    alternatives = "|".join(re.escape(w).replace("\\ ", r"\s+") for w in cleaned)
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
 
 
 class UrlCleaner:

@@ -55,7 +55,6 @@ class RssAdapter(AdapterBase):
 
     def __init__(self, config: SourceConfig, image_hosts: tuple[str, ...]) -> None:
         super().__init__(config, image_hosts)
-        self.keywords = tuple(k.casefold() for k in config.keywords if k.strip())
 
     def first_request(self, state: PollState) -> PageRequest:
         return PageRequest(self.config.url, (), True, {})
@@ -94,15 +93,11 @@ class RssAdapter(AdapterBase):
         return self.normalise(record) if self.matches(record) else None
 
     def matches(self, record: Any) -> bool:
-        """Whether any keyword occurs (case-insensitively) in the entry's title, summary,
-        content or categories. No keywords keeps everything. A non-match is a filter
-        decision, not a broken entry: it is not counted as skipped."""
-        if not self.keywords:
-            return True
+        """Whether the entry's title, summary, content or categories are on the source's
+        topic (``keywords``, ``exclude``; see ``Topic``)."""
         if not isinstance(record, dict):
             return True
-        haystack = " ".join(_texts(record)).casefold()
-        return any(keyword in haystack for keyword in self.keywords)
+        return self.topic.wanted(_texts(record))
 
     def normalise(self, record: Any) -> CandidateData | str:
         """One entry (as produced by ``jsonable``) as a candidate, or why it was skipped."""
