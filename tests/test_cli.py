@@ -111,12 +111,13 @@ def test_poll_once_twice_second_run_inserts_nothing(tmp_path: Path, nasa: NasaEm
     first = invoke(config, "poll", "--once", "--json")
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
-    assert (report["source"], report["inserted"], report["ok"]) == ("perseverance", 50, True)
+    # The 24 hours before NASA's latest: the last 11 records of sol 1 and all 50 of sol 2.
+    assert (report["source"], report["inserted"], report["ok"]) == ("perseverance", 61, True)
     second = invoke(config, "poll", "--once", "--json")
     report = json.loads(second.stdout)
-    assert (report["inserted"], report["requests"]) == (0, 1)
+    assert (report["inserted"], report["requests"], report["not_modified"]) == (0, 1, True)
     text = invoke(config, "poll", "--once", "--source", "perseverance")
-    assert "perseverance: 0 new" in text.stdout or "not modified" in text.stdout
+    assert "perseverance: nothing new (1 request)" in text.stdout
 
 
 def test_poll_once_exits_0_when_nasa_is_down_and_sources_shows_it(tmp_path: Path) -> None:
@@ -141,7 +142,7 @@ def test_queue_json_contract(tmp_path: Path, nasa: NasaEmulator) -> None:
     config = write_config(tmp_path, raw(nasa.raw_images_url))
     invoke(config, "poll", "--once")
     rows = json.loads(invoke(config, "queue", "--json").stdout)
-    assert len(rows) == 50
+    assert len(rows) == 61  # the 24 hours before NASA's latest
     assert all(set(row) >= QUEUE_FIELDS for row in rows)
     assert [row["id"] for row in rows] == sorted((row["id"] for row in rows), reverse=True)
     assert {row["status"] for row in rows} == {"new"}
@@ -150,7 +151,7 @@ def test_queue_json_contract(tmp_path: Path, nasa: NasaEmulator) -> None:
     assert json.loads(invoke(config, "queue", "--json", "--status", "approved").stdout) == []
     assert (
         len(json.loads(invoke(config, "queue", "--json", "--status", "all", "--limit", "0").stdout))
-        == 50
+        == 61
     )
     table = invoke(config, "queue", "--limit", "3")
     assert "3 candidate(s)" in table.stdout
@@ -215,9 +216,9 @@ def test_unreachable_database_exits_1(tmp_path: Path) -> None:
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
     config = write_config(tmp_path, "")
     assert "empty" in invoke(config, "db", "current").stdout
-    assert "upgraded from empty to 0003" in invoke(config, "db", "upgrade").stdout
-    assert "already at revision 0003" in invoke(config, "db", "upgrade").stdout
-    assert invoke(config, "db", "current").stdout.strip() == "0003"
+    assert "upgraded from empty to 0004" in invoke(config, "db", "upgrade").stdout
+    assert "already at revision 0004" in invoke(config, "db", "upgrade").stdout
+    assert invoke(config, "db", "current").stdout.strip() == "0004"
 
 
 def test_real_process_exit_codes(tmp_path: Path) -> None:

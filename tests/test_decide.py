@@ -69,6 +69,38 @@ def test_cursor_moves_only_when_the_sweep_completes() -> None:
     assert done.sweep is None and decide.resume_request(done) is None
 
 
+def test_the_change_marker_is_stored_with_the_cursor_when_the_sweep_completes() -> None:
+    start = PollState(source="s", cursor="2026-08-30T00:00:00Z", marker="2026-08-30T00:00:00Z")
+    summary = Page((), next=PAGE1, marker="2026-08-31T02:02:58Z")
+    middle = decide.after_page(start, summary, 0, NOW, 600)
+    assert middle.marker == "2026-08-30T00:00:00Z"  # not before the sweep is complete
+    assert middle.sweep is not None and middle.sweep["marker"] == "2026-08-31T02:02:58Z"
+    later = decide.after_page(middle, Page((), next=PAGE2), 0, NOW, 600)
+    assert later.sweep is not None and later.sweep["marker"] == "2026-08-31T02:02:58Z"
+    done = decide.after_page(later, Page((), high_water="2026-08-31T02:02:58Z"), 5, NOW, 600)
+    assert (done.cursor, done.marker, done.sweep) == (
+        "2026-08-31T02:02:58Z",
+        "2026-08-31T02:02:58Z",
+        None,
+    )
+
+
+def test_an_unchanged_marker_completes_nothing_and_moves_nothing() -> None:
+    start = PollState(source="s", cursor="2026-08-30T00:00:00Z", marker="2026-08-31T00:00:00Z")
+    after = decide.after_page(start, Page((), unchanged=True, marker=start.marker), 0, NOW, 600)
+    assert (after.cursor, after.marker, after.sweep) == (start.cursor, start.marker, None)
+    assert after.last_success_at == NOW and after.consecutive_failures == 0
+
+
+def test_a_sweep_that_fails_for_good_keeps_the_old_marker() -> None:
+    start = PollState(source="s", marker="2026-08-30T00:00:00Z")
+    middle = decide.after_page(start, Page((), next=PAGE1, marker="2026-08-31T00:00:00Z"), 0,
+                               NOW, 600)  # fmt: skip
+    for _ in range(decide.SWEEP_GIVE_UP_AFTER):
+        middle = decide.after_failure(middle, NOW, "x", FETCH, 0.0)
+    assert middle.sweep is None and middle.marker == "2026-08-30T00:00:00Z"  # asked again
+
+
 def test_cursor_never_moves_backwards() -> None:
     start = PollState(source="s", cursor="2026-09-01T00:00:00Z")
     done = decide.after_page(start, Page((), high_water="2026-08-01T00:00:00Z"), 0, NOW, 600)

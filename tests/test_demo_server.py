@@ -131,15 +131,93 @@ def test_recorded_capture_is_served_in_nasas_order(client: httpx.Client) -> None
 # -- raw images: filters --------------------------------------------------------------------
 
 
-def test_latest_returns_only_the_greatest_sol(nasa: NasaEmulator, client: httpx.Client) -> None:
-    body = raw(client, nasa, "num=100&latest=true")
+def test_latest_answers_a_summary_of_the_newest_downlink(
+    data: SyntheticRawImages, nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    body = raw(client, nasa, "latest=true")
+    # Sol 12 (indexes 200..249) arrived last, one record a minute: 50 within the hour.
+    assert body == {
+        "latest": data.record(249)["date_received"],
+        "new_count": 50,
+        "sol_count": 50,
+        "latest_sols": [12],
+        "total": 250,
+        "type": "mars2020-latest-images-1.1",
+        "latest_sol": 12,
+    }
+
+
+def test_latest_can_answer_images_instead_the_other_shape_watcher_accepts(
+    data: SyntheticRawImages, client: httpx.Client
+) -> None:
+    with NasaEmulator(raw_images={"mars2020": data}, latest_images=True) as nasa:
+        body = raw(client, nasa, "num=100&latest=true")
     assert {image["sol"] for image in body["images"]} == {12}
     assert body["total_results"] == 50
 
 
+def test_a_summary_counts_a_late_downlink_and_its_old_sol(
+    data: SyntheticRawImages, nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    late = data.add_late(10)
+    body = raw(client, nasa, "latest=true")
+    assert body["latest"] == late["date_received"]
+    assert body["latest_sols"] == [12, 10] and body["new_count"] == 51
+    assert body["latest_sol"] == 12 and body["total"] == 251
+
+
+def test_an_empty_category_has_nothing_to_summarise(client: httpx.Client) -> None:
+    with NasaEmulator(raw_images={"mars2020": RecordedRawImages()}) as nasa:
+        body = raw(client, nasa, "latest=true")
+    assert "latest" not in body and body["error_message"]
+
+
+def test_id_answers_one_record_under_image(
+    data: SyntheticRawImages, nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    wanted = data.record(123)["imageid"]
+    assert raw(client, nasa, f"id={wanted}") == {"image": [data.record(123)]}
+    assert raw(client, nasa, "id=NLF_0011_nothing") == {"image": []}
+
+
+def test_whole_sol_mode_answers_other_sols_for_an_empty_sol(
+    nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    assert {i["sol"] for i in raw(client, nasa, "sol=11&num=100")["images"]} == {11}
+    assert {i["sol"] for i in raw(client, nasa, "sol=99&num=100")["images"]} == {11, 12}
+
+
 def test_sol_conditions(nasa: NasaEmulator, client: httpx.Client) -> None:
-    body = raw(client, nasa, "num=100&condition_1=11:sol:gte&condition_2=11:sol:lte")
+    body = raw(client, nasa, "num=100&condition_2=11:sol:gte&condition_3=11:sol:lte")
     assert body["total_results"] == 100 and {i["sol"] for i in body["images"]} == {11}
+    pages = [raw(client, nasa, f"num=100&page={p}&condition_2=10,12:sol:in") for p in (0, 1)]
+    assert pages[0]["total_results"] == 150
+    assert [i["sol"] for p in pages for i in p["images"]] == [12] * 50 + [10] * 100
+
+
+def test_a_range_in_condition_1_is_ignored(nasa: NasaEmulator, client: httpx.Client) -> None:
+    body = raw(client, nasa, "num=100&condition_1=11:sol:gte&condition_2=11:sol:lte")
+    assert body["total_results"] == 200  # sols 10 and 11, not 11 alone
+
+
+def test_a_mission_condition_must_name_the_category(
+    nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    assert raw(client, nasa, "num=5&condition_1=mars2020:mission")["total_results"] == 250
+    other = raw(client, nasa, "num=5&condition_1=ingenuity:mission")
+    assert other["images"] == [] and other["error_message"]
+
+
+def test_date_taken_order_and_conditions(
+    data: SyntheticRawImages, nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    late = data.add_late(10)
+    cut = data.record(240)["date_taken_utc"]
+    body = raw(client, nasa, f"num=100&order=date_taken+desc&condition_2={cut}:date_taken:gte")
+    assert ids(body) == [data.record(i)["imageid"] for i in range(249, 239, -1)]
+    everything = raw(client, nasa, "num=100&page=2&order=date_taken+asc")
+    assert ids(everything)[-1] == data.record(249)["imageid"]
+    assert late["imageid"] in ids(raw(client, nasa, "num=100&page=1&order=date_taken+asc"))
 
 
 def test_date_received_conditions(nasa: NasaEmulator, client: httpx.Client) -> None:
@@ -168,10 +246,10 @@ def test_sample_type_filter(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        "num=10&num=20",  # a repeated key: NASA misbehaves on those, so it is a client bug
         "num=abc",
         "page=-1",
         "order=date+desc",
+        "condition_2=11:sol:between",
         "condition_1=abc:sol:gte",
         "condition_1=11:sol:between",
         "condition_2=yesterday:date_received:gte",
@@ -183,9 +261,19 @@ def test_client_errors_are_400(nasa: NasaEmulator, client: httpx.Client, query: 
     assert response.json()["error"]
 
 
-def test_unknown_category_is_400(nasa: NasaEmulator, client: httpx.Client) -> None:
+def test_unknown_category_is_404_with_json(nasa: NasaEmulator, client: httpx.Client) -> None:
     response = client.get(f"{nasa.raw_images_url}?feed=raw_images&category=curiosity&feedtype=json")
-    assert response.status_code == 400
+    assert response.status_code == 404 and response.json()["error"]
+
+
+def test_a_repeated_key_is_dropped_and_the_default_used(
+    nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    assert len(raw(client, nasa, "num=10&num=20")["images"]) == 100
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as other:
+        url = f"{other.raw_images_url}?feed=raw_images&category=ingenuity&category=ingenuity"
+        body = client.get(url).json()  # no ingenuity dataset: Perseverance's answers
+    assert body["mission"] == "mars2020" and len(body["images"]) == 5
 
 
 def test_repeated_keys_are_recorded_as_sent(nasa: NasaEmulator, client: httpx.Client) -> None:
@@ -210,26 +298,32 @@ def test_synthetic_index_arithmetic_matches_brute_force() -> None:
         data.add_late(sol)
     data.add({"imageid": "no-sol", "sample_type": "Full"})  # an old record missing fields
     recorded = RecordedRawImages(all_records(data))
-    stamps = sorted(parse_timestamp(r.get("date_received")) or 0.0 for r in all_records(data))
-    for _ in range(300):
+    records = all_records(data)
+    stamps = {
+        field: sorted(parse_timestamp(r.get(key)) or 0.0 for r in records)
+        for field, key in (("date_received", "date_received"), ("date_taken", "date_taken_utc"))
+    }
+    for _ in range(400):
         conditions = []
         if rng.random() < 0.5:
             conditions.append(
                 Condition("sol", rng.choice(["gte", "gt", "lte", "lt"]), rng.randint(3, 24))
             )
-        if rng.random() < 0.5:
-            stamp = rng.choice(stamps) + rng.choice([-1, 0, 0, 1])
-            conditions.append(
-                Condition("date_received", rng.choice(["gte", "gt", "lte", "lt"]), stamp)
-            )
+        if rng.random() < 0.15:
+            sols = tuple(float(rng.randint(4, 22)) for _ in range(rng.randint(1, 3)))
+            conditions.append(Condition("sol", "in", sols[0], sols))
+        for field, values in stamps.items():
+            if rng.random() < 0.3:
+                stamp = rng.choice(values) + rng.choice([-1, 0, 0, 1])
+                conditions.append(Condition(field, rng.choice(["gte", "gt", "lte", "lt"]), stamp))
         query = RawImagesQuery(
             category="mars2020",
             num=rng.choice([1, 7, 50, 100]),
             page=rng.randint(0, 12),
             descending=rng.random() < 0.5,
-            latest=rng.random() < 0.15,
             full_only=rng.random() < 0.5,
             conditions=tuple(conditions),
+            order=rng.choice(["sol", "sol", "date_taken"]),
         )
         expected, actual = recorded.query(query), data.query(query)
         assert [i.get("imageid") for i in actual.images] == [
@@ -267,11 +361,10 @@ def test_million_records_deep_page_is_fast_and_not_materialised(client: httpx.Cl
 def test_release_makes_new_records_appear(nasa: NasaEmulator, client: httpx.Client) -> None:
     data = nasa.raw_images["mars2020"]
     assert isinstance(data, SyntheticRawImages)
-    before = raw(client, nasa, "num=100&latest=true")
-    cursor = max(i["date_received"] for i in before["images"])
+    cursor = raw(client, nasa, "latest=true")["latest"]
     assert data.release(60) == 310
-    after = raw(client, nasa, "num=100&latest=true")
-    assert {i["sol"] for i in after["images"]} == {13} and after["total_results"] == 10
+    after = raw(client, nasa, "latest=true")
+    assert after["latest_sols"] == [13] and after["latest"] == data.record(309)["date_received"]
     new = raw(client, nasa, f"num=100&order=sol+asc&condition_2={cursor}:date_received:gt")
     assert new["total_results"] == 60
     assert all(i["date_received"] > cursor for i in new["images"])
@@ -282,12 +375,12 @@ def test_late_downlink_is_found_by_date_received_only(
 ) -> None:
     data = nasa.raw_images["mars2020"]
     assert isinstance(data, SyntheticRawImages)
-    cursor = max(i["date_received"] for i in raw(client, nasa, "num=100&latest=true")["images"])
+    cursor = raw(client, nasa, "latest=true")["latest"]
     late = data.add_late(10)
     assert late["sol"] == 10 and late["date_received"] > cursor
     found = raw(client, nasa, f"num=100&condition_2={cursor}:date_received:gt")
     assert ids(found) == [late["imageid"]]
-    assert late["imageid"] not in ids(raw(client, nasa, "num=100&latest=true"))
+    assert late["imageid"] not in ids(raw(client, nasa, "num=100&condition_2=12:sol:gte"))
     # In sol order it sits at the end of sol 10, i.e. at the very end of "sol desc".
     assert ids(raw(client, nasa, "num=1&page=250&order=sol+desc")) == [late["imageid"]]
 
@@ -295,25 +388,34 @@ def test_late_downlink_is_found_by_date_received_only(
 # -- ETag / 304 ------------------------------------------------------------------------------
 
 
-def test_etag_and_if_none_match(nasa: NasaEmulator, client: httpx.Client) -> None:
-    url = f"{nasa.raw_images_url}?{BASE}&latest=true"
-    first = client.get(url)
-    etag = first.headers["ETag"]
-    assert etag.startswith('"') and etag.endswith('"')
-    again = client.get(url, headers={"If-None-Match": etag})
-    assert again.status_code == 304 and again.content == b""
-    assert again.headers["ETag"] == etag
-    assert client.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
-    data = nasa.raw_images["mars2020"]
-    assert isinstance(data, SyntheticRawImages)
-    data.release(1)
-    changed = client.get(url, headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+def test_raw_images_carry_max_age_and_never_a_validator(
+    nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    for query in ("latest=true", "num=5", "id=x"):
+        response = client.get(
+            f"{nasa.raw_images_url}?{BASE}&{query}", headers={"If-None-Match": "*"}
+        )
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "max-age=60"
+        assert "ETag" not in response.headers and "Last-Modified" not in response.headers
 
 
-def test_etag_can_be_turned_off(data: SyntheticRawImages, client: httpx.Client) -> None:
-    with NasaEmulator(raw_images={"mars2020": data}, etag=False) as nasa:
-        response = client.get(f"{nasa.raw_images_url}?{BASE}", headers={"If-None-Match": "*"})
+def test_rss_etag_and_if_none_match(client: httpx.Client) -> None:
+    with NasaEmulator(rss={"": nasa_rss()}) as nasa:
+        url = nasa.rss_url()
+        etag = client.get(url).headers["ETag"]
+        assert etag.startswith('"') and etag.endswith('"')
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["ETag"] == etag
+        assert client.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+        nasa.set_rss("", nasa_rss() + b"\n")
+        changed = client.get(url, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_etag_can_be_turned_off(client: httpx.Client) -> None:
+    with NasaEmulator(rss={"": nasa_rss()}, etag=False) as nasa:
+        response = client.get(nasa.rss_url(), headers={"If-None-Match": "*"})
     assert response.status_code == 200 and "ETag" not in response.headers
 
 
@@ -494,7 +596,9 @@ def test_demo_emulator_serves_everything_and_releases_records(client: httpx.Clie
     data = emulator.raw_images["mars2020"]
     assert isinstance(data, SyntheticRawImages)
     with emulator as nasa:
-        latest = raw(client, nasa, "num=100&latest=true&extended=sample_type::full,")
+        summary = raw(client, nasa, "latest=true")
+        assert summary["latest_sol"] == 1965 and summary["latest"] == "2026-08-31T02:02:58Z"
+        latest = raw(client, nasa, "num=100&condition_2=1965:sol:gte&extended=sample_type::full")
         assert {i["sol"] for i in latest["images"]} == {1965}
         assert "NRF_1965_0841393386_816ECM_N0910806NCAM03965_01_095J" in ids(latest)
         assert all(i["image_files"]["small"].startswith(nasa.base_url) for i in latest["images"])

@@ -19,22 +19,87 @@ def full_ids(data: SyntheticRawImages, indexes: range) -> set[str]:
     return {str(data.record(i)["imageid"]) for i in indexes if not data.is_thumbnail(i)}
 
 
-def test_first_poll_takes_the_latest_sol_then_only_what_arrived(watcher_for: Any) -> None:
-    data = SyntheticRawImages(250, per_sol=100, start_sol=0)
+def received_in_the_day_before_latest(data: SyntheticRawImages) -> range:
+    """Indexes of the records NASA received in the 24 h up to its newest one."""
+    latest = data.received_s(data.visible_count - 1)
+    first = next(i for i in range(data.visible_count) if data.received_s(i) >= latest - 86_400)
+    return range(first, data.visible_count)
+
+
+def test_first_poll_takes_the_day_before_latest_then_only_what_arrived(
+    watcher_for: Any,
+) -> None:
+    data = SyntheticRawImages(250, per_sol=100, start_sol=0, thumbnails_every=7)
     with NasaEmulator(raw_images={"mars2020": data}) as nasa:
         watcher = watcher_for([raw_source(nasa.raw_images_url)])
         first = run(watcher.poll_source("perseverance"))
-        assert (first.inserted, first.requests, first.error) == (50, 1, None)
+        day = received_in_the_day_before_latest(data)
+        assert 100 < day.start < 200  # the end of sol 1 and all of sol 2
+        assert (first.inserted, first.requests, first.error) == (len(full_ids(data, day)), 2, None)
         assert nasa.requests[0].param("latest") == "true"
-        assert watcher.store.external_ids("perseverance") == full_ids(data, range(200, 250))
+        assert watcher.store.external_ids("perseverance") == full_ids(data, day)
+        state = watcher.store.get_poll_state("perseverance")
+        assert state.marker == data.record(249)["date_received"] == state.cursor
 
         data.release(130)  # the rest of sol 2 and 30 of sol 3... all received later
         second = run(watcher.poll_source("perseverance"))
-        assert second.inserted == 130
-        assert second.requests == 2  # 131 records >= cursor: a full page and a short one
+        assert second.inserted == len(full_ids(data, range(250, 380)))
+        assert second.requests == 3  # latest, then 131 records >= cursor: a full page, a short one
         condition = nasa.requests[-1].param("condition_2")
-        assert condition is not None and condition.endswith(":date_received:gte")
-        assert watcher.store.external_ids("perseverance") == full_ids(data, range(200, 380))
+        assert condition == f"{data.record(249)['date_received']}:date_received:gte"
+        assert nasa.requests[-1].param("condition_1") == "mars2020:mission"
+        assert watcher.store.external_ids("perseverance") == full_ids(data, range(day.start, 380))
+
+
+def test_an_unchanged_latest_is_one_request_and_writes_no_candidate_or_cursor(
+    watcher_for: Any, clock: Clock
+) -> None:
+    data = SyntheticRawImages(120, per_sol=50)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        before = watcher.store.get_poll_state("perseverance")
+        count = watcher.store.count_candidates()
+        nasa.clear_requests()
+        clock.advance(600)
+        report = run(watcher.poll_source("perseverance"))
+        assert (report.requests, report.inserted, report.not_modified) == (1, 0, True)
+        assert [r.param("latest") for r in nasa.requests] == ["true"]
+        after = watcher.store.get_poll_state("perseverance")
+        assert (after.cursor, after.marker, after.sweep) == (before.cursor, before.marker, None)
+        assert after.last_success_at == clock.now and watcher.store.count_candidates() == count
+
+
+def test_images_released_later_are_all_queued_once(watcher_for: Any) -> None:
+    """Across pages, with an old image served again and a late image of an older sol."""
+    data = SyntheticRawImages(300, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        known = watcher.store.external_ids("perseverance")
+        data.release(150)
+        again = {**data.record(250), "date_received": data.record(449)["date_received"]}
+        data.add(again)  # an image NASA already served, received again with the new batch
+        late = data.add_late(sol=0)
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok and report.pages == 3  # the summary, then two pages of 100
+        stored = watcher.store.external_ids("perseverance")
+        assert stored == known | full_ids(data, range(300, 450)) | {late["imageid"]}
+        assert report.inserted == len(stored) - len(known)
+        assert watcher.store.count_candidates() == len(stored)  # none twice
+        assert run(watcher.poll_source("perseverance")).requests == 1
+
+
+def test_latest_answering_images_is_accepted_too(watcher_for: Any) -> None:
+    data = SyntheticRawImages(250, per_sol=100)
+    with NasaEmulator(raw_images={"mars2020": data}, latest_images=True) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        first = run(watcher.poll_source("perseverance"))
+        day = received_in_the_day_before_latest(data)
+        assert first.ok and watcher.store.external_ids("perseverance") == full_ids(data, day)
+        assert run(watcher.poll_source("perseverance")).requests == 1
+        data.release(10)
+        assert run(watcher.poll_source("perseverance")).inserted == 10
 
 
 def test_cursor_is_the_newest_date_received_after_a_complete_sweep(watcher_for: Any) -> None:
@@ -98,32 +163,43 @@ def test_unchanged_feeds_second_poll_inserts_nothing_with_one_request_each(
 
 
 def test_conditional_get_sends_the_stored_etag_and_takes_304(watcher_for: Any) -> None:
-    data = SyntheticRawImages(40, per_sol=100)
-    with NasaEmulator(raw_images={"mars2020": data}) as nasa:
-        watcher = watcher_for([raw_source(nasa.raw_images_url)])
-        run(watcher.poll_source("perseverance"))
-        run(watcher.poll_source("perseverance"))  # first poll with a cursor: stores its ETag
-        etag = watcher.store.get_poll_state("perseverance").etag
+    from watcher.demo import nasa_rss
+
+    with NasaEmulator(rss={"": nasa_rss()}) as nasa:
+        source = {"name": "news", "kind": "rss", "url": nasa.rss_url(), "interval": "1h"}
+        watcher = watcher_for([source])
+        assert run(watcher.poll_source("news")).inserted > 0
+        etag = watcher.store.get_poll_state("news").etag
         assert etag
-        report = run(watcher.poll_source("perseverance"))
+        report = run(watcher.poll_source("news"))
         assert report.not_modified and report.requests == 1
         assert nasa.requests[-1].header("If-None-Match") == etag
+
+
+def test_raw_images_never_send_validators(watcher_for: Any) -> None:
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(40)}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url)])
+        run(watcher.poll_source("perseverance"))
+        run(watcher.poll_source("perseverance"))
+        assert all(r.header("If-None-Match") is None for r in nasa.requests)
+        assert all(r.header("If-Modified-Since") is None for r in nasa.requests)
 
 
 def test_long_sweep_continues_next_poll_and_resumes_after_a_failure(watcher_for: Any) -> None:
     data = SyntheticRawImages(10, per_sol=1000)
     with NasaEmulator(raw_images={"mars2020": data}) as nasa:
-        watcher = watcher_for([raw_source(nasa.raw_images_url, max_pages=2)])
+        watcher = watcher_for([raw_source(nasa.raw_images_url, max_pages=3)])
         run(watcher.poll_source("perseverance"))
         cursor = watcher.store.get_poll_state("perseverance").cursor
         data.release(450)  # 451 records >= cursor: five pages
-
         first = run(watcher.poll_source("perseverance"))
-        # Within a sol NASA lists in arrival order: page 0 starts with the record at the cursor.
-        assert (first.pages, first.inserted) == (2, 199)
+        # The summary, then pages 0 and 1; within a sol NASA lists in arrival order, so
+        # page 0 starts with the record at the cursor.
+        assert (first.pages, first.inserted) == (3, 199)
         state = watcher.store.get_poll_state("perseverance")
         assert state.cursor == cursor  # unchanged until the sweep completes
-        assert state.sweep is not None
+        assert state.sweep is not None and state.sweep["marker"] > cursor
+        assert state.marker == cursor  # NASA's latest of the last complete sweep
 
         nasa.inject(Fault.error_page(500), path_prefix="/rss/api/")
         failed = run(watcher.poll_source("perseverance", force=True))
@@ -132,15 +208,14 @@ def test_long_sweep_continues_next_poll_and_resumes_after_a_failure(watcher_for:
 
         nasa.clear_requests()
         resumed = run(watcher.poll_source("perseverance", force=True))
-        assert [r.param("page") for r in nasa.requests] == ["2", "3"]
-        assert resumed.inserted == 200
-        assert watcher.store.get_poll_state("perseverance").cursor == cursor
-        last = run(watcher.poll_source("perseverance"))
-        assert nasa.requests[-1].param("page") == "4"
-        assert (last.pages, last.inserted) == (1, 51)
+        assert [r.param("page") for r in nasa.requests] == ["2", "3", "4"]
+        assert resumed.inserted == 251
         final = watcher.store.get_poll_state("perseverance")
         assert final.sweep is None and final.cursor is not None and final.cursor > cursor
+        assert final.marker == final.cursor == data.record(459)["date_received"]
         assert watcher.store.external_ids("perseverance") == full_ids(data, range(460))
+        nasa.clear_requests()
+        assert run(watcher.poll_source("perseverance")).requests == 1
 
 
 FAULTS = [
@@ -286,7 +361,8 @@ def test_every_request_identifies_watcher_and_never_repeats_a_key(watcher_for: A
             assert agent.startswith("watcher/") and "https://" in agent
             keys = [key for key, _ in request.query]
             assert len(keys) == len(set(keys))
-            assert request.param("extended") == "sample_type::full,"
+            if request.param("latest") is None:
+                assert request.param("extended") == "sample_type::full"
 
 
 def test_second_replica_skips_a_source_another_is_polling(watcher_for: Any, clock: Clock) -> None:
@@ -339,11 +415,12 @@ def test_polling_end_to_end_on_sqlite_and_postgresql(watcher_for: Any, database_
     with NasaEmulator(raw_images={"mars2020": data}) as nasa:
         watcher = watcher_for([raw_source(nasa.raw_images_url)], database_url=database_url)
         run(watcher.poll_source("perseverance"))
+        day = received_in_the_day_before_latest(data)
         data.release(150)
         data.add_late(sol=0)
         report = run(watcher.poll_source("perseverance"))
         assert report.ok
-        expected = full_ids(data, range(200, 400)) | {
+        expected = full_ids(data, range(day.start, 400)) | {
             c.external_id for c in watcher.list_candidates(limit=None) if c.sol == 0
         }
         assert watcher.store.external_ids("perseverance") == expected

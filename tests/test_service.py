@@ -146,11 +146,12 @@ def test_service_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, runnin
     with NasaEmulator(raw_images={"mars2020": data}) as nasa:
         service = running(config_file(tmp_path, nasa.raw_images_url))
         url = service.wait_for(r"health at (http://127\.0\.0\.1:\d+)/healthz").group(1)
-        body = wait_health(url, lambda b: b["sources"][0]["candidates"] == 20)
+        # The 24 hours before NASA's latest: the last 41 records of sol 0 and 20 of sol 1.
+        body = wait_health(url, lambda b: b["sources"][0]["candidates"] == 61)
         assert body["status"] == "ok" and body["database"]["ok"] is True
         assert body["sources"][0]["health"] == "ok"
         data.release(30)
-        wait_health(url, lambda b: b["sources"][0]["candidates"] == 50)
+        wait_health(url, lambda b: b["sources"][0]["candidates"] == 91)
         assert healthz(url).status_code == 200
         assert service.stop() == 0
     log = service.drain()

@@ -46,8 +46,17 @@ def adapter(hosts: tuple[str, ...] = NASA_HOSTS, **changes: Any) -> RawImagesAda
     return RawImagesAdapter(config(**changes), hosts)
 
 
-def first(a: RawImagesAdapter | None = None, cursor: str | None = None) -> PageRequest:
-    return (a or adapter()).first_request(PollState(source="perseverance", cursor=cursor))
+def first(
+    a: RawImagesAdapter | None = None, cursor: str | None = None, marker: str | None = None
+) -> PageRequest:
+    """The request every poll starts with (``latest=true``)."""
+    state = PollState(source="perseverance", cursor=cursor, marker=marker)
+    return (a or adapter()).first_request(state)
+
+
+def listing(a: RawImagesAdapter | None = None, since: str = "2026-08-30T00:00:00Z") -> PageRequest:
+    """Page 0 of a listing of what arrived since ``since``."""
+    return (a or adapter()).listing_request(since)
 
 
 def record(**changes: Any) -> dict[str, Any]:
@@ -89,14 +98,14 @@ def capture(nasa_fixtures: Path) -> bytes:
 
 
 def test_real_capture_yields_its_three_full_frames(capture: bytes) -> None:
-    page = adapter().parse_page(capture, first())
+    page = adapter().parse_page(capture, listing())
     assert [c.external_id for c in page.candidates] == IMAGE_IDS
     assert page.skipped == 0
     assert page.problems == ()
 
 
 def test_real_capture_first_record_is_fully_normalised(capture: bytes) -> None:
-    c = adapter().parse_page(capture, first()).candidates[0]
+    c = adapter().parse_page(capture, listing()).candidates[0]
     assert c.source == "perseverance"
     assert c.mission == "perseverance"
     assert c.credit == "NASA/JPL-Caltech"
@@ -124,13 +133,13 @@ def test_real_capture_first_record_is_fully_normalised(capture: bytes) -> None:
 
 
 def test_real_capture_sibling_frames_keep_their_own_dimensions(capture: bytes) -> None:
-    sizes = [(c.width, c.height) for c in adapter().parse_page(capture, first()).candidates]
+    sizes = [(c.width, c.height) for c in adapter().parse_page(capture, listing()).candidates]
     assert sizes == [(1288, 968), (1296, 968), (1296, 968)]
 
 
 def test_raw_is_the_record_as_received_with_every_key(capture: bytes) -> None:
     received = orjson.loads(capture)["images"][0]
-    c = adapter().parse_page(capture, first()).candidates[0]
+    c = adapter().parse_page(capture, listing()).candidates[0]
     assert c.raw == received
     assert c.raw["attitude"] == "(0.616904,-0.0945242,0.0479905,-0.779867)"
     assert c.raw["drive"] == "806"
@@ -138,13 +147,13 @@ def test_raw_is_the_record_as_received_with_every_key(capture: bytes) -> None:
 
 
 def test_real_capture_high_water_and_total(capture: bytes) -> None:
-    page = adapter().parse_page(capture, first())
+    page = adapter().parse_page(capture, listing())
     assert page.high_water == "2026-08-31T02:02:58Z"
     assert page.total == 563603
 
 
 def test_full_page_of_the_requested_size_asks_for_the_next_page(capture: bytes) -> None:
-    request = first(adapter(page_size=3))
+    request = listing(adapter(page_size=3))
     page = adapter(page_size=3).parse_page(capture, request)
     assert page.next is not None
     assert dict(page.next.params)["page"] == "1"
@@ -156,7 +165,7 @@ def test_full_page_of_the_requested_size_asks_for_the_next_page(capture: bytes) 
 
 
 def test_fewer_records_than_requested_ends_the_sweep(capture: bytes) -> None:
-    page = adapter(page_size=100).parse_page(capture, first(adapter(page_size=100)))
+    page = adapter(page_size=100).parse_page(capture, listing(adapter(page_size=100)))
     assert len(page.candidates) == 3
     assert page.next is None
 
@@ -164,7 +173,7 @@ def test_fewer_records_than_requested_ends_the_sweep(capture: bytes) -> None:
 def test_ingenuity_mock_parses_when_its_host_is_allowed(nasa_fixtures: Path) -> None:
     data = (nasa_fixtures / "mock_ingenuity_raw_images_fragment.json").read_bytes()
     ingenuity = adapter((*NASA_HOSTS, "example.test"), name="ingenuity", category="ingenuity")
-    page = ingenuity.parse_page(data, first(ingenuity))
+    page = ingenuity.parse_page(data, listing(ingenuity))
     assert len(page.candidates) == 1
     c = page.candidates[0]
     assert c.mission == "ingenuity"
@@ -172,14 +181,14 @@ def test_ingenuity_mock_parses_when_its_host_is_allowed(nasa_fixtures: Path) -> 
     assert c.sol == 852
     assert c.taken_at == datetime(2023, 5, 1, tzinfo=UTC)
     assert c.full_url == "https://example.test/852.png"
-    assert c.credit is None
+    assert c.credit == "NASA/JPL-Caltech"  # the mock has no credit: the table's
     assert c.received_at is None and page.high_water is None
 
 
 def test_ingenuity_mock_is_skipped_when_its_host_is_not_allowed(nasa_fixtures: Path) -> None:
     data = (nasa_fixtures / "mock_ingenuity_raw_images_fragment.json").read_bytes()
     ingenuity = adapter(category="ingenuity")
-    page = ingenuity.parse_page(data, first(ingenuity))
+    page = ingenuity.parse_page(data, listing(ingenuity))
     assert page.candidates == ()
     assert page.skipped == 1
     assert "no usable image URL" in page.problems[0]
@@ -196,27 +205,86 @@ COMMON = (
 )
 
 
-def test_first_poll_asks_for_the_latest_sol() -> None:
-    request = first()
+SUMMARY = b'{"latest":"2025-10-07T14:26:56Z","new_count":1032,"sol_count":164,"latest_sols":[1646,1645],"total":887260,"type":"mars2020-latest-images-1.1","latest_sol":1646}'  # noqa: E501
+
+
+def listing_params(since: str) -> tuple[tuple[str, str], ...]:
+    return (
+        *COMMON,
+        ("order", "sol desc"),
+        ("condition_1", "mars2020:mission"),
+        ("condition_2", f"{since}:date_received:gte"),
+        ("extended", "sample_type::full"),
+    )
+
+
+def test_every_poll_starts_with_latest_true_and_no_listing_keys() -> None:
+    request = first(cursor="2025-10-06T00:00:00Z", marker="2025-10-06T01:00:00Z")
     assert request.url == "https://mars.nasa.gov/rss/api/"
     assert request.params == (
-        *COMMON,
-        ("order", "sol desc"),
+        ("feed", "raw_images"),
+        ("category", "mars2020"),
+        ("feedtype", "json"),
         ("latest", "true"),
-        ("extended", "sample_type::full,"),
     )
-    assert request.conditional is True
+    assert request.conditional is False  # NASA sends no validators
+    assert request.context["cursor"] == "2025-10-06T00:00:00Z"
+    assert request.context["marker"] == "2025-10-06T01:00:00Z"
 
 
-def test_later_polls_ask_for_everything_received_since_the_cursor() -> None:
-    request = first(cursor="2026-08-31T02:02:58Z")
-    assert request.params == (
-        *COMMON,
-        ("order", "sol desc"),
-        ("condition_2", "2026-08-31T02:02:58Z:date_received:gte"),
-        ("extended", "sample_type::full,"),
-    )
-    assert request.conditional is True
+def test_the_reported_summary_parses(nasa_fixtures: Path) -> None:
+    data = (nasa_fixtures / "m2020_latest_true_reported.json").read_bytes()
+    page = adapter().parse_page(data, first())
+    assert page.marker == "2025-10-07T14:26:56Z" and page.total == 887260
+    assert page.candidates == () and not page.unchanged
+
+
+def test_an_unchanged_latest_ends_the_poll_with_nothing_to_store() -> None:
+    page = adapter().parse_page(SUMMARY, first(cursor="2025-10-07T14:20:00Z",
+                                               marker="2025-10-07T14:26:56Z"))  # fmt: skip
+    assert page.unchanged and page.next is None and page.candidates == ()
+
+
+def test_a_changed_latest_lists_everything_received_since_the_cursor() -> None:
+    page = adapter().parse_page(SUMMARY, first(cursor="2025-10-06T22:00:00Z",
+                                               marker="2025-10-06T22:00:00Z"))  # fmt: skip
+    assert not page.unchanged and page.marker == "2025-10-07T14:26:56Z"
+    assert page.next is not None
+    assert page.next.params == listing_params("2025-10-06T22:00:00Z")
+    assert page.next.conditional is False and page.next.context == {"page": 0}
+
+
+def test_a_source_never_polled_lists_the_24_hours_before_latest() -> None:
+    page = adapter().parse_page(SUMMARY, first())
+    assert page.next is not None
+    assert page.next.params == listing_params("2025-10-06T14:26:56Z")
+    assert page.high_water == "2025-10-06T14:26:56Z"  # the cursor starts where the sweep does
+
+
+def test_an_images_list_for_latest_true_is_used_too() -> None:
+    answer = body([record(imageid="a", date_received="2026-08-31T02:00:00Z"),
+                   record(imageid="b", date_received="2026-08-31T02:02:58Z")])  # fmt: skip
+    page = adapter().parse_page(answer, first(cursor="2026-08-30T00:00:00Z"))
+    assert [c.external_id for c in page.candidates] == ["a", "b"]
+    assert page.marker == "2026-08-31T02:02:58Z"  # the newest date_received stands in
+    assert page.next is not None
+    assert page.next.params == listing_params("2026-08-30T00:00:00Z")
+    again = adapter().parse_page(answer, first(marker="2026-08-31T02:02:58Z"))
+    assert again.unchanged and again.candidates == ()
+
+
+@pytest.mark.parametrize("answer", [b'{"error_message": "No images."}', b'{"images": []}'])
+def test_a_category_without_images_has_nothing_to_list(answer: bytes) -> None:
+    page = adapter().parse_page(answer, first())
+    assert page.candidates == () and page.next is None and not page.unchanged
+
+
+@pytest.mark.parametrize(
+    "answer", [b'{"total": 5}', b'{"latest": "soon", "latest_sols": [1]}', b'{"latest": 5}']
+)
+def test_a_latest_answer_without_latest_or_images_is_a_parse_error(answer: bytes) -> None:
+    with pytest.raises(ParseError, match="neither 'latest' nor 'images'"):
+        adapter().parse_page(answer, first())
 
 
 @pytest.mark.parametrize(
@@ -235,8 +303,9 @@ def test_backfill_walks_sols_upwards(
     assert request.params == (
         *COMMON,
         ("order", "sol asc"),
+        ("condition_1", "mars2020:mission"),
         *conditions,
-        ("extended", "sample_type::full,"),
+        ("extended", "sample_type::full"),
     )
     assert request.conditional is False
 
@@ -244,8 +313,10 @@ def test_backfill_walks_sols_upwards(
 def test_no_request_ever_repeats_a_query_key() -> None:
     a = adapter(page_size=2)
     full_page = body([record(imageid="a"), record(imageid="b")])
-    requests = [first(a), first(a, "2026-01-01T00:00:00Z"), a.backfill_request(1, 2)]
-    for request in list(requests):
+    summary = a.parse_page(SUMMARY, first(a)).next
+    assert summary is not None
+    requests = [first(a), summary, listing(a), a.backfill_request(1965, 1966)]
+    for request in list(requests[1:]):
         for _ in range(3):
             following = a.parse_page(full_page, request).next
             assert following is not None
@@ -296,7 +367,7 @@ def test_registry_builds_each_kind_and_refuses_unknown_ones() -> None:
 
 
 def parse(images: Any, request: PageRequest | None = None, **envelope: Any) -> Any:
-    return adapter().parse_page(body(images, **envelope), request or first())
+    return adapter().parse_page(body(images, **envelope), request or listing())
 
 
 def test_thumbnail_records_are_skipped() -> None:
@@ -353,7 +424,7 @@ def test_missing_fields_give_empty_values_not_guesses() -> None:
     minimal = {"imageid": "X", "image_files": {"full_res": BASE + "X.png"}}
     c = parse([minimal]).candidates[0]
     assert (c.title, c.caption) == ("", "")
-    assert c.credit is None
+    assert c.credit == "NASA/JPL-Caltech"
     assert c.camera is None
     assert c.sol is None
     assert c.taken_at is None and c.received_at is None
@@ -363,9 +434,42 @@ def test_missing_fields_give_empty_values_not_guesses() -> None:
     assert c.thumbnail_url is None
 
 
-def test_blank_credit_is_none_never_invented() -> None:
-    assert parse([record(credit="  ")]).candidates[0].credit is None
-    assert parse([record(credit=None)]).candidates[0].credit is None
+def test_a_record_without_a_credit_gets_the_tables_credit() -> None:
+    assert parse([record(credit="  ")]).candidates[0].credit == "NASA/JPL-Caltech"
+    assert parse([record(credit=None)]).candidates[0].credit == "NASA/JPL-Caltech"
+    assert parse([record(credit="NASA/JPL-Caltech/ASU")]).candidates[0].credit == (
+        "NASA/JPL-Caltech/ASU"
+    )
+
+
+def test_records_of_sols_not_asked_for_are_skipped_and_counted() -> None:
+    backfill = adapter().backfill_request(1965, 1966)
+    page = parse([record(imageid="in"), record(imageid="before", sol=1900),
+                  record(imageid="nosol", sol=None)], backfill)  # fmt: skip
+    assert [c.external_id for c in page.candidates] == ["in"]
+    assert page.skipped == 2 and "not a sol asked for" in page.problems[0]
+
+
+def test_a_page_of_other_sols_only_ends_the_sweep() -> None:
+    a = adapter(page_size=2)
+    whole_sol = PageRequest(a.config.url, (*COMMON[:3], ("sol", "12"), ("num", "2")), False, {})
+    page = a.parse_page(body([record(imageid="x", sol=1965), record(imageid="y", sol=1964)]),
+                        whole_sol)  # fmt: skip
+    assert page.candidates == () and page.skipped == 2 and page.next is None
+
+
+def test_a_sol_set_condition_is_respected() -> None:
+    request = PageRequest(
+        "https://mars.nasa.gov/rss/api/", (("condition_3", "1965,1964:sol:in"),), False, {}
+    )
+    page = parse([record(imageid="a"), record(imageid="b", sol=1964),
+                  record(imageid="c", sol=1963)], request)  # fmt: skip
+    assert [c.external_id for c in page.candidates] == ["a", "b"]
+
+
+def test_id_answers_are_read_from_the_image_key() -> None:
+    page = adapter().parse_page(orjson.dumps({"image": [record(imageid="one")]}), listing())
+    assert [c.external_id for c in page.candidates] == ["one"]
 
 
 def test_camera_may_be_a_plain_string() -> None:
@@ -470,13 +574,13 @@ def test_past_the_last_page_nasa_sends_an_empty_list_and_an_error_message() -> N
 
 
 def test_error_message_without_an_images_list_is_an_empty_final_page() -> None:
-    page = adapter().parse_page(b'{"error_message": "No more images."}', first())
+    page = adapter().parse_page(b'{"error_message": "No more images."}', listing())
     assert page.candidates == () and page.next is None
 
 
 def test_error_message_ends_the_sweep_even_on_a_full_page() -> None:
     a = adapter(page_size=1)
-    page = a.parse_page(body([record()], error_message="No more images."), first(a))
+    page = a.parse_page(body([record()], error_message="No more images."), listing(a))
     assert len(page.candidates) == 1
     assert page.next is None
 
@@ -500,12 +604,12 @@ def test_an_empty_images_list_ends_the_sweep() -> None:
 )
 def test_unusable_bodies_raise_parse_error_with_a_hint(data: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message.replace("(", r"\(")):
-        adapter().parse_page(data, first())
+        adapter().parse_page(data, listing())
 
 
 def test_parse_error_message_shows_a_sanitised_start_of_the_body() -> None:
     with pytest.raises(ParseError) as info:
-        adapter().parse_page(b"<html>\n\x00\x07 Error 503 " + b"x" * 500, first())
+        adapter().parse_page(b"<html>\n\x00\x07 Error 503 " + b"x" * 500, listing())
     message = str(info.value)
     assert "\x00" not in message and "\n" not in message
     assert len(message) < 120

@@ -69,21 +69,30 @@ def after_page(
     last_modified: str | None = None,
 ) -> PollState:
     """The state after a page was fetched and parsed: success recorded, sweep advanced, and
-    the cursor committed when this page completes the sweep."""
-    previous_high = state.sweep.get("high") if state.sweep else None
-    high = max_cursor(previous_high, page.high_water)
+    the cursor (with the feed's change marker) committed when this page completes the
+    sweep. An ``unchanged`` page completes nothing: the previous sweep stands."""
+    if page.unchanged:
+        return after_not_modified(state, now, interval)
+    sweep_so_far = state.sweep or {}
+    high = max_cursor(sweep_so_far.get("high"), page.high_water)
     if high is not None:
         # A record dated in the future (a clock error upstream) must not become the cursor:
         # every later query would ask for images received after it, and find none.
         high = min(high, cursor_time(now))
+    marker = page.marker or sweep_so_far.get("marker")
     following = page.next_when_all_known if caught_up(state, page, inserted) else page.next
     if following is None:
         cursor, sweep = max_cursor(state.cursor, high), None
+        marker = marker or state.marker
     else:
         cursor, sweep = state.cursor, {"next": following.to_json(), "high": high}
+        if marker:
+            sweep["marker"] = marker
+        marker = state.marker
     return replace(
         _succeeded(state, now, interval),
         cursor=cursor,
+        marker=marker,
         sweep=sweep,
         etag=etag if etag is not None else state.etag,
         last_modified=last_modified if last_modified is not None else state.last_modified,
@@ -101,7 +110,8 @@ def caught_up(state: PollState, page: Page, inserted: int) -> bool:
 
 
 def after_not_modified(state: PollState, now: datetime, interval: float) -> PollState:
-    """A 304 on the first request: nothing new, the sweep is complete as it stands."""
+    """A 304 (or an unchanged change marker) on the first request: nothing new, the sweep
+    is complete as it stands."""
     return replace(_succeeded(state, now, interval), sweep=None)
 
 

@@ -140,6 +140,7 @@ class Polling(FacadeBase):
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
+                tally.not_modified = page.unchanged
                 before = state
                 state, inserted = await self._save_page(source, state, page, response, request)
                 tally.pages += 1

@@ -157,6 +157,10 @@ class Page:
     before, a page holding nothing new means the rest of this listing is old too; the core
     then continues with ``next_when_all_known`` (e.g. the next search query) or ends.
     ``problems`` describes the first few skipped records, for the log.
+    ``marker`` is the feed's own change marker the sweep started from (NASA's ``latest``);
+    the core stores it with the cursor when the sweep completes. ``unchanged``: the marker
+    equals the stored one, so nothing arrived since the last complete sweep and the poll
+    ends with this one request (like a 304).
     """
 
     candidates: tuple[CandidateData, ...]
@@ -167,6 +171,8 @@ class Page:
     stop_when_all_known: bool = False
     next_when_all_known: PageRequest | None = None
     problems: tuple[str, ...] = ()
+    marker: str | None = None
+    unchanged: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,11 +180,14 @@ class PollState:
     """Where a source's polling stands; one row per source, updated with each page.
 
     ``cursor`` is committed only at the end of a complete sweep; ``sweep`` holds the
-    in-progress sweep (next request, high water) so a crash resumes it instead of losing it.
+    in-progress sweep (next request, high water, marker) so a crash resumes it instead of
+    losing it. ``marker`` is the feed's change marker as of the last complete sweep (for
+    raw images NASA's ``latest``: when the newest downlink was received).
     """
 
     source: str
     cursor: str | None = None
+    marker: str | None = None
     sweep: JSONObject | None = None
     etag: str | None = None
     last_modified: str | None = None

@@ -116,7 +116,7 @@ def _report_line(report: PollReport) -> str:
     if report.deferred_until and not report.requests:
         return f"{report.source}: backing off until {iso(report.deferred_until)} (use --force)"
     if report.not_modified:
-        return f"{report.source}: not modified (1 request)"
+        return f"{report.source}: nothing new (1 request)"
     return (
         f"{report.source}: {report.inserted} new, {report.seen} seen, {report.skipped} skipped, "
         f"{report.requests} request(s)"

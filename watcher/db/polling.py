@@ -18,6 +18,7 @@ from watcher.types import Backfill, CandidateData, PageRequest, PollState
 
 _POLL_COLUMNS = (
     "cursor",
+    "marker",
     "sweep",
     "etag",
     "last_modified",

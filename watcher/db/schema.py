@@ -164,6 +164,7 @@ poll_state = Table(
     Column("next_poll_at", UTCDateTime),
     Column("lease_owner", String(128)),
     Column("lease_until", UTCDateTime),
+    Column("marker", Text),
 )
 
 backfills = Table(

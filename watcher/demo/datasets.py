@@ -27,19 +27,24 @@ from watcher.demo.queries import (
     Condition,
     ImageLibraryQuery,
     RawImagesQuery,
-    parse_timestamp,
+    RecordTimes,
     record_matches,
-    record_sol,
+    record_times,
 )
-from watcher.demo.records import RecordFactory, sol_start_ms
+from watcher.demo.records import RecordFactory, sol_start_ms, taken_ms
 
 __all__ = [
     "ImageLibraryDataset",
+    "LatestSummary",
     "RawImagesDataset",
     "RawImagesResult",
     "RecordedRawImages",
     "SyntheticRawImages",
 ]
+
+# Records received this long before the newest one make up NASA's "latest" downlink batch.
+BATCH_WINDOW_S = 3_600
+MATERIALISE_LIMIT = 200_000
 
 _RECEIVED_DELAY_S = 64_800  # a sol's images arrive from ~18 Earth hours after its midnight
 _DAY_START_LMST_MS = 9 * 3_600_000  # imaging runs 09:00..17:00 local mean solar time
@@ -54,17 +59,57 @@ class RawImagesResult:
     total_images: int  # records in the category, whatever the filters
 
 
+@dataclass(frozen=True, slots=True)
+class LatestSummary:
+    """What ``latest=true`` reports: when the newest downlink batch was received (epoch
+    seconds), the sols it touched (newest first), how many images it brought, the newest
+    sol, how many images that sol has, and how many the category holds."""
+
+    latest: float | None
+    latest_sols: list[int]
+    new_count: int
+    latest_sol: int | None
+    sol_count: int
+    total: int
+
+
 class RawImagesDataset(Protocol):
     """Anything the emulator can serve at ``/rss/api/?feed=raw_images&category=...``."""
 
     def query(self, query: RawImagesQuery) -> RawImagesResult: ...
 
+    def summary(self) -> LatestSummary: ...
+
+    def by_id(self, imageid: str) -> dict[str, Any] | None: ...
+
     def __len__(self) -> int: ...
 
 
-def _latest_condition(top: int | None) -> tuple[Condition, ...]:
-    # latest=true means "records of the greatest sol present"; with no records, nothing.
-    return (Condition("sol", "eq", float(top if top is not None else -1)),)
+_Entry = tuple[int, int, RecordTimes, dict[str, Any]]  # (sol or -1, arrival, times, record)
+
+
+def _sol_key(entry: _Entry) -> tuple[int, int]:
+    return entry[0], entry[1]
+
+
+def _summary_of(entries: list[_Entry], total: int) -> LatestSummary:
+    """The summary of records given as entries (all of them, or the extras of a synthetic
+    dataset merged with its generated batch by the caller)."""
+    received = [e[2].received for e in entries if e[2].received is not None]
+    latest = max(received, default=None)
+    batch = [
+        e for e in entries if latest is not None and (e[2].received or 0) >= latest - BATCH_WINDOW_S
+    ]
+    sols = sorted({e[0] for e in batch if e[0] >= 0}, reverse=True)
+    top = max((e[0] for e in entries if e[0] >= 0), default=None)
+    return LatestSummary(
+        latest=latest,
+        latest_sols=sols,
+        new_count=len(batch),
+        latest_sol=top,
+        sol_count=sum(1 for e in entries if top is not None and e[0] == top),
+        total=total,
+    )
 
 
 class RecordedRawImages:
@@ -77,7 +122,7 @@ class RecordedRawImages:
 
     def __init__(self, records: Iterable[Mapping[str, Any]] = ()) -> None:
         self._lock = threading.Lock()
-        self._entries: list[tuple[int, int, float | None, dict[str, Any]]] = []
+        self._entries: list[_Entry] = []
         for record in records:
             self.add(record)
 
@@ -89,12 +134,11 @@ class RecordedRawImages:
         return cls(json.loads(body)["images"])
 
     def add(self, record: Mapping[str, Any]) -> None:
-        sol = record_sol(record)
-        received = parse_timestamp(record.get("date_received"))
+        times = record_times(record)
         stored = copy.deepcopy(dict(record))
         with self._lock:
-            entry = (sol if sol is not None else -1, len(self._entries), received, stored)
-            bisect.insort(self._entries, entry, key=lambda e: (e[0], e[1]))
+            sol = times.sol if times.sol is not None else -1
+            bisect.insort(self._entries, (sol, len(self._entries), times, stored), key=_sol_key)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,20 +146,30 @@ class RecordedRawImages:
     def query(self, query: RawImagesQuery) -> RawImagesResult:
         with self._lock:
             entries = list(self._entries)
-        conditions = query.conditions
-        if query.latest:
-            sols = [record_sol(e[3]) for e in entries]
-            conditions += _latest_condition(max((s for s in sols if s is not None), default=None))
         matching = [
             e
             for e in entries
-            if record_matches(e[3], conditions, full_only=query.full_only, received=e[2])
+            if record_matches(e[3], query.conditions, full_only=query.full_only, times=e[2])
         ]
-        if query.descending:
+        if query.order == "date_taken":
+            matching.sort(key=lambda e: (e[2].taken is not None, e[2].taken or 0.0, e[1]))
+            if query.descending:
+                matching.reverse()
+        elif query.descending:
             matching.sort(key=lambda e: -e[0])  # stable: arrival order kept within a sol
         start = query.page * query.num
         page = [e[3] for e in matching[start : start + query.num]]
         return RawImagesResult(page, len(matching), len(entries))
+
+    def summary(self) -> LatestSummary:
+        with self._lock:
+            entries = list(self._entries)
+        return _summary_of(entries, len(entries))
+
+    def by_id(self, imageid: str) -> dict[str, Any] | None:
+        with self._lock:
+            entries = list(self._entries)
+        return next((e[3] for e in entries if str(e[3].get("imageid")).strip() == imageid), None)
 
 
 class SyntheticRawImages:
@@ -158,8 +212,8 @@ class SyntheticRawImages:
         self._lmst_step_ms = _DAY_LENGTH_LMST_MS // per_sol
         self._lock = threading.Lock()
         self._visible = count
-        # Added records, sorted by (sol, seq): (sol, seq, received epoch s, record).
-        self._extras: list[tuple[int, int, float | None, dict[str, Any]]] = []
+        # Added records, sorted by (sol, seq).
+        self._extras: list[_Entry] = []
 
     # -- the index arithmetic -------------------------------------------------------------
 
@@ -192,6 +246,11 @@ class SyntheticRawImages:
         sol += self.start_sol
         return sol_start_ms(sol) // 1000 + _RECEIVED_DELAY_S + k * self._step_s
 
+    def taken_s(self, index: int) -> float:
+        """``date_taken_utc`` of record ``index`` as Unix seconds (strictly increasing)."""
+        lmst_ms = _DAY_START_LMST_MS + (index % self.per_sol) * self._lmst_step_ms
+        return taken_ms(self.sol_of(index), lmst_ms) / 1000
+
     def is_thumbnail(self, index: int) -> bool:
         n = self.thumbnails_every
         return n >= 2 and index % n == n - 1
@@ -211,11 +270,10 @@ class SyntheticRawImages:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Hold one extra record; it sorts after the generated records of its sol."""
-        sol = record_sol(record)
-        received = parse_timestamp(record.get("date_received"))
+        times = record_times(record)
         with self._lock:
-            entry = (sol if sol is not None else -1, len(self._extras), received, dict(record))
-            bisect.insort(self._extras, entry, key=lambda e: (e[0], e[1]))
+            sol = times.sol if times.sol is not None else -1
+            bisect.insort(self._extras, (sol, len(self._extras), times, dict(record)), key=_sol_key)
 
     def add_late(self, sol: int, *, date_received: str | None = None) -> dict[str, Any]:
         """Add and return a record of ``sol`` received after everything so far.
@@ -225,7 +283,9 @@ class SyntheticRawImages:
         """
         with self._lock:
             latest = self.received_s(self._visible - 1) if self._visible else 0
-            extras_latest = max((e[2] for e in self._extras if e[2] is not None), default=0.0)
+            extras_latest = max(
+                (e[2].received for e in self._extras if e[2].received is not None), default=0.0
+            )
             seq = len(self._extras)
         received = max(latest, int(extras_latest)) + 1
         record = self._factory.make(
@@ -243,27 +303,33 @@ class SyntheticRawImages:
     # -- serving --------------------------------------------------------------------------
 
     def query(self, query: RawImagesQuery) -> RawImagesResult:
+        """Generated records and extras merged, paged without materialising the range.
+
+        Generated records are in index order for both orders (sol and time taken grow with
+        the index); an extra's place among them is found by bisection on its sol, or on its
+        time taken for ``order=date_taken``.
+        """
         with self._lock:
             visible = self._visible
             extras = list(self._extras)
         conditions = query.conditions
-        if query.latest:
-            tops = [e[0] for e in extras if e[0] >= 0]
-            if visible:
-                tops.append(self.sol_of(visible - 1))
-            conditions += _latest_condition(max(tops, default=None))
         lo, hi = self._index_range(conditions, visible)
+        if any(cond.op == "in" for cond in conditions):
+            return self._materialised(query, lo, hi, extras, visible)
         full = query.full_only and self.thumbnails_every >= 2
         base_len = self._count(lo, hi, full)
         chosen = [
             e
             for e in extras
-            if record_matches(e[3], conditions, full_only=query.full_only, received=e[2])
+            if record_matches(e[3], conditions, full_only=query.full_only, times=e[2])
         ]
         # Merged position of extra j: generated records ahead of it (those of lower or
-        # equal sol inside the range) plus the j extras before it.
+        # equal sol, or taken no later, inside the range) plus the j extras before it.
+        by_time = query.order == "date_taken"
+        if by_time:
+            chosen.sort(key=lambda e: (e[2].taken is not None, e[2].taken or 0.0, e[1]))
         positions = [
-            self._count(lo, min(hi, max(lo, self.first_index_of_sol(e[0] + 1))), full) + j
+            self._count(lo, min(hi, max(lo, self._after(e, by_time, visible))), full) + j
             for j, e in enumerate(chosen)
         ]
         total = base_len + len(chosen)
@@ -286,7 +352,9 @@ class SyntheticRawImages:
         images: list[dict[str, Any]] = []
         for offset in range(start, min(start + query.num, total)):
             pos = offset
-            if query.descending:
+            if by_time:
+                pos = total - 1 - offset if query.descending else offset
+            elif query.descending:
                 # Sol groups come in reverse order, each group in arrival order.
                 sol = at(total - 1 - offset)[0]
                 pos = through(sol - 1) + offset - (total - through(sol))
@@ -294,12 +362,88 @@ class SyntheticRawImages:
             images.append(extra if extra is not None else self.record(index))
         return RawImagesResult(images, total, visible + len(extras))
 
+    def _after(self, extra: _Entry, by_time: bool, visible: int) -> int:
+        """The first generated index that sorts after ``extra``."""
+        if not by_time:
+            return self.first_index_of_sol(extra[0] + 1)
+        taken = extra[2].taken
+        if taken is None:
+            return 0
+        return bisect.bisect_right(range(visible), taken, key=self.taken_s)
+
+    def _materialised(
+        self, query: RawImagesQuery, lo: int, hi: int, extras: list[_Entry], visible: int
+    ) -> RawImagesResult:
+        """A set condition (``<a>,<b>:sol:in``) cannot be index arithmetic: the records of
+        the narrowed range are listed (a few sols at most, as NASA's gallery asks) and
+        served as a recorded dataset would."""
+        if hi - lo > MATERIALISE_LIMIT:
+            raise ValueError(f"a set condition over {hi - lo} records is not emulated")
+        listed = RecordedRawImages(self.record(i) for i in range(lo, hi))
+        for entry in extras:
+            listed.add(entry[3])
+        result = listed.query(query)
+        return RawImagesResult(result.images, result.total_results, visible + len(extras))
+
+    def summary(self) -> LatestSummary:
+        """Generated records of the batch come from index arithmetic (``date_received``
+        grows with the index); extras are few and looked at one by one."""
+        with self._lock:
+            visible = self._visible
+            extras = list(self._extras)
+        newest = self.received_s(visible - 1) if visible else None
+        extra_times = [e[2].received for e in extras if e[2].received is not None]
+        latest = max([t for t in (newest, *extra_times) if t is not None], default=None)
+        if latest is None:
+            return _summary_of(extras, visible + len(extras))
+        first = bisect.bisect_left(range(visible), latest - BATCH_WINDOW_S, key=self.received_s)
+        generated_sols = {self.sol_of(i) for i in (first, visible - 1) if 0 <= i < visible}
+        generated_sols |= set(
+            range(min(generated_sols, default=0), max(generated_sols, default=-1))
+        )
+        batch = [e for e in extras if (e[2].received or 0) >= latest - BATCH_WINDOW_S]
+        top_generated = self.sol_of(visible - 1) if visible else -1
+        top = max([top_generated, *(e[0] for e in extras)])
+        generated_in_top = (
+            visible - self.first_index_of_sol(top) if visible and top == top_generated else 0
+        )
+        return LatestSummary(
+            latest=latest,
+            latest_sols=sorted(generated_sols | {e[0] for e in batch if e[0] >= 0}, reverse=True),
+            new_count=max(0, visible - first) + len(batch),
+            latest_sol=top if top >= 0 else None,
+            sol_count=generated_in_top + sum(1 for e in extras if e[0] == top),
+            total=visible + len(extras),
+        )
+
+    def by_id(self, imageid: str) -> dict[str, Any] | None:
+        """A generated id names its sol (``NLF_1965_...``): only that sol is searched."""
+        with self._lock:
+            visible = self._visible
+            extras = list(self._extras)
+        for entry in extras:
+            if str(entry[3].get("imageid")).strip() == imageid:
+                return entry[3]
+        sol_text = imageid[4:8]
+        if not sol_text.isdigit():
+            return None
+        first = self.first_index_of_sol(int(sol_text))
+        for index in range(first, min(visible, first + self.per_sol)):
+            record = self.record(index)
+            if record["imageid"] == imageid:
+                return record
+        return None
+
     def _index_range(self, conditions: tuple[Condition, ...], visible: int) -> tuple[int, int]:
         """The generated records matching every condition: indexes ``lo <= i < hi``."""
         lo, hi = 0, visible
         indexes = range(visible)
         for cond in conditions:
-            if cond.field == "sol":
+            if cond.op == "in":
+                if cond.field == "sol" and cond.values:
+                    lo = max(lo, self.first_index_of_sol(int(min(cond.values))))
+                    hi = min(hi, self.first_index_of_sol(int(max(cond.values)) + 1))
+            elif cond.field == "sol":
                 sol = int(cond.value)
                 first, after = self.first_index_of_sol(sol), self.first_index_of_sol(sol + 1)
                 if cond.op in ("gte", "eq"):
@@ -311,8 +455,9 @@ class SyntheticRawImages:
                 if cond.op == "lt":
                     hi = min(hi, first)
             else:
-                at = bisect.bisect_left(indexes, cond.value, key=self.received_s)
-                past = bisect.bisect_right(indexes, cond.value, key=self.received_s)
+                key = self.received_s if cond.field == "date_received" else self.taken_s
+                at = bisect.bisect_left(indexes, cond.value, key=key)
+                past = bisect.bisect_right(indexes, cond.value, key=key)
                 if cond.op in ("gte", "eq"):
                     lo = max(lo, at)
                 if cond.op == "gt":

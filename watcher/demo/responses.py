@@ -12,19 +12,33 @@ import hashlib
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
 
-from watcher.demo.datasets import ImageLibraryDataset, RawImagesDataset
+from watcher.demo.datasets import (
+    ImageLibraryDataset,
+    LatestSummary,
+    RawImagesDataset,
+    RawImagesResult,
+)
 from watcher.demo.placeholder import NAME as IMAGE_NAME
 from watcher.demo.placeholder import placeholder_svg
-from watcher.demo.queries import QueryError, parse_image_library, parse_raw_images, repeated_keys
+from watcher.demo.queries import (
+    Condition,
+    QueryError,
+    parse_image_library,
+    parse_raw_images,
+    repeated_keys,
+    without_repeats,
+)
+from watcher.demo.records import iso_utc
 
 RAW_IMAGES_TYPE = "mars2020-images-list-1.1"
+RAW_IMAGES_CACHE = "max-age=60"
 Pairs = Sequence[tuple[str, str]]
 
 
@@ -54,25 +68,45 @@ def redirect_loop(path: str) -> Reply:
 
 
 def raw_images(
-    datasets: Mapping[str, RawImagesDataset], pairs: Pairs, image_base: str | None
+    datasets: Mapping[str, RawImagesDataset],
+    pairs: Pairs,
+    image_base: str | None,
+    *,
+    latest_images: bool = False,
 ) -> Reply:
-    """``/rss/api/``: the envelope of the real capture around the dataset's page."""
-    repeated = repeated_keys(pairs)
-    if repeated:
-        return _error(400, f"query key(s) repeated: {', '.join(repeated)}")
+    """``/rss/api/``: NASA's answers as recorded and reported (see ``behaviours.py``).
+
+    ``latest_images`` answers ``latest=true`` with the newest sol's images instead of the
+    reported summary: the other shape watcher must accept too.
+    """
     try:
-        query = parse_raw_images(dict(pairs))
+        query = parse_raw_images(without_repeats(pairs))
     except QueryError as exc:
         return _error(400, str(exc))
     dataset = datasets.get(query.category)
     if dataset is None:
-        return _error(400, f"unknown category {query.category!r}")
-    result = dataset.query(query)
-    images = result.images
-    if image_base is not None:
-        images = [rewrite_record(record, image_base) for record in images]
+        return _error(404, f"unknown category {query.category!r}")
+    if query.imageid is not None:
+        record = dataset.by_id(query.imageid)
+        found = [record] if record is not None else []
+        return _raw_reply({"image": _rewritten(found, image_base)})
+    if query.latest and not latest_images:
+        return _raw_reply(_summary(dataset.summary(), query.category))
+    if query.mission is not None and query.mission != query.category:
+        result = RawImagesResult([], 0, len(dataset))
+    elif query.latest:
+        top = dataset.summary().latest_sol
+        wanted = Condition("sol", "eq", float(top if top is not None else -1))
+        result = dataset.query(replace(query, conditions=(*query.conditions, wanted)))
+    elif query.sol is not None:
+        wanted = Condition("sol", "eq", float(query.sol))
+        result = dataset.query(replace(query, conditions=(*query.conditions, wanted)))
+        if not result.total_results:  # NASA answers other sols' images for an empty sol
+            result = dataset.query(query)
+    else:
+        result = dataset.query(query)
     envelope: dict[str, Any] = {
-        "images": images,
+        "images": _rewritten(result.images, image_base),
         "per_page": str(query.num),
         "total_results": result.total_results,
         "type": RAW_IMAGES_TYPE,
@@ -80,9 +114,35 @@ def raw_images(
         "mission": query.category,
         "total_images": result.total_images,
     }
-    if not images:
+    if not result.images:
         envelope["error_message"] = "No more images."
-    return Reply(200, orjson.dumps(envelope), cacheable=True)
+    return _raw_reply(envelope)
+
+
+def _raw_reply(data: dict[str, Any]) -> Reply:
+    """NASA's raw-image answers carry ``Cache-Control: max-age=60`` and no validators."""
+    return Reply(200, orjson.dumps(data), headers=[("Cache-Control", RAW_IMAGES_CACHE)])
+
+
+def _summary(summary: LatestSummary, category: str) -> dict[str, Any]:
+    """The reported ``latest=true`` body, keys in the reported order."""
+    if summary.latest is None:
+        return {"error_message": "No images found.", "total": summary.total}
+    return {
+        "latest": iso_utc(int(summary.latest)),
+        "new_count": summary.new_count,
+        "sol_count": summary.sol_count,
+        "latest_sols": summary.latest_sols,
+        "total": summary.total,
+        "type": f"{category}-latest-images-1.1",
+        "latest_sol": summary.latest_sol,
+    }
+
+
+def _rewritten(records: list[dict[str, Any]], image_base: str | None) -> list[dict[str, Any]]:
+    if image_base is None:
+        return records
+    return [rewrite_record(record, image_base) for record in records]
 
 
 def image_library(
@@ -118,7 +178,8 @@ def image_library(
     }
     if links:
         collection["links"] = links
-    return Reply(200, orjson.dumps({"collection": collection}), cacheable=True)
+    # No validators: images-api.nasa.gov has not been seen to send ETag or Last-Modified.
+    return Reply(200, orjson.dumps({"collection": collection}))
 
 
 def rss(entry: tuple[bytes, str] | None) -> Reply:

@@ -4,22 +4,27 @@ Used by tests, benchmarks and ``watcher demo``. It binds to a loopback address o
 serves, on one port:
 
 ``/rss/api/?feed=raw_images&category=C&feedtype=json``  (mars.nasa.gov raw images)
-    ``num`` (<= 100), ``page`` (0-based), ``order=sol desc|sol asc`` (``+`` or ``%20``),
-    ``latest=true``, ``condition_N=<sol>:sol:gte|gt|lte|lt`` and
-    ``condition_N=<ISO ts>:date_received:gte|gt|lte|lt``, ``extended=sample_type::full,``.
+    Everything NASA is recorded or reported to do, one row each in ``behaviours.py``:
+    ``latest=true`` answers the summary of the newest downlink, ``id=`` one image under
+    ``image``, ``sol=`` a whole sol (other sols' images when it is empty), listings take
+    ``num`` (capped at 100), ``page`` (0-based), ``order=sol|date_taken asc|desc``,
+    ``condition_N=<v>:sol|date_received|date_taken:gte|gt|lte|lt|eq|in`` (a range in
+    ``condition_1`` is ignored), ``<category>:mission`` and ``extended=sample_type::full``.
     Envelope as captured: ``images``, ``per_page`` (a string), ``total_results``, ``type``,
     ``page``, ``mission``, ``total_images``; past the end ``"images": []`` plus
-    ``"error_message": "No more images."``. A repeated query key, a malformed condition
-    or an unknown category is a 400 (a watcher bug, so tests should see it).
+    ``"error_message": "No more images."``. A repeated key is dropped (NASA's default is
+    used); an unknown category is a 404 with JSON; ``Cache-Control: max-age=60`` and no
+    validators. A malformed condition is a 400 (a watcher bug, so tests should see it).
 ``/search?q=..&media_type=..&page=..&page_size=..&year_start=..``  (images-api.nasa.gov)
     Collection+JSON with ``metadata.total_hits`` and ``prev``/``next`` links; paging past
-    10,000 hits is a 400, as on the real API.
+    10,000 hits is a 400, as on the real API. No validators.
 ``/feed/`` and ``/feed/<name>/``  RSS bytes given to the emulator, ``application/rss+xml``,
-    with ``Last-Modified`` (``If-Modified-Since`` answered with 304).
+    with ``Last-Modified`` and (when ``etag=True``) a strong ``ETag``, as WordPress sends
+    them; ``If-None-Match`` / ``If-Modified-Since`` are answered with 304.
 ``/img/<imageid>_<size>.svg``  placeholder pictures (see ``rewrite_images``).
 
-Every 200 feed answer carries a strong ``ETag`` (a hash of the body) when ``etag=True``;
-a matching ``If-None-Match`` gets a 304. ``latency`` delays every request.
+``latency`` delays every request; ``latest_images`` answers ``latest=true`` with the newest
+sol's images instead of the summary (the other shape watcher accepts).
 
 Test hooks: ``requests`` (every request as sent, repeated keys visible, thread-safe),
 ``max_in_flight`` (peak concurrent requests seen), ``inject(fault, path_prefix, times)``
@@ -143,6 +148,7 @@ class NasaEmulator:
         latency: float = 0.0,
         etag: bool = True,
         rewrite_images: bool = False,
+        latest_images: bool = False,
     ) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds to loopback addresses only, not {host!r}")
@@ -153,6 +159,7 @@ class NasaEmulator:
         self.latency = latency
         self.etag = etag
         self.rewrite_images = rewrite_images
+        self.latest_images = latest_images
         self._rss: dict[str, tuple[bytes, str]] = {}
         for name, body in (rss or {}).items():
             self.set_rss(name, body)
@@ -381,7 +388,9 @@ class NasaEmulator:
     def _route(self, path: str, pairs: list[tuple[str, str]]) -> Reply:
         image_base = f"{self.base_url}/img" if self.rewrite_images else None
         if path in ("/rss/api/", "/rss/api"):
-            return responses.raw_images(self.raw_images, pairs, image_base)
+            return responses.raw_images(
+                self.raw_images, pairs, image_base, latest_images=self.latest_images
+            )
         if path == "/search":
             return responses.image_library(self.image_library, pairs, self.base_url, image_base)
         if path == "/feed" or path.startswith("/feed/"):

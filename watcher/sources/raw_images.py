@@ -1,11 +1,21 @@
 """mars.nasa.gov raw-image JSON: Perseverance (``mars2020``) and Ingenuity (``ingenuity``).
 
-Requests follow the shapes real clients of the API send, and never repeat a query key (the
-API rejects repeats). An incremental sweep starts with ``latest=true`` (the newest sol) and,
-once a cursor exists, asks for everything received since it
-(``condition_2=<cursor>:date_received:gte``), newest sol first. A backfill walks sols
-upwards. Pages are numbered from 0; the page number lives in the ``page`` parameter (the
-request context mirrors it), so a stored request resumes exactly.
+How NASA answers (``../shared/fixtures/nasa/README.md``, "Reported behaviours"):
+``latest=true`` gives a *summary* of the newest downlink (``latest``: when it was received,
+``latest_sols``, ``new_count``, ...), not images. So a poll asks for it first, alone: when
+its ``latest`` equals the marker stored after the last complete sweep, nothing arrived and
+the poll is over after one request. Otherwise it lists everything received since the
+cursor (``condition_2=<cursor>:date_received:gte``), newest sol first, 100 a page, pages
+numbered from 0, until a short page or an ``error_message``; a source never polled
+starts 24 hours before ``latest`` (the batch NASA calls latest and what arrived just
+before it; the archive is ``watcher backfill``'s job). The cursor is NASA's
+``date_received``, so an image received late for an older sol is still found. If an
+``images`` list does come back for ``latest=true`` it is used too. Listings carry
+``condition_1=<category>:mission`` as NASA's own gallery sends them, and never repeat a
+query key (NASA drops a repeated key and answers with its default instead).
+
+Every record's sol is checked against the sols asked for (the API answers other sols'
+images for an empty sol); one that does not fit is skipped and counted, never the page.
 
 ``high_water`` is the latest ``date_received`` of the page's candidates as
 ``YYYY-MM-DDTHH:MM:SSZ`` (see ``types.cursor_time``).
@@ -13,7 +23,11 @@ request context mirrors it), so a stored request resumes exactly.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -32,17 +46,36 @@ from watcher.sources.common import (
     snippet,
     to_int,
 )
-from watcher.types import INGENUITY, PERSEVERANCE, CandidateData, Page, PageRequest, PollState
+from watcher.sources.credits import fallback_credit
+from watcher.types import (
+    INGENUITY,
+    PERSEVERANCE,
+    CandidateData,
+    Page,
+    PageRequest,
+    PollState,
+    cursor_time,
+)
 
 CATEGORY_MISSIONS = {"mars2020": PERSEVERANCE, "ingenuity": INGENUITY}
-FULL_FRAMES = "sample_type::full,"
+FULL_FRAMES = "sample_type::full"
+# A first poll lists what arrived this long before NASA's ``latest``.
+FIRST_POLL_WINDOW = timedelta(hours=24)
+LATEST = "latest"  # the context ``step`` of a sweep's first request
 
 _MARS_TIME = re.compile(r"M(\d\d:\d\d:\d\d)")
 _MAX_SIDE = 1_000_000
+_SOL_TESTS: dict[str, Callable[[int, int], bool]] = {
+    "gte": operator.ge,
+    "gt": operator.gt,
+    "lte": operator.le,
+    "lt": operator.lt,
+    "eq": operator.eq,
+}
 
 
 class RawImagesAdapter(AdapterBase):
-    """Builds raw-image API requests and turns their pages into candidates."""
+    """Builds raw-image API requests and turns their answers into candidates."""
 
     kind = "raw_images"
 
@@ -54,13 +87,23 @@ class RawImagesAdapter(AdapterBase):
             )
         self.category = config.category
         self.mission = config.mission or CATEGORY_MISSIONS.get(config.category)
+        self.default_credit = fallback_credit(self.kind)
 
     def first_request(self, state: PollState) -> PageRequest:
-        if state.cursor is None:
-            condition = (("latest", "true"),)
-        else:
-            condition = (("condition_2", f"{state.cursor}:date_received:gte"),)
-        return self._request("sol desc", condition, conditional=True)
+        """``latest=true`` and nothing else that lists: NASA's cheap change detector. The
+        stored marker and cursor ride in the context, for ``parse_page`` to decide."""
+        params = (
+            ("feed", "raw_images"),
+            ("category", self.category),
+            ("feedtype", "json"),
+            ("latest", "true"),
+        )
+        context = {"step": LATEST, "marker": state.marker, "cursor": state.cursor}
+        return PageRequest(self.config.url, params, False, context)
+
+    def listing_request(self, since: str) -> PageRequest:
+        """Page 0 of everything received at or after ``since``, newest sol first."""
+        return self._request("sol desc", (("condition_2", f"{since}:date_received:gte"),))
 
     def backfill_request(self, from_sol: int | None, to_sol: int | None) -> PageRequest:
         conditions: list[tuple[str, str]] = []
@@ -68,11 +111,9 @@ class RawImagesAdapter(AdapterBase):
             conditions.append(("condition_2", f"{int(from_sol)}:sol:gte"))
         if to_sol is not None:
             conditions.append(("condition_3", f"{int(to_sol)}:sol:lte"))
-        return self._request("sol asc", tuple(conditions), conditional=False)
+        return self._request("sol asc", tuple(conditions))
 
-    def _request(
-        self, order: str, conditions: tuple[tuple[str, str], ...], *, conditional: bool
-    ) -> PageRequest:
+    def _request(self, order: str, conditions: tuple[tuple[str, str], ...]) -> PageRequest:
         params = (
             ("feed", "raw_images"),
             ("category", self.category),
@@ -80,10 +121,11 @@ class RawImagesAdapter(AdapterBase):
             ("num", str(self.config.page_size)),
             ("page", "0"),
             ("order", order),
+            ("condition_1", f"{self.category}:mission"),
             *conditions,
             ("extended", FULL_FRAMES),
         )
-        return PageRequest(self.config.url, params, conditional, {"page": 0})
+        return PageRequest(self.config.url, params, False, {"page": 0})
 
     def parse_page(self, body: bytes, request: PageRequest) -> Page:
         try:
@@ -92,7 +134,11 @@ class RawImagesAdapter(AdapterBase):
             raise ParseError(f"raw images: expected JSON, got {snippet(body)}") from None
         if not isinstance(data, dict):
             raise ParseError(f"raw images: expected a JSON object, got {type(data).__name__}")
+        if request.context.get("step") == LATEST:
+            return self._after_latest(data, request)
         images = data.get("images")
+        if not isinstance(images, list):
+            images = data.get("image")  # what ``id=<imageid>`` answers
         total = to_int(data.get("total_results"))
         if not isinstance(images, list):
             if "error_message" in data:
@@ -100,16 +146,71 @@ class RawImagesAdapter(AdapterBase):
             raise ParseError("raw images: the response has no 'images' list")
 
         problems = Problems()
-        candidates = self.collect(images, "record", problems)
-
+        candidates = self._records(images, request, problems)
+        finished = bool(data.get("error_message")) or (bool(images) and not candidates)
         return Page(
             candidates=tuple(candidates),
             skipped=problems.skipped,
-            next=self._next(request, len(images), bool(data.get("error_message"))),
+            next=self._next(request, len(images), finished),
             high_water=high_water(c.received_at for c in candidates),
             total=total,
             problems=tuple(problems.messages),
         )
+
+    def _after_latest(self, data: dict[str, Any], request: PageRequest) -> Page:
+        """The answer to ``latest=true``: done when NASA's ``latest`` is the stored marker,
+        else the listing of what arrived since the cursor (or since ``latest`` - 24 h).
+
+        An ``images`` list in the answer is used as well, and without a ``latest`` its
+        newest ``date_received`` serves as the marker."""
+        problems = Problems()
+        images = data.get("images")
+        candidates = self._records(images, request, problems) if isinstance(images, list) else []
+        total = to_int(data.get("total"))
+        latest = parse_timestamp(data.get("latest"))
+        received = [c.received_at for c in candidates if c.received_at is not None]
+        if latest is None and received:
+            latest = max(received)
+        if latest is None:
+            if isinstance(images, list) or "error_message" in data:
+                return Page(
+                    candidates=tuple(candidates),
+                    skipped=problems.skipped,
+                    total=total,
+                    problems=tuple(problems.messages),
+                )
+            raise ParseError("raw images: the latest=true answer has neither 'latest' nor 'images'")
+        marker = cursor_time(latest)
+        if marker == request.context.get("marker"):
+            return Page(candidates=(), marker=marker, unchanged=True, total=total)
+        cursor = request.context.get("cursor")
+        since = cursor if isinstance(cursor, str) and cursor else None
+        since = since or cursor_time(latest - FIRST_POLL_WINDOW)
+        found = high_water(received)
+        return Page(
+            candidates=tuple(candidates),
+            skipped=problems.skipped,
+            next=self.listing_request(since),
+            # The sweep covers everything received since ``since``: the cursor starts there.
+            high_water=max(since, found) if found else since,
+            total=total,
+            problems=tuple(problems.messages),
+            marker=marker,
+        )
+
+    def _records(self, images: list[Any], request: PageRequest, problems: Problems) -> list[Any]:
+        """The page's records as candidates; those of sols not asked for are skipped."""
+        asked = sols_asked(request.params)
+        if asked is None:
+            return self.collect(images, "record", problems)
+
+        def normalise(record: Any) -> CandidateData | str:
+            result = self.normalise(record)
+            if isinstance(result, CandidateData) and not asked(result.sol):
+                return f"{result.external_id}: sol {result.sol}, not a sol asked for"
+            return result
+
+        return self.collect(images, "record", problems, normalise)
 
     def _next(self, request: PageRequest, count: int, finished: bool) -> PageRequest | None:
         requested = to_int(param(request.params, "num")) or self.config.page_size
@@ -166,7 +267,7 @@ class RawImagesAdapter(AdapterBase):
             mission=self.mission,
             title=plain(get("title")),
             caption=plain(get("caption")),
-            credit=optional_text(get("credit")),
+            credit=optional_text(get("credit")) or self.default_credit,
             camera=optional_text(camera),
             sol=to_int(get("sol")),
             taken_at=parse_timestamp(get("date_taken_utc")),
@@ -195,3 +296,45 @@ def _dimension(value: object) -> tuple[int | None, int | None]:
     if 0 < width < _MAX_SIDE and 0 < height < _MAX_SIDE:
         return width, height
     return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class SolsAsked:
+    """What a request asks of a record's sol: bounds (``op``, ``sol``) and sets of sols."""
+
+    bounds: tuple[tuple[str, int], ...] = ()
+    sets: tuple[frozenset[int], ...] = ()
+
+    def __call__(self, sol: int | None) -> bool:
+        """A record without a sol never passes a sol test."""
+        if sol is None:
+            return False
+        return all(_SOL_TESTS[op](sol, bound) for op, bound in self.bounds) and all(
+            sol in allowed for allowed in self.sets
+        )
+
+
+def sols_asked(params: tuple[tuple[str, str], ...]) -> SolsAsked | None:
+    """What a request asks of a record's sol (``sol=N`` or ``condition_N=<v>:sol:<op>``),
+    or None when it asks nothing of it. ``condition_1`` is left out: NASA ignores ranges
+    there."""
+    bounds: list[tuple[str, int]] = []
+    sets: list[frozenset[int]] = []
+    for key, value in params:
+        if key == "sol":
+            if (wanted := to_int(value)) is not None:
+                bounds.append(("eq", wanted))
+        elif key.startswith("condition_") and key != "condition_1":
+            raw, _, rest = value.partition(":")
+            field, _, op = rest.partition(":")
+            if field != "sol":
+                continue
+            if op == "in":
+                sets.append(
+                    frozenset(n for part in raw.split(",") if (n := to_int(part)) is not None)
+                )
+            elif op in _SOL_TESTS and (bound := to_int(raw)) is not None:
+                bounds.append((op, bound))
+    if not bounds and not sets:
+        return None
+    return SolsAsked(tuple(bounds), tuple(sets))
