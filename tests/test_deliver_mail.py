@@ -3,6 +3,7 @@ double opt-in, one mail per edition with RFC 8058 headers, unsubscribe, rate lim
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,9 +20,19 @@ from tests.deliver_support import (
     text_of,
     token_of,
 )
+from watcher.deliver import email
 from watcher.deliver.base import BadLink, RateLimited
 from watcher.exceptions import InvalidInput, PermissionDenied, UsageError
-from watcher.types import Actor, DeliveryChannel, DeliveryStatus, Role, SubscriberStatus
+from watcher.types import (
+    Actor,
+    DeliveryChannel,
+    DeliveryStatus,
+    Edition,
+    Frame,
+    PublishedEntry,
+    Role,
+    SubscriberStatus,
+)
 
 
 def test_subscribe_confirm_edition_mail_once_then_unsubscribe(
@@ -268,3 +279,53 @@ def test_non_ascii_title_and_headings_arrive_intact_in_stamped_mails(
             assert "Tourbillon à Jézero \u2013 « dust devil » 1" in html_of(message)
             subscriber = watcher.unsubscribe(token_of(link))
             assert subscriber.email == message["To"]
+
+
+# -- the edition mail's pictures (pure) --------------------------------------------------
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+RAW = "https://mars.nasa.gov/raw/NRF_1"
+
+
+def edition_mail(credit: str = "NASA/JPL-Caltech", **urls: str | None) -> tuple[str, str]:
+    """The HTML and text of a one-entry edition whose frame has ``urls``."""
+    values: dict[str, str | None] = {
+        "thumbnail_url": f"{RAW}_320.jpg",
+        "medium_url": f"{RAW}_800.jpg",
+        "large_url": f"{RAW}_1200.jpg",
+        "full_url": f"{RAW}.png",
+    }
+    values.update(urls)
+    frame = Frame(candidate_id=1, taken_at=NOW, width=1600, height=1200, **values)
+    entry = PublishedEntry(
+        id=1, position=1, heading="Dust devil", body="A *whirl*.", alt_text="", credit=credit,
+        rendition="large", frames=(frame,), mission="perseverance", camera="NAVCAM_LEFT",
+        sol=1, mars_local_time=None, taken_at=NOW, nasa_page_url=None, created_at=NOW,
+        updated_at=NOW,
+    )  # fmt: skip
+    edition = Edition(
+        number=1, published_at=NOW, added=(1,), changed=(), removed=(), reordered=False,
+        site_changed=True, entries=1, audit_id=1,
+    )  # fmt: skip
+    mail = email.render_edition(edition, [entry], title="Mars", base_url="https://s")
+    return mail.html, mail.text
+
+
+def test_the_edition_mail_shows_the_pages_picture_fitted_to_the_mail() -> None:
+    html, text = edition_mail()
+    assert f'<a href="{RAW}.png"><img src="{RAW}_800.jpg"' in html
+    assert 'width="608" height="456"' in html and "max-width:100%" in html
+    assert "See a larger version of the image</a>" in html
+    assert f"Larger version: {RAW}.png" in text
+
+
+def test_a_thumbnail_only_mail_picture_is_never_stretched_nor_linked() -> None:
+    html, text = edition_mail(medium_url=None, large_url=None, full_url=None)
+    assert f'<img src="{RAW}_320.jpg" alt="Dust devil" width="320" height="240"' in html
+    assert f'<a href="{RAW}' not in html and "larger version" not in html.lower()
+    assert "Larger version" not in text
+
+
+def test_an_edition_mail_never_shows_an_empty_credit() -> None:
+    html, text = edition_mail(credit="")
+    assert "Image courtesy of NASA</p>" in html and "Image courtesy of NASA\n" in text

@@ -81,7 +81,10 @@ def test_the_page_shows_credit_picture_paragraph_and_status() -> None:
     assert img is not None
     tag = img.group(0)
     assert 'src="https://mars.nasa.gov/1_800.jpg"' in tag
-    assert 'srcset="https://mars.nasa.gov/1_800.jpg 1x, https://mars.nasa.gov/1_1200.jpg 2x"' in tag
+    assert (
+        'srcset="https://mars.nasa.gov/1_800.jpg 800w, https://mars.nasa.gov/1_1200.jpg 1200w"'
+        ' sizes="(max-width: 800px) 100vw, 800px"'
+    ) in tag
     assert 'width="800" height="600"' in tag and 'alt="Alt 1"' in tag
     assert '<a href="https://mars.nasa.gov/1.png">' in page
     assert "Click the image to see a larger version." in page
@@ -139,7 +142,9 @@ def test_a_missing_size_or_medium_still_renders_a_picture() -> None:
     page = render_site(content(bare))["index.html"].decode()
     tag = re.search(r"<img [^>]*>", page)
     assert tag is not None and 'src="https://mars.nasa.gov/1_1200.jpg"' in tag.group(0)
-    assert "width=" not in tag.group(0) and "srcset" not in tag.group(0)
+    # The name says 1200 px: laid out at the column's 800, with no height to guess.
+    assert 'width="800"' in tag.group(0) and "height=" not in tag.group(0)
+    assert "srcset" not in tag.group(0)
 
 
 def test_long_lists_are_paginated_with_relative_links() -> None:
@@ -169,6 +174,7 @@ def test_an_animation_is_a_webp_with_a_gif_fallback() -> None:
     page = files["index.html"].decode()
     assert '<source type="image/webp" srcset="animations/abc.webp">' in page
     assert 'src="animations/abc.gif"' in page and 'width="400" height="300"' in page
+    assert '<a href="https://mars.nasa.gov/1.png">' in page  # the first frame, full size
     assert files["animations/abc.webp"] == b"WEBP" and files["animations/abc.gif"] == b"GIF"
     assert 'srcset="../animations/abc.webp"' in files["entries/1.html"].decode()
 
@@ -202,3 +208,81 @@ def test_feeds_hold_the_newest_created_entries_with_stable_ids() -> None:
 def test_rendering_is_deterministic() -> None:
     site = content(*(entry(i) for i in range(1, 4)))
     assert render_site(site) == render_site(site)
+
+
+def img_tags(page: str) -> list[str]:
+    return re.findall(r"<img [^>]*>", page)
+
+
+def test_a_thumbnail_only_entry_is_never_stretched() -> None:
+    only = frame(1, medium_url=None, large_url=None, full_url=None)
+    files = render_site(content(entry(1, frames=(only,), rendition="full")))
+    for path in ("index.html", "entries/1.html"):
+        page = files[path].decode()
+        [tag] = img_tags(page)
+        assert 'src="https://mars.nasa.gov/1_320.jpg"' in tag
+        assert 'width="320" height="240"' in tag and "srcset" not in tag
+        assert '<a href="https://mars.nasa.gov' not in page
+        assert "Click the image to see a larger version." not in page
+    json_item = orjson.loads(files["feed.json"])["items"][0]
+    assert 'width="320"' in json_item["content_html"] and "<a " not in json_item["content_html"]
+
+
+def test_the_editors_rendition_caps_what_the_page_loads() -> None:
+    pages = {
+        rendition: render_site(content(entry(1, rendition=rendition)))["index.html"].decode()
+        for rendition in ("medium", "large", "full")
+    }
+    assert "srcset" not in img_tags(pages["medium"])[0]
+    assert "1_1200.jpg 1200w" in img_tags(pages["large"])[0]
+    assert "1.png 1600w" not in img_tags(pages["large"])[0]
+    assert "1.png 1600w" in img_tags(pages["full"])[0]
+    assert '<a href="https://mars.nasa.gov/1.png">' in pages["large"]
+    assert "Click the image to see a larger version." in pages["large"]
+    # Showing the full file already: nothing larger to open.
+    assert '<a href="https://mars.nasa.gov/1.png">' not in pages["full"]
+    assert "Click the image to see a larger version." not in pages["full"]
+
+
+def test_a_picture_of_unknown_width_claims_no_size_and_is_never_stretched_by_css() -> None:
+    library = "https://images-assets.nasa.gov/image/PIA1/PIA1"
+    unsized = frame(
+        1,
+        thumbnail_url=f"{library}~thumb.jpg",
+        medium_url=f"{library}~medium.jpg",
+        large_url=f"{library}~large.jpg",
+        full_url=f"{library}~orig.jpg",
+        width=None,
+        height=None,
+    )
+    files = render_site(content(entry(1, frames=(unsized,))))
+    [tag] = img_tags(files["index.html"].decode())
+    assert f'src="{library}~large.jpg"' in tag
+    assert "width=" not in tag and "height=" not in tag and "srcset" not in tag
+    css = files["site.css"].decode()
+    rule = re.search(r"figure img \{([^}]*)\}", css)
+    assert rule is not None
+    assert "max-width: 100%" in rule.group(1) and "height: auto" in rule.group(1)
+    assert re.search(r"(?<!-)width:\s*100%", rule.group(1)) is None
+
+
+def test_an_entry_without_a_credit_shows_the_default_credit() -> None:
+    files = render_site(content(entry(1, credit="")))
+    assert "Image courtesy of NASA</figcaption>" in files["index.html"].decode()
+    assert "Image courtesy of NASA</figcaption>" in files["entries/1.html"].decode()
+    atom = feedparser.parse(files["feed.atom"])
+    assert "Image courtesy of NASA</small>" in atom.entries[0].content[0].value
+    assert atom.entries[0].author == "NASA"
+    assert orjson.loads(files["feed.json"])["items"][0]["authors"] == [{"name": "NASA"}]
+
+
+def test_feeds_show_the_pages_picture_and_link_only_to_a_larger_file() -> None:
+    files = render_site(content(entry(1)))
+    item = orjson.loads(files["feed.json"])["items"][0]
+    assert item["image"] == "https://mars.nasa.gov/1_800.jpg"
+    assert item["external_url"] == "https://mars.nasa.gov/1.png"
+    html = item["content_html"]
+    assert (
+        '<a href="https://mars.nasa.gov/1.png"><img src="https://mars.nasa.gov/1_800.jpg"' in html
+    )
+    assert 'width="800" height="600"' in html

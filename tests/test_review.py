@@ -20,7 +20,7 @@ from watcher.types import (
     Role,
 )
 
-from .conftest import Clock
+from .conftest import Clock, raw_source
 
 ALICE = Actor("alice", Role.EDITOR)
 BOB = Actor("bob", Role.EDITOR)
@@ -80,6 +80,32 @@ def test_approving_makes_an_entry_from_nasas_title_and_credit(
     [event] = watcher.audit_events(ADMIN)
     assert (event.actor, event.action, event.subject_id) == ("alice", "approve", str(entry.id))
     assert event.after is not None and event.after["heading"] == entry.heading
+
+
+def test_approving_without_any_credit_credits_the_sources_fallback(watcher_for: Any) -> None:
+    rss = {"name": "nasa_rss", "kind": "rss", "url": "https://www.nasa.gov/feed/", "interval": "1h"}
+    watcher: Watcher = watcher_for([raw_source("https://mars.nasa.gov/rss/api/"), rss])
+    raw = seed(watcher, 2, credit=None)
+    quiet = watcher.approve([raw[0]], None, ALICE)
+    blank = watcher.approve([raw[1]], EntryDraft(heading="Blank", credit="   "), ALICE)
+    assert quiet.credit == blank.credit == "NASA/JPL-Caltech"
+    ids = seed(watcher, 1, credit=None, source="nasa_rss", external_id="RSS")
+    assert watcher.approve([ids[-1]], None, ALICE).credit == "NASA"
+
+
+def test_a_candidate_of_a_removed_source_without_credit_is_credited_to_nasa(
+    watcher: Watcher,
+) -> None:
+    first = seed(watcher, credit=None)[0]  # "perseverance" is not configured here
+    assert watcher.approve([first], None, ALICE).credit == "NASA"
+
+
+def test_an_editors_credit_always_wins(watcher_for: Any) -> None:
+    watcher: Watcher = watcher_for([raw_source("https://mars.nasa.gov/rss/api/")])
+    given, missing = seed(watcher, 2)[0], seed(watcher, 1, credit=None, external_id="X")[-1]
+    for candidate in (given, missing):
+        draft = EntryDraft(heading="Mine", credit="Jane Doe/NASA")
+        assert watcher.approve([candidate], draft, ALICE).credit == "Jane Doe/NASA"
 
 
 def test_the_second_decision_is_refused_with_who_and_when(watcher: Watcher) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from watcher.exceptions import InvalidInput, NotFound, PermissionDenied
+from watcher.exceptions import ConfigError, InvalidInput, NotFound, PermissionDenied
 from watcher.facade import FacadeBase
 from watcher.markup import MAX_BODY
+from watcher.sources.credits import DEFAULT_CREDIT, fallback_credit
 from watcher.types import (
     RENDITIONS,
     Actor,
@@ -152,7 +153,7 @@ class Review(FacadeBase):
                 rendition=draft.rendition,
             )
         )
-        credit = draft.credit if draft.credit is not None else (first.credit or "")
+        credit = draft.credit or first.credit or self._fallback_credit(first.source)
         entry = self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
         self.notify_changed()
         return entry
@@ -226,6 +227,15 @@ class Review(FacadeBase):
         entries = self.store.reorder_entries(list(order), actor.label, self.clock())
         self.notify_changed()
         return entries
+
+    def _fallback_credit(self, source: str) -> str:
+        """The credit table's words for the source's kind (DESIGN.md "Credits"), so an
+        entry is never approved without a credit; "NASA" for a source no longer configured."""
+        try:
+            kind = self.settings.source(source).kind
+        except ConfigError:
+            return DEFAULT_CREDIT
+        return fallback_credit(kind)
 
     def _frame_ids(self, candidate_ids: Sequence[int]) -> list[int]:
         ids = list(dict.fromkeys(int(i) for i in candidate_ids))

@@ -43,6 +43,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from watcher.deliver import links
 from watcher.markup import plain_text, render_markdown
+from watcher.pictures import shown_credit, still
 from watcher.types import Edition, PublishedEntry
 
 MAX_ADDRESS = 254
@@ -55,6 +56,9 @@ _SLOT_PREFIX = "WatcherUnsubscribeSlot"
 # (the stdlib's default of 78 is the header limit, which the body encoder reuses).
 _POLICY = SMTP.clone(max_line_length=76)
 MAX_HEADER_VALUE = 900  # RFC 5322: lines of at most 998 characters
+# The mail's column (640 px less its padding): pictures are laid out no wider, so clients
+# that ignore max-width (Outlook) do not overflow it either.
+MAIL_WIDTH = 608
 _HEADER_VALUE = re.compile(r"[!-~]+")  # printable ASCII, no space: safe unfolded
 _ADDR_SPEC = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
@@ -233,18 +237,16 @@ def subject_line(title: str, added: int) -> str:
 
 
 def _item(entry: PublishedEntry, base_url: str) -> dict[str, Any]:
-    frame = entry.frames[0] if entry.frames else None
-    image = (frame.medium_url or frame.large_url or frame.full_url) if frame else None
-    full = (frame.full_url or frame.large_url) if frame else None
+    shown = still(entry.frames[0], entry.rendition, MAIL_WIDTH) if entry.frames else None
     return {
         "heading": entry.heading,
         "link": links.entry_url(base_url, entry.id),
-        "image": image,
-        "full": full,
+        "image": shown.src if shown else None,
+        "full": shown.larger if shown else None,
         "alt": entry.alt_text or entry.heading,
-        "width": frame.width if frame and image == frame.medium_url and frame.width else None,
-        "height": frame.height if frame and image == frame.medium_url and frame.height else None,
-        "credit": entry.credit,
+        "width": shown.width if shown else None,
+        "height": shown.height if shown else None,
+        "credit": shown_credit(entry.credit),
         "body_html": render_markdown(entry.body),
         "body_text": plain_text(entry.body),
     }

@@ -19,9 +19,10 @@ import orjson
 from feedgen.feed import FeedGenerator
 
 from watcher.markup import plain_text, render_markdown
+from watcher.pictures import Still, shown_credit, still
 from watcher.publish.model import SiteContent
 from watcher.types import PublishedEntry
-from watcher.urls import clean_url, entry_path
+from watcher.urls import entry_path
 
 TAG_YEAR = 2026  # part of every entry id: never change it
 
@@ -35,30 +36,25 @@ def newest(entries: Sequence[PublishedEntry], count: int) -> list[PublishedEntry
     return sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)[: max(0, count)]
 
 
-def _image(entry: PublishedEntry) -> str | None:
-    if not entry.frames:
-        return None
-    frame = entry.frames[0]
-    return clean_url(frame.medium_url) or clean_url(frame.large_url) or clean_url(frame.full_url)
+def _still(entry: PublishedEntry) -> Still | None:
+    return still(entry.frames[0], entry.rendition) if entry.frames else None
 
 
-def _full(entry: PublishedEntry) -> str | None:
-    if not entry.frames:
-        return None
-    frame = entry.frames[0]
-    return clean_url(frame.full_url) or clean_url(frame.large_url) or _image(entry)
-
-
-def content_html(entry: PublishedEntry) -> str:
-    """The entry as feed HTML: picture, credit, paragraph; every value escaped."""
+def content_html(entry: PublishedEntry, shown: Still | None) -> str:
+    """The entry as feed HTML: picture (linking to a larger file when there is one),
+    credit, paragraph; every value escaped."""
     parts = []
-    image, full = _image(entry), _full(entry)
-    if image:
+    if shown is not None:
         alt = escape(entry.alt_text or entry.heading)
-        img = f'<img src="{escape(image)}" alt="{alt}">'
-        parts.append(f'<p><a href="{escape(full or image)}">{img}</a></p>')
-    if entry.credit:
-        parts.append(f"<p><small>Image courtesy of {escape(entry.credit)}</small></p>")
+        size = f' width="{shown.width}"' if shown.width else ""
+        size += f' height="{shown.height}"' if shown.height else ""
+        img = f'<img src="{escape(shown.src)}"{size} alt="{alt}">'
+        if shown.larger:
+            img = f'<a href="{escape(shown.larger)}">{img}</a>'
+        parts.append(f"<p>{img}</p>")
+        parts.append(
+            f"<p><small>Image courtesy of {escape(shown_credit(entry.credit))}</small></p>"
+        )
     parts.append(render_markdown(entry.body))
     return "\n".join(part for part in parts if part)
 
@@ -88,10 +84,9 @@ def atom_feed(content: SiteContent) -> bytes:
         item.link(href=f"{base}/{entry_path(entry.id)}", rel="alternate", type="text/html")
         item.published(entry.created_at)
         item.updated(entry.updated_at)
-        if entry.credit:
-            item.author(name=entry.credit)
+        item.author(name=shown_credit(entry.credit))
         item.summary(plain_text(entry.body) or entry.heading)
-        item.content(content_html(entry), type="html")
+        item.content(content_html(entry, _still(entry)), type="html")
     data: bytes = feed.atom_str(pretty=True)
     return data
 
@@ -100,21 +95,20 @@ def json_feed(content: SiteContent) -> bytes:
     base = content.base_url.rstrip("/")
     items: list[dict[str, Any]] = []
     for entry in newest(content.entries, content.feed_items):
+        shown = _still(entry)
         item: dict[str, Any] = {
             "id": entry_id(base, entry.id),
             "url": f"{base}/{entry_path(entry.id)}",
             "title": entry.heading,
-            "content_html": content_html(entry),
+            "content_html": content_html(entry, shown),
             "content_text": plain_text(entry.body),
             "date_published": _iso(entry.created_at),
             "date_modified": _iso(entry.updated_at),
         }
-        if image := _image(entry):
-            item["image"] = image
-        if entry.credit:
-            item["authors"] = [{"name": entry.credit}]
-        if full := _full(entry):
-            item["external_url"] = full
+        item["authors"] = [{"name": shown_credit(entry.credit)}]
+        if shown is not None:
+            item["image"] = shown.src
+            item["external_url"] = shown.largest.url
         items.append(item)
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",

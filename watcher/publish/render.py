@@ -33,39 +33,47 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from watcher.markup import render_markdown
+from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
 from watcher.publish.digest import digest
 from watcher.publish.feeds import atom_feed, json_feed
 from watcher.publish.model import Animation, RenderedSite, SiteContent
-from watcher.types import Frame, PublishedEntry
+from watcher.types import PublishedEntry
 from watcher.urls import entry_path
 
 PAGE_SIZE = 100
 EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
-DISPLAY_WIDTH = 800  # the width the page lays a picture out at (CSS scales it down)
 PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_TITLE = "Mars, picture by picture"
 # Bump when rendering changes in a way the fingerprint cannot see (it hashes the
-# templates, this module and markup.py): cached pieces and reused pages are then dropped.
+# templates, this module, pictures.py and markup.py): cached pieces and reused pages are
+# then dropped.
 RENDER_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Picture:
-    """One entry's picture as the templates need it, URLs already checked."""
+    """One entry's picture as the templates need it, URLs already checked (see
+    ``watcher.pictures.Still``). ``link`` is the larger file the picture opens; None
+    when there is none (no link, no "click for a larger version")."""
 
     src: str | None
     srcset: str | None
+    sizes: str | None
     width: int | None
     height: int | None
-    full: str | None
+    link: str | None
     webp: str | None = None
     gif: str | None = None
+
+
+NO_PICTURE = Picture(None, None, None, None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
 class EntryView:
     entry: PublishedEntry
     picture: Picture
+    credit: str
     body_html: Markup
     meta: str
     href: str  # the permalink, relative to the site root
@@ -87,15 +95,6 @@ def environment() -> Environment:
     return env
 
 
-def safe_url(url: str | None) -> str | None:
-    """``url`` when it is http(s), else None. URLs were cleaned against the image hosts when
-    they were stored; this cheap check (a page has thousands) keeps ``javascript:`` and
-    friends out whatever happened since. Attribute escaping is the template's job."""
-    if url and url.startswith(("https://", "http://")) and not any(c in url for c in " \t\n\r"):
-        return url
-    return None
-
-
 def utc(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -106,34 +105,20 @@ def page_path(number: int) -> str:
     return "index.html" if number == 1 else f"page/{number}.html"
 
 
-def _fit(width: int | None, height: int | None) -> tuple[int | None, int | None]:
-    """Width and height attributes at display size, keeping the aspect ratio (so the
-    browser reserves the right box before the image arrives)."""
-    if not width or not height or width <= 0 or height <= 0:
-        return None, None
-    if width <= DISPLAY_WIDTH:
-        return width, height
-    return DISPLAY_WIDTH, max(1, round(height * DISPLAY_WIDTH / width))
-
-
 def picture(entry: PublishedEntry, animation: Animation | None) -> Picture:
-    """The still (first frame, medium rendition, the large one for dense screens) and the
-    animation when one was built; only http(s) URLs survive."""
-    frame: Frame | None = entry.frames[0] if entry.frames else None
-    if frame is None:
-        return Picture(None, None, None, None, None)
-    medium = safe_url(frame.medium_url)
-    large = safe_url(frame.large_url)
-    full = safe_url(frame.full_url) or large or medium
-    src = medium or large or full or safe_url(frame.thumbnail_url)
-    srcset = None
-    if medium and large and entry.rendition != "medium":
-        srcset = f"{medium} 1x, {large} 2x"
-    width, height = _fit(frame.width, frame.height)
+    """The first frame as ``watcher.pictures.still`` shows it, or the animation when one
+    was built (laid out at its own size, linking to the first frame's largest file)."""
+    shown = still(entry.frames[0], entry.rendition) if entry.frames else None
+    if shown is None:
+        return NO_PICTURE
     if animation is not None:
-        width, height = _fit(animation.width, animation.height)
-        return Picture(src, srcset, width, height, full, animation.webp_path, animation.gif_path)
-    return Picture(src, srcset, width, height, full)
+        width, height = fit(animation.width, animation.height, DISPLAY_WIDTH)
+        largest = shown.largest
+        link = None if largest.width and largest.width <= animation.width else largest.url
+        return Picture(
+            shown.src, None, None, width, height, link, animation.webp_path, animation.gif_path
+        )
+    return Picture(shown.src, shown.srcset, shown.sizes, shown.width, shown.height, shown.larger)
 
 
 def meta_line(entry: PublishedEntry) -> str:
@@ -156,6 +141,7 @@ def entry_view(entry: PublishedEntry, animation: Animation | None) -> EntryView:
     return EntryView(
         entry=entry,
         picture=picture(entry, animation),
+        credit=shown_credit(entry.credit),
         body_html=Markup(render_markdown(entry.body)),  # noqa: S704 (sanitised by nh3)
         meta=meta_line(entry),
         href=entry_path(entry.id),
@@ -177,7 +163,7 @@ def fingerprint() -> str:
 def _fingerprint(package: Path) -> str:
     hasher = hashlib.sha256(f"render {RENDER_VERSION}".encode())
     sources = sorted((package / "templates" / "site").glob("*.html"))
-    sources += [package / "publish" / "render.py", package / "markup.py"]
+    sources += [package / "publish" / "render.py", package / "pictures.py", package / "markup.py"]
     for path in sources:
         hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in ("jinja2", "markdown-it-py", "nh3", "markupsafe"):
