@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.sources.common import Topic
-from watcher.sources.credits import center_credit, credit_in_text, fallback_credit
+from watcher.sources.common import Topic, read_html
+from watcher.sources.credits import (
+    MAX_CREDIT,
+    center_credit,
+    credit_after,
+    credit_in_element,
+    credit_in_text,
+    fallback_credit,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,6 +24,9 @@ from watcher.sources.credits import center_credit, credit_in_text, fallback_cred
         ("Credit: NASA/JPL-Caltech. The rover drove on.", "NASA/JPL-Caltech"),
         ("image credit:  NASA ", "NASA"),
         ("Photo credit: NASA/Bill Ingalls", "NASA/Bill Ingalls"),
+        ("A dune (Credit: NASA/JPL-Caltech/UArizona)", "NASA/JPL-Caltech/UArizona"),
+        ("[Credit: NASA/JPL]", "NASA/JPL"),
+        ("Credit: NASA, ESA, Amy Simon (NASA-GSFC)", "NASA, ESA, Amy Simon (NASA-GSFC)"),
         ("Accredited: somebody", None),
         ("no credit here", None),
         ("Credit:   ", None),
@@ -30,6 +40,33 @@ def test_credit_lines_are_found_in_text(text: object, expected: str | None) -> N
 def test_the_last_credit_line_wins() -> None:
     text = "Left: Credit: NASA/JPL-Caltech/ASU\nRight: Credit: NASA/JPL-Caltech/MSSS"
     assert credit_in_text(text) == "NASA/JPL-Caltech/MSSS"
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("NASA/Steve Freeman", "NASA/Steve Freeman"),
+        ("Credits: NASA", "NASA"),
+        ("  NASA, ESA, STScI,\n Amy Simon (NASA-GSFC) ", "NASA, ESA, STScI, Amy Simon (NASA-GSFC)"),
+        ("x" * (MAX_CREDIT + 1), None),
+        (" . ", None),
+        (None, None),
+    ],
+)
+def test_a_credits_element_names_its_credit(words: object, expected: str | None) -> None:
+    assert credit_in_element(words) == expected
+
+
+def test_the_credit_after_a_picture_stops_at_the_next_picture() -> None:
+    page = read_html(
+        "<p>Credit: A</p><img src='/1.jpg'><p>Caption one.</p><img src='/2.jpg'>"
+        "<div class='hds-credits'>B</div><p>Credit: C</p>"
+    )
+    first, second = page.images
+    assert credit_after(page, first) is None
+    assert credit_after(page, second) == "B"
+    assert credit_after(page) == "A"
+    assert credit_after(read_html("<p>No one</p>")) is None
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from watcher.sources.common import (
     find_images,
     html_to_text,
     parse_timestamp,
+    read_html,
     to_int,
 )
 from watcher.sources.image_library import ImageLibraryAdapter
@@ -295,15 +296,79 @@ def test_rss_feeds_with_any_text_are_stable(items: list[tuple[str, str, str, str
         for title, guid, date, url in items
     )
     data = f'<rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
-    assert_stable(RSS, data, RSS_REQUEST)
+    page = assert_stable(RSS, data, RSS_REQUEST)
+    assert page is None or all(c.credit for c in page.candidates)
+
+
+IMG_PIECES = st.sampled_from(
+    [
+        '<img src="https://www.nasa.gov/u/nasa_meatball_1_2.jpeg?w=985" width="985">',
+        '<img class="avatar" src="https://www.nasa.gov/u/me.jpg">',
+        '<img src="https://www.nasa.gov/t.gif" width="1" height="1">',
+        '<img src="https://www.nasa.gov/u/a.jpg?w=1920&amp;fit=clip&amp;crop=faces" width="1920" '
+        'srcset="https://www.nasa.gov/u/a.jpg?w=1920&amp;fit=crop&amp;crop=faces 1920w, '
+        'https://www.nasa.gov/u/a.jpg?w=300&amp;fit=crop&amp;crop=faces 300w">',
+        '<img src="https://www.nasa.gov/u/b.jpg?crop=faces" srcset="https://www.nasa.gov/u/b.jpg'
+        '?crop=faces&amp;w=900 900w, https://www.nasa.gov/u/b.jpg 2000w">',
+        '<img class="wp-post-image" src="https://www.nasa.gov/u/c.jpg" width="800">',
+        '<img fetchpriority="high" src="/u/d.png" width="300" height="200">',
+        '<img src="https://evil.example/e.jpg">',
+        "<figure>",
+        "</figure>",
+        '<a href="/other/">',
+        "</a>",
+        '<div class="hds-credits">NASA/JPL-Caltech</div>',
+        "<p>Image credit: NASA/JPL-Caltech/ASU<br>Interviewer: someone</p>",
+        "<p>Text</p>",
+    ]
+)
 
 
 @PROPERTIES
-@given(st.text(max_size=200))
+@given(st.lists(st.lists(IMG_PIECES, max_size=8).map("".join), min_size=1, max_size=3))
+def test_rss_lead_picture_is_never_a_logo_or_a_crop_and_always_credited(
+    posts: list[str],
+) -> None:
+    body = "".join(
+        f"<item><title>T</title><guid>g{i}</guid>"
+        f"<content:encoded><![CDATA[{html}]]></content:encoded></item>"
+        for i, html in enumerate(posts)
+    )
+    data = (
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>t</title>{body}</channel></rss>"
+    ).encode()
+    page = assert_stable(RSS, data, RSS_REQUEST)
+    assert page is not None
+    assert len(page.candidates) + page.skipped == len(posts)
+    for c in page.candidates:
+        assert c.credit
+        for url in (c.full_url, c.large_url, c.medium_url, c.thumbnail_url):
+            assert url is None or ("meatball" not in url and "me.jpg" not in url)
+            assert url is None or "t.gif" not in url
+        for url in (c.full_url, c.large_url, c.medium_url):
+            assert url is None or ("fit=crop" not in url and not url.endswith("?crop=faces"))
+            assert url is None or "crop=faces&w=" not in url
+
+
+HTML_BITS = st.sampled_from(
+    ["<p>", "</p>", "<br>", "<div class='hds-credits'>", "</div>", "<span class=credit>", "</span>",
+     "<a href='/x'>", "</a>", "<figure>", "</figure>", "<img src='/a.jpg' width='3'>", "<b>",
+     "<script>", "</script>", "&amp;", "&#8230;", " ", "\n", "Credit: NASA", "text"]
+)  # fmt: skip
+
+
+@PROPERTIES
+@given(st.text(max_size=200) | st.lists(HTML_BITS | st.text(max_size=5), max_size=30).map("".join))
 def test_html_helpers_never_raise(markup: str) -> None:
     assert "\n" not in html_to_text(markup)
     for image in find_images(markup):
         assert image.width is None or image.width > 0
+    html = read_html(markup)
+    assert all(line and "\n" not in line and line == line.strip() for line in html.lines)
+    assert " ".join(html.lines) == html_to_text(markup) or "credit" in markup.lower()
+    assert all(0 <= image.line <= len(html.lines) for image in html.images)
+    assert all(0 <= line < len(html.lines) and words for line, words in html.credits)
 
 
 # --- helpers ------------------------------------------------------------------------

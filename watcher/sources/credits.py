@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from watcher.sources.common import Html, Img
+
 # What a source kind's pictures are credited to when the record itself names no one.
 FALLBACK_CREDIT = {
     "raw_images": "NASA/JPL-Caltech",
@@ -62,8 +64,52 @@ def credit_in_text(text: object) -> str | None:
         return None
     found: str | None = None
     for match in _CREDIT_LINE.finditer(text):
-        who = _SENTENCE_END.split(match.group("who"), maxsplit=1)[0]
-        who = " ".join(who.split()).strip(" .;,")
+        who = _tidy(_SENTENCE_END.split(match.group("who"), maxsplit=1)[0])
         if who:
             found = who[:MAX_CREDIT]
     return found
+
+
+def credit_in_element(text: object) -> str | None:
+    """The credit a credits element states (WordPress ``<div class="hds-credits">``).
+
+    Its "Credit:" line when it has one ("Credits: NASA"), else all its words ("NASA/Steve
+    Freeman"): the element names no one else. An element longer than a credit can be holds
+    something other than a credit, and says nothing.
+    """
+    if not isinstance(text, str):
+        return None
+    stated = credit_in_text(text)
+    if stated:
+        return stated
+    who = _tidy(text)
+    return who if who and len(who) <= MAX_CREDIT else None
+
+
+def _tidy(who: str) -> str:
+    """Whitespace collapsed, trailing punctuation dropped, and a closing bracket dropped
+    when the credit did not open it ("(Credit: NASA/JPL)" gives "NASA/JPL")."""
+    who = " ".join(who.split()).strip(" .;,")
+    while who[-1:] in (")", "]") and who.count(who[-1]) > who.count("(" if who[-1] == ")" else "["):
+        who = who[:-1].rstrip(" .;,")
+    return who
+
+
+def credit_after(page: Html, img: Img | None = None) -> str | None:
+    """The first credit stated between ``img`` and the next image of an HTML ``page`` (or
+    anywhere in it when no ``img`` is given): a credits element's words or a "Credit:" line.
+    A picture's caption follows it, so this is that picture's credit, not a later one's."""
+    start, end = 0, len(page.lines)
+    if img is not None:
+        start = img.line
+        later = page.images[page.images.index(img) + 1 :] if img in page.images else ()
+        end = later[0].line if later else end
+    elements = {line: words for line, words in page.credits if start <= line < end}
+    for number in range(start, end):
+        if number in elements:
+            found = credit_in_element(elements[number])
+        else:
+            found = credit_in_text(page.lines[number])
+        if found:
+            return found
+    return None
