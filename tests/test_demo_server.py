@@ -476,13 +476,23 @@ def test_rss_is_served_with_last_modified(client: httpx.Client) -> None:
         assert client.get(nasa.rss_url("nope")).status_code == 404
 
 
-def test_rewritten_image_urls_serve_placeholders(client: httpx.Client) -> None:
+def test_rewritten_image_urls_serve_raster_pictures(client: httpx.Client) -> None:
     data = SyntheticRawImages(5, per_sol=5)
     with NasaEmulator(raw_images={"mars2020": data}, rewrite_images=True) as nasa:
         record = raw(client, nasa, "num=1")["images"][0]
-        url = record["image_files"]["medium"]
-        assert url.startswith(f"{nasa.base_url}/img/") and url.endswith("_medium.svg")
-        image = client.get(url)
+        files = record["image_files"]
+        assert all(url.startswith(f"{nasa.base_url}/img/") for url in files.values())
+        assert files["medium"].endswith("_medium.jpg")
+        assert files["full_res"].endswith("_full_res.png")
+        image = client.get(files["medium"])
+        assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
+        assert image.content.startswith(b"\xff\xd8\xff")  # a JPEG, not an SVG
+        assert client.get(f"{nasa.base_url}/img/%3Cscript%3E_small.jpg").status_code == 404
+
+
+def test_svg_urls_saved_earlier_still_get_the_placeholder(client: httpx.Client) -> None:
+    with NasaEmulator(rewrite_images=True) as nasa:
+        image = client.get(f"{nasa.base_url}/img/NLF_0000_0001_small.svg")
         assert image.status_code == 200 and image.headers["Content-Type"] == "image/svg+xml"
         assert image.content.startswith(b"<svg") and b"sol 0" in image.content
         assert client.get(f"{nasa.base_url}/img/%3Cscript%3E_small.svg").status_code == 404

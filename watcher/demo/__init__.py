@@ -15,7 +15,9 @@ Typical use in a test::
 
 The offline demo: ``demo_emulator().start()`` (see ``watcher.demo.packaged``).
 Modules: ``server`` (HTTP), ``datasets`` (what is served), ``records`` (synthetic record
-shape), ``queries`` (request parsing), ``faults``, ``placeholder`` (SVG), ``packaged``.
+shape), ``queries`` (request parsing), ``faults``, ``pictures`` (JPEG/PNG per imageid,
+drawn by ``terrain``), ``scenes`` (hand-made sequences, stereo twins, tiles),
+``placeholder`` (the old SVG, for ``.svg`` URLs), ``packaged``.
 """
 
 from __future__ import annotations
@@ -31,28 +33,35 @@ from watcher.demo.faults import Fault, FaultKind
 from watcher.demo.packaged import (
     PACKAGED_FEEDS,
     demo_emulator,
+    demo_scenes,
     feed_bytes,
     nasa_rss,
     recorded_image_library,
     recorded_perseverance,
 )
+from watcher.demo.pictures import Pictures, Shot
 from watcher.demo.queries import ImageLibraryQuery, RawImagesQuery
+from watcher.demo.scenes import DemoScenes
 from watcher.demo.server import NasaEmulator, RecordedRequest
 
 __all__ = [
     "PACKAGED_FEEDS",
+    "DemoScenes",
     "Fault",
     "FaultKind",
     "ImageLibraryDataset",
     "ImageLibraryQuery",
     "NasaEmulator",
+    "Pictures",
     "RawImagesDataset",
     "RawImagesQuery",
     "RawImagesResult",
     "RecordedRawImages",
     "RecordedRequest",
+    "Shot",
     "SyntheticRawImages",
     "demo_emulator",
+    "demo_scenes",
     "feed_bytes",
     "nasa_rss",
     "recorded_image_library",

@@ -7,10 +7,15 @@ capture offline read these copies (``watcher/demo/feeds/``, each with its
 
 from __future__ import annotations
 
+import calendar
 import json
+import time
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from watcher.demo.datasets import ImageLibraryDataset, RecordedRawImages, SyntheticRawImages
+from watcher.demo.scenes import SHADOW_FRAMES, DemoScenes, build_scenes
 from watcher.demo.server import NasaEmulator
 
 PERSEVERANCE_CAPTURE = "m2020_raw_images_sol1965_navcam_right_p0.json"
@@ -23,6 +28,7 @@ PACKAGED_FEEDS = (PERSEVERANCE_CAPTURE, IMAGE_LIBRARY_CAPTURE, NASA_RSS_CAPTURE)
 DEMO_FIRST_SOL = 1900
 DEMO_LATEST_SOL = 1965
 DEMO_PER_SOL = 8
+INGENUITY_RECORDS = 14_500
 
 
 def feed_bytes(name: str) -> bytes:
@@ -45,6 +51,11 @@ def nasa_rss() -> bytes:
     return feed_bytes(NASA_RSS_CAPTURE)
 
 
+def demo_scenes() -> DemoScenes:
+    """The hand-made scenes ``demo_emulator`` adds (see ``watcher.demo.scenes``)."""
+    return _demo_datasets()[2]
+
+
 def demo_emulator(
     *,
     port: int = 0,
@@ -52,19 +63,41 @@ def demo_emulator(
     release_batch: int = 3,
     rewrite_images: bool = True,
     latency: float = 0.0,
+    picture_dir: Path | None = None,
 ) -> NasaEmulator:
     """An emulator (not yet started) serving everything the default config polls.
 
     - ``mars2020``: a synthetic history of sols 1900..1965 (8 records a sol, every 5th a
-      thumbnail) plus the three real records of sol 1965; every ``release_every`` seconds
-      ``release_batch`` new records of sol 1966 onwards are received, so candidates
-      visibly arrive (``release_every=0`` turns that off).
-    - ``ingenuity``: a finished archive of 14,500 records (sols 46..1012), as the real one.
+      thumbnail) plus the three real records of sol 1965 and the hand-made scenes of
+      sol 1965 (``demo_scenes()``); every ``release_every`` seconds ``release_batch`` new
+      records of sol 1966 onwards are received, so candidates visibly arrive
+      (``release_every=0`` turns that off).
+    - ``ingenuity``: a finished archive of 14,500 records (sols 46..1011), as the real one,
+      the last ten of them Ingenuity's shadow sequence on its last sol.
     - ``/search``: the recorded images-api answer; ``/feed/``: the recorded nasa.gov RSS.
 
-    ``rewrite_images`` points image URLs at the emulator's own placeholder SVGs so the
-    editor UI works offline (add the emulator's ``host:port`` to ``security.image_hosts``).
+    ``rewrite_images`` points image URLs at the emulator's own raster pictures (cached in
+    ``picture_dir``, or in memory) so the editor UI and the published animations work
+    offline (add the emulator's ``host:port`` to ``security.image_hosts``).
     """
+    perseverance, ingenuity, scenes = _demo_datasets()
+    emulator = NasaEmulator(
+        raw_images={"mars2020": perseverance, "ingenuity": ingenuity},
+        image_library=recorded_image_library(),
+        rss={"": nasa_rss()},
+        port=port,
+        latency=latency,
+        rewrite_images=rewrite_images,
+        picture_dir=picture_dir,
+        scenes=scenes.shots,
+    )
+    if release_every > 0:
+        emulator.every(release_every, lambda: perseverance.release(release_batch))
+    return emulator
+
+
+def _demo_datasets() -> tuple[SyntheticRawImages, SyntheticRawImages, DemoScenes]:
+    """The two raw-image datasets of the demo, scenes included, and the scenes."""
     perseverance = SyntheticRawImages(
         (DEMO_LATEST_SOL + 1 - DEMO_FIRST_SOL) * DEMO_PER_SOL,
         category="mars2020",
@@ -73,19 +106,35 @@ def demo_emulator(
         thumbnails_every=5,
         seed=2020,
     )
-    for record in json.loads(feed_bytes(PERSEVERANCE_CAPTURE))["images"]:
+    captured: list[dict[str, Any]] = json.loads(feed_bytes(PERSEVERANCE_CAPTURE))["images"]
+    for record in captured:
         perseverance.add(record)
+    # The real archive's 14,500 records, of which the shadow sequence is the last few.
     ingenuity = SyntheticRawImages(
-        14_500, category="ingenuity", start_sol=46, per_sol=15, seed=2021
+        INGENUITY_RECORDS - SHADOW_FRAMES, category="ingenuity", start_sol=46, per_sol=15, seed=2021
     )
-    emulator = NasaEmulator(
-        raw_images={"mars2020": perseverance, "ingenuity": ingenuity},
-        image_library=recorded_image_library(),
-        rss={"": nasa_rss()},
-        port=port,
-        latency=latency,
-        rewrite_images=rewrite_images,
+    scenes = build_scenes(
+        perseverance_sol=DEMO_LATEST_SOL,
+        perseverance_newest_s=max(
+            _newest_generated(perseverance), *(_unix(r["date_received"]) for r in captured)
+        ),
+        ingenuity_sol=ingenuity.sol_of(ingenuity.visible_count - 1),
+        ingenuity_newest_s=_newest_generated(ingenuity),
+        tiles=captured,
+        perseverance_seed=perseverance.seed,
+        ingenuity_seed=ingenuity.seed,
     )
-    if release_every > 0:
-        emulator.every(release_every, lambda: perseverance.release(release_batch))
-    return emulator
+    for record in scenes.perseverance:
+        perseverance.add(record)
+    for record in scenes.ingenuity:
+        ingenuity.add(record)
+    return perseverance, ingenuity, scenes
+
+
+def _newest_generated(data: SyntheticRawImages) -> int:
+    return data.received_s(data.visible_count - 1)
+
+
+def _unix(stamp: str) -> int:
+    """``2026-08-31T02:02:58Z`` as Unix seconds."""
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))

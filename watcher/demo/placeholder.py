@@ -1,9 +1,9 @@
-"""Placeholder pictures for the offline demo: a Mars-coloured SVG per imageid and size.
+"""The old placeholder: a Mars-coloured SVG per imageid and size, for ``.svg`` URLs.
 
-The demo rewrites raw-image URLs to the emulator (``/img/<imageid>_<size>.svg``) so the
-editor grid shows *something* without the network. Every piece of text that goes into the
-SVG is escaped, and the name is validated before we get here, so a hostile imageid cannot
-inject markup.
+The emulator's records now point at raster pictures (``watcher.demo.pictures``); this
+drawing still answers ``/img/<imageid>_<size>.svg``, the URLs saved before that (and
+seeded by the browser test). Every piece of text that goes into the SVG is escaped, and
+the name is validated before we get here, so a hostile imageid cannot inject markup.
 """
 
 from __future__ import annotations

@@ -233,12 +233,14 @@ class RecordFactory:
         salt: int,
         thumbnail: bool = False,
         frame: int | None = None,
+        camera: Camera | None = None,
     ) -> dict[str, Any]:
-        """One record. ``salt`` (the index) varies the camera and the numbers in it."""
+        """One record. ``salt`` (the index) varies the camera and the numbers in it;
+        ``camera`` forces one (hand-made scenes: a Navcam sequence, stereo twins)."""
         h = mix(self.seed * 1_000_003 + salt)
         h2 = mix(h)
         h3 = mix(h2)
-        camera = self._wheel[h % len(self._wheel)]
+        camera = camera or self._wheel[h % len(self._wheel)]
         utc_ms = taken_ms(sol, lmst_ms)
         sclk_ms = utc_ms - _J2000_MS + _SCLK_OFFSET_MS
         sclk_s, sclk_frac = divmod(sclk_ms, 1000)

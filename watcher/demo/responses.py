@@ -1,7 +1,7 @@
 """The emulator's answers, built as plain values: a request's path and query in, a ``Reply`` out.
 
 Kept apart from ``server`` (sockets, threads, faults) so the wire formats are easy to read:
-the raw-images envelope, the images-api Collection+JSON, RSS, placeholder images, and the
+the raw-images envelope, the images-api Collection+JSON, RSS, the demo's pictures, and the
 validator logic (ETag / Last-Modified -> 304).
 """
 
@@ -19,14 +19,14 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from watcher.demo import placeholder
 from watcher.demo.datasets import (
     ImageLibraryDataset,
     LatestSummary,
     RawImagesDataset,
     RawImagesResult,
 )
-from watcher.demo.placeholder import NAME as IMAGE_NAME
-from watcher.demo.placeholder import placeholder_svg
+from watcher.demo.pictures import EXTENSIONS, NAME, Pictures, content_type
 from watcher.demo.queries import (
     Condition,
     QueryError,
@@ -191,31 +191,55 @@ def rss(entry: tuple[bytes, str] | None) -> Reply:
     )
 
 
-def image(name: str) -> Reply:
-    match = IMAGE_NAME.match(name)
-    if match is None:
+IMAGE_CACHING = ("Cache-Control", "public, max-age=86400")
+
+
+def image(name: str, pictures: Pictures) -> Reply:
+    """``/img/<imageid>_<size>.<ext>``: the raster picture, or 404 for any other name.
+
+    Only names ``NAME`` accepts (``[A-Za-z0-9_.-]``, the extension NASA uses for that
+    size) reach the renderer or a file path. ``.svg`` names, which older URLs carry,
+    get the placeholder drawing.
+    """
+    match = NAME.match(name)
+    if match is not None:
+        size = match.group("size")
+        if match.group("ext") != EXTENSIONS[size]:
+            return Reply(404, b"not found", "text/plain")
+        body = pictures.get(match.group("imageid"), size)
+        return Reply(200, body, content_type(size), [IMAGE_CACHING])
+    legacy = placeholder.NAME.match(name)
+    if legacy is None:
         return Reply(404, b"not found", "text/plain")
-    svg = placeholder_svg(match.group("imageid"), match.group("size"))
-    return Reply(200, svg, "image/svg+xml", [("Cache-Control", "public, max-age=86400")])
+    svg = placeholder.placeholder_svg(legacy.group("imageid"), legacy.group("size"))
+    return Reply(200, svg, "image/svg+xml", [IMAGE_CACHING])
+
+
+def picture_url(image_base: str, imageid: str, size: str) -> str:
+    """Where the emulator serves ``imageid`` at ``size`` (the id percent-encoded: one that
+    ``NAME`` refuses then gets a 404, never a path)."""
+    return f"{image_base}/{quote(imageid, safe='')}_{size}.{EXTENSIONS.get(size, 'jpg')}"
 
 
 def rewrite_record(record: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A copy of ``record`` whose ``image_files`` point at ``{image_base}/<imageid>_<size>.svg``."""
+    """A copy of ``record`` whose ``image_files`` point at the emulator's pictures
+    (``{image_base}/<imageid>_<size>.jpg``, ``.png`` for ``full_res``)."""
     files, imageid = record.get("image_files"), record.get("imageid")
     if not isinstance(files, dict) or not isinstance(imageid, str):
         return record
-    base = f"{image_base}/{quote(imageid.strip(), safe='')}"
-    return {**record, "image_files": {size: f"{base}_{size}.svg" for size in files}}
+    name = imageid.strip()
+    return {**record, "image_files": {size: picture_url(image_base, name, size) for size in files}}
 
 
 def rewrite_item(item: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A copy of an images-api item whose ``preview`` link is a placeholder image."""
+    """A copy of an images-api item whose ``preview`` link is a picture of the emulator's
+    (a generic Mars scene seeded by the ``nasa_id``)."""
     links, data = item.get("links"), item.get("data")
     if not isinstance(links, list) or not isinstance(data, list) or not data:
         return item
     nasa_id = str(data[0].get("nasa_id", "")) if isinstance(data[0], dict) else ""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", nasa_id.strip()).strip("-.") or "image"
-    href = f"{image_base}/{name}_small.svg"
+    href = picture_url(image_base, name, "small")
     new_links = [
         {**link, "href": href} if isinstance(link, dict) and link.get("rel") == "preview" else link
         for link in links

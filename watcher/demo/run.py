@@ -2,14 +2,17 @@
 
 The demo writes a real config file (``<data_dir>/watcher.toml``) pointing every source at
 the emulator, so the rest of the CLI works on the demo from another terminal:
-``watcher --config var/demo/watcher.toml queue``.
+``watcher --config var/demo/watcher.toml queue``. The emulator's pictures are kept in
+``<data_dir>/pictures`` (they never change, so they survive restarts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -23,6 +26,8 @@ from watcher.service import Service
 from watcher.types import Role
 
 SUMMARY_EVERY_SECONDS = 10.0
+
+logger = logging.getLogger("watcher.demo")
 
 
 def demo_config(emulator: NasaEmulator, data_dir: Path, port: int) -> str:
@@ -81,7 +86,8 @@ interval = "1m"
 
 async def run_demo(*, port: int, duration: float | None, data_dir: Path, console: Console) -> None:
     """Run until Ctrl-C (or ``duration`` seconds). Each run starts from an empty database."""
-    with demo_emulator() as emulator:
+    with demo_emulator(picture_dir=data_dir / "pictures") as emulator:
+        _prerender(emulator)
         config_path = await asyncio.to_thread(_prepare, emulator, data_dir, port)
         settings = load_settings(config_path, env={})
         watcher = make_watcher(settings)
@@ -134,6 +140,19 @@ def _prepare(emulator: NasaEmulator, data_dir: Path, port: int) -> Path:
     config_path = data_dir / "watcher.toml"
     config_path.write_text(demo_config(emulator, data_dir, port), encoding="utf-8")
     return config_path
+
+
+def _prerender(emulator: NasaEmulator) -> None:
+    """Render the special scenes' thumbnails in the background (well under a second), so
+    the first editor page that shows them does not wait for the drawing."""
+
+    def work() -> None:
+        try:
+            emulator.pictures.prerender(size="small")
+        except Exception:  # a cache warm-up: the pictures are drawn on request anyway
+            logger.exception("pre-rendering the demo's pictures failed")
+
+    threading.Thread(target=work, name="demo-pictures", daemon=True).start()
 
 
 async def _summarise(watcher: Watcher, console: Console) -> None:

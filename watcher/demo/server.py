@@ -21,7 +21,9 @@ serves, on one port:
 ``/feed/`` and ``/feed/<name>/``  RSS bytes given to the emulator, ``application/rss+xml``,
     with ``Last-Modified`` and (when ``etag=True``) a strong ``ETag``, as WordPress sends
     them; ``If-None-Match`` / ``If-Modified-Since`` are answered with 304.
-``/img/<imageid>_<size>.svg``  placeholder pictures (see ``rewrite_images``).
+``/img/<imageid>_<size>.jpg|.png``  raster pictures (see ``rewrite_images`` and
+    ``watcher.demo.pictures``): JPEG for ``small``/``medium``/``large``, PNG for
+    ``full_res``; ``.svg`` names still get the old placeholder drawing.
 
 ``latency`` delays every request; ``latest_images`` answers ``latest=true`` with the newest
 sol's images instead of the summary (the other shape watcher accepts).
@@ -54,6 +56,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -61,6 +64,7 @@ from urllib.parse import parse_qsl, urlsplit
 from watcher.demo import responses
 from watcher.demo.datasets import ImageLibraryDataset, RawImagesDataset
 from watcher.demo.faults import Fault, FaultKind
+from watcher.demo.pictures import Pictures, Shot
 from watcher.demo.responses import Reply
 
 __all__ = ["NasaEmulator", "RecordedRequest"]
@@ -149,7 +153,11 @@ class NasaEmulator:
         etag: bool = True,
         rewrite_images: bool = False,
         latest_images: bool = False,
+        picture_dir: Path | None = None,
+        scenes: Mapping[str, Shot] | None = None,
     ) -> None:
+        """``picture_dir`` keeps rendered pictures across runs (default: memory only);
+        ``scenes`` are the special pictures by imageid (``watcher.demo.scenes``)."""
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds to loopback addresses only, not {host!r}")
         self.raw_images: dict[str, RawImagesDataset] = dict(raw_images or {})
@@ -160,6 +168,7 @@ class NasaEmulator:
         self.etag = etag
         self.rewrite_images = rewrite_images
         self.latest_images = latest_images
+        self.pictures = Pictures(picture_dir, scenes)
         self._rss: dict[str, tuple[bytes, str]] = {}
         for name, body in (rss or {}).items():
             self.set_rss(name, body)
@@ -396,7 +405,7 @@ class NasaEmulator:
         if path == "/feed" or path.startswith("/feed/"):
             return responses.rss(self._rss.get(path[len("/feed") :].strip("/")))
         if path.startswith("/img/"):
-            return responses.image(path[len("/img/") :])
+            return responses.image(path[len("/img/") :], self.pictures)
         if path.startswith("/__loop/"):
             return responses.redirect_loop(path)
         if path == "/":
