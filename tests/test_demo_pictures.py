@@ -74,12 +74,12 @@ def sol_records(client: httpx.Client, nasa: NasaEmulator, category: str, sol: in
     return images
 
 
-def latest_sol(client: httpx.Client, nasa: NasaEmulator, category: str) -> list[Any]:
-    """The records of the category's newest sol (``latest=true``)."""
+def summary(client: httpx.Client, nasa: NasaEmulator, category: str) -> dict[str, Any]:
+    """NASA's summary of the category's newest downlink (``latest=true``)."""
     answer = client.get(f"{nasa.raw_images_url}?{RAW}&category={category}&latest=true")
     assert answer.status_code == 200, answer.text
-    images: list[Any] = answer.json()["images"]
-    return images
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def stamp(value: str) -> datetime:
@@ -287,7 +287,7 @@ def test_scene_records_are_in_the_demo_datasets_with_nasas_shape(
 ) -> None:
     real = json.loads((nasa_fixtures / "m2020_raw_images_sol1965_navcam_right_p0.json").read_text())
     shape = real["images"][0]
-    last_sol = max(r["sol"] for r in latest_sol(client, nasa, "ingenuity"))
+    last_sol = summary(client, nasa, "ingenuity")["latest_sol"]
     served = {r["imageid"]: r for r in sol_records(client, nasa, "mars2020", 1965)}
     served |= {r["imageid"]: r for r in sol_records(client, nasa, "ingenuity", last_sol)}
 
@@ -331,7 +331,7 @@ def test_scenes_arrive_within_the_day_before_their_categorys_newest_record(
         ("mars2020", scenes().perseverance),
         ("ingenuity", scenes().ingenuity),
     ):
-        newest = max(stamp(r["date_received"]) for r in latest_sol(client, nasa, category))
+        newest = stamp(summary(client, nasa, category)["latest"])
         for record in records:
             received = stamp(record["date_received"])
             assert 0 < (newest - received).total_seconds() < 24 * 3600, record["imageid"]
