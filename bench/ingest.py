@@ -84,7 +84,7 @@ def run_watcher(folder: Path, pages: list[list[dict[str, Any]]]) -> float:
                 result = source.normalise(record)
                 if isinstance(result, CandidateData):
                     found.append(result)
-            store.save_poll_page(found, NOW, lambda inserted: state)
+            store.save_poll_page(found, NOW, state)
 
     seconds = timed(ingest)
     assert store.count_candidates() == sum(map(len, pages))
@@ -101,7 +101,7 @@ def run_watcher_from_bytes(folder: Path, bodies: list[bytes]) -> float:
     def ingest() -> None:
         for body in bodies:
             page = source.parse_page(body, request)
-            store.save_poll_page(page.candidates, NOW, lambda inserted: state)
+            store.save_poll_page(page.candidates, NOW, state)
 
     seconds = timed(ingest)
     store.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.config import load_settings, parse_duration
+from watcher.config import MISSION_KEYWORDS, OFF_TOPIC, load_settings, parse_duration
 from watcher.exceptions import ConfigError
 
 from .conftest import ROOT
@@ -38,7 +38,9 @@ def test_shipped_config_has_the_four_real_sources() -> None:
     assert by_name["image_library"].url == "https://images-api.nasa.gov/search"
     assert by_name["image_library"].interval == 3600
     assert by_name["nasa_rss"].url == "https://www.nasa.gov/feed/"
-    assert set(by_name["nasa_rss"].keywords) == {"Perseverance", "Ingenuity", "Jezero", "Mars 2020"}
+    for name in ("image_library", "nasa_rss"):  # the same topic rules as the demo's
+        assert by_name[name].keywords == MISSION_KEYWORDS
+        assert by_name[name].exclude == OFF_TOPIC
     assert settings.database_url == "sqlite:///var/watcher.db"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert "watcher/" in settings.fetch.user_agent

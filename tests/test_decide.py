@@ -48,7 +48,7 @@ def test_failing_source_is_not_due_until_its_backoff_ends() -> None:
 
 
 def test_healthy_source_is_always_due_when_the_scheduler_fires() -> None:
-    ok = decide.after_page(PollState(source="s"), Page(candidates=()), 0, NOW, interval=600)
+    ok = decide.after_page(PollState(source="s"), Page(candidates=()), NOW, interval=600)
     assert ok.next_poll_at == NOW + timedelta(seconds=600)
     assert decide.is_due(ok, NOW + timedelta(seconds=1))
 
@@ -56,15 +56,15 @@ def test_healthy_source_is_always_due_when_the_scheduler_fires() -> None:
 def test_cursor_moves_only_when_the_sweep_completes() -> None:
     start = PollState(source="s", cursor="2026-08-30T00:00:00Z")
     middle = decide.after_page(
-        start, Page((), next=PAGE1, high_water="2026-08-31T02:02:58Z"), 3, NOW, 600
+        start, Page((), next=PAGE1, high_water="2026-08-31T02:02:58Z"), NOW, 600
     )
     assert middle.cursor == "2026-08-30T00:00:00Z"
     assert decide.resume_request(middle) == PAGE1
     later = decide.after_page(
-        middle, Page((), next=PAGE2, high_water="2026-08-30T12:00:00Z"), 3, NOW, 600
+        middle, Page((), next=PAGE2, high_water="2026-08-30T12:00:00Z"), NOW, 600
     )
     assert later.sweep is not None and later.sweep["high"] == "2026-08-31T02:02:58Z"
-    done = decide.after_page(later, Page((), next=None, high_water=None), 0, NOW, 600)
+    done = decide.after_page(later, Page((), next=None, high_water=None), NOW, 600)
     assert done.cursor == "2026-08-31T02:02:58Z"
     assert done.sweep is None and decide.resume_request(done) is None
 
@@ -72,12 +72,12 @@ def test_cursor_moves_only_when_the_sweep_completes() -> None:
 def test_the_change_marker_is_stored_with_the_cursor_when_the_sweep_completes() -> None:
     start = PollState(source="s", cursor="2026-08-30T00:00:00Z", marker="2026-08-30T00:00:00Z")
     summary = Page((), next=PAGE1, marker="2026-08-31T02:02:58Z")
-    middle = decide.after_page(start, summary, 0, NOW, 600)
+    middle = decide.after_page(start, summary, NOW, 600)
     assert middle.marker == "2026-08-30T00:00:00Z"  # not before the sweep is complete
     assert middle.sweep is not None and middle.sweep["marker"] == "2026-08-31T02:02:58Z"
-    later = decide.after_page(middle, Page((), next=PAGE2), 0, NOW, 600)
+    later = decide.after_page(middle, Page((), next=PAGE2), NOW, 600)
     assert later.sweep is not None and later.sweep["marker"] == "2026-08-31T02:02:58Z"
-    done = decide.after_page(later, Page((), high_water="2026-08-31T02:02:58Z"), 5, NOW, 600)
+    done = decide.after_page(later, Page((), high_water="2026-08-31T02:02:58Z"), NOW, 600)
     assert (done.cursor, done.marker, done.sweep) == (
         "2026-08-31T02:02:58Z",
         "2026-08-31T02:02:58Z",
@@ -87,14 +87,14 @@ def test_the_change_marker_is_stored_with_the_cursor_when_the_sweep_completes() 
 
 def test_an_unchanged_marker_completes_nothing_and_moves_nothing() -> None:
     start = PollState(source="s", cursor="2026-08-30T00:00:00Z", marker="2026-08-31T00:00:00Z")
-    after = decide.after_page(start, Page((), unchanged=True, marker=start.marker), 0, NOW, 600)
+    after = decide.after_page(start, Page((), unchanged=True, marker=start.marker), NOW, 600)
     assert (after.cursor, after.marker, after.sweep) == (start.cursor, start.marker, None)
     assert after.last_success_at == NOW and after.consecutive_failures == 0
 
 
 def test_a_sweep_that_fails_for_good_keeps_the_old_marker() -> None:
     start = PollState(source="s", marker="2026-08-30T00:00:00Z")
-    middle = decide.after_page(start, Page((), next=PAGE1, marker="2026-08-31T00:00:00Z"), 0,
+    middle = decide.after_page(start, Page((), next=PAGE1, marker="2026-08-31T00:00:00Z"),
                                NOW, 600)  # fmt: skip
     for _ in range(decide.SWEEP_GIVE_UP_AFTER):
         middle = decide.after_failure(middle, NOW, "x", FETCH, 0.0)
@@ -103,29 +103,13 @@ def test_a_sweep_that_fails_for_good_keeps_the_old_marker() -> None:
 
 def test_cursor_never_moves_backwards() -> None:
     start = PollState(source="s", cursor="2026-09-01T00:00:00Z")
-    done = decide.after_page(start, Page((), high_water="2026-08-01T00:00:00Z"), 0, NOW, 600)
+    done = decide.after_page(start, Page((), high_water="2026-08-01T00:00:00Z"), NOW, 600)
     assert done.cursor == "2026-09-01T00:00:00Z"
-
-
-def test_page_with_nothing_new_skips_ahead_only_after_a_complete_sweep() -> None:
-    page = Page((), next=PAGE1, stop_when_all_known=True, next_when_all_known=PAGE2)
-    first_sweep = decide.after_page(PollState(source="s"), page, 0, NOW, 600)
-    assert decide.resume_request(first_sweep) == PAGE1
-    caught_up = decide.after_page(PollState(source="s", cursor="c"), page, 0, NOW, 600)
-    assert decide.resume_request(caught_up) == PAGE2
-    assert decide.caught_up(PollState(source="s", cursor="c"), page, 0)
-    assert not decide.caught_up(PollState(source="s"), page, 0)
-    assert not decide.caught_up(PollState(source="s", cursor="c"), page, 1)
-    something_new = decide.after_page(PollState(source="s", cursor="c"), page, 1, NOW, 600)
-    assert decide.resume_request(something_new) == PAGE1
-    last_query = Page((), next=PAGE1, stop_when_all_known=True, next_when_all_known=None)
-    ended = decide.after_page(PollState(source="s", cursor="c"), last_query, 0, NOW, 600)
-    assert ended.sweep is None
 
 
 def test_success_clears_failures_but_keeps_the_last_error_for_history() -> None:
     failing = decide.after_failure(PollState(source="s"), NOW, "boom", FETCH, 0.0)
-    ok = decide.after_page(failing, Page(()), 0, NOW + timedelta(minutes=5), 600)
+    ok = decide.after_page(failing, Page(()), NOW + timedelta(minutes=5), 600)
     assert ok.consecutive_failures == 0
     assert ok.last_error == "boom"
     assert ok.last_success_at == NOW + timedelta(minutes=5)
@@ -133,8 +117,8 @@ def test_success_clears_failures_but_keeps_the_last_error_for_history() -> None:
 
 def test_etag_is_kept_unless_a_new_one_arrives() -> None:
     state = PollState(source="s", etag='"old"')
-    assert decide.after_page(state, Page(()), 0, NOW, 60).etag == '"old"'
-    assert decide.after_page(state, Page(()), 0, NOW, 60, etag='"new"').etag == '"new"'
+    assert decide.after_page(state, Page(()), NOW, 60).etag == '"old"'
+    assert decide.after_page(state, Page(()), NOW, 60, etag='"new"').etag == '"new"'
 
 
 def test_sweep_is_abandoned_after_repeated_failures() -> None:
@@ -193,5 +177,5 @@ def test_health(enabled: bool, state: PollState, expected: Health) -> None:
 
 def test_a_future_date_never_becomes_the_cursor() -> None:
     page = Page((), high_water="2099-01-01T00:00:00Z")
-    state = decide.after_page(PollState(source="s"), page, 1, NOW, 600)
+    state = decide.after_page(PollState(source="s"), page, NOW, 600)
     assert state.cursor == "2026-11-25T12:00:00Z"

@@ -254,7 +254,13 @@ def test_the_emulator_serves_jpeg_and_png_cached_for_a_day(
         preview = next(
             lk["href"] for i in search["items"] for lk in i["links"] if lk.get("rel") == "preview"
         )
-        assert preview.endswith("_small.jpg") and client.get(preview).status_code == 200
+        assert preview.endswith("~thumb.jpg") and client.get(preview).status_code == 200
+        manifest = client.get(search["items"][1]["href"]).json()
+        renditions = {url.rpartition("~")[2]: url for url in manifest}
+        assert renditions.keys() >= {"orig.png", "large.jpg", "medium.jpg", "thumb.jpg"}
+        original = client.get(renditions["orig.png"])
+        assert original.headers["Content-Type"] == "image/png"
+        assert decoded(original.content).size == SIZES["full_res"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import httpx
@@ -434,7 +435,13 @@ def test_image_library_paging_and_links(client: httpx.Client) -> None:
         expected = recorded_image_library().search(
             ImageLibraryQuery(q="mars", page=2, page_size=40)
         )
-        assert second["items"] == expected[0]
+        assert [item["data"] for item in second["items"]] == [item["data"] for item in expected[0]]
+        assert all(
+            item["href"]
+            == f"{nasa.base_url}/assets/{quote(nasa_id.strip(), safe='')}/collection.json"
+            for item in second["items"]
+            if (nasa_id := item["data"][0]["nasa_id"])
+        )
         third = client.get(second["links"][1]["href"]).json()["collection"]
         assert len(third["items"]) == 20 and [lk["rel"] for lk in third["links"]] == ["prev"]
         videos = client.get(nasa.image_library_url, params={"q": "mars", "media_type": "video"})
@@ -627,7 +634,9 @@ def test_demo_emulator_serves_everything_and_releases_records(client: httpx.Clie
             lk["href"] for i in search["items"] for lk in i["links"] if lk.get("rel") == "preview"
         ]
         assert previews and all(client.get(p).status_code == 200 for p in previews[:3])
-        assert client.get(nasa.rss_url()).content == nasa_rss()
+        served = client.get(nasa.rss_url()).content
+        assert served.endswith(nasa_rss().partition(b"\t<item>")[2])  # the capture's items
+        assert served.count(b"<item>") == nasa_rss().count(b"<item>") + 1  # and the demo's
         assert client.get(f"{nasa.base_url}/").status_code == 200
     # New sols arrive after the real records of sol 1965, so a date_received cursor sees them.
     assert data.record(data.visible_count)["date_received"] > "2026-08-31T02:02:58Z"

@@ -49,7 +49,9 @@ def test_every_behaviour_names_its_evidence() -> None:
     keys = [b.key for b in BEHAVIOURS]
     assert len(keys) == len(set(keys))
     for behaviour in BEHAVIOURS:
-        assert behaviour.source in ("capture", "reported", "gallery", "assumed"), behaviour.key
+        assert behaviour.source in ("capture", "reported", "facts", "gallery", "assumed"), (
+            behaviour.key
+        )
         if behaviour.source == "capture":
             assert behaviour.fixture, f"{behaviour.key}: a capture row names its fixture"
 

@@ -429,20 +429,80 @@ def test_polling_end_to_end_on_sqlite_and_postgresql(watcher_for: Any, database_
         assert again.inserted == 0 and again.requests == 1
 
 
-def test_unchanged_image_library_costs_one_request_a_poll_and_rotates_queries(
+def items_of_the_capture() -> list[dict[str, Any]]:
+    from watcher.demo import PACKAGED_FEEDS, feed_bytes
+
+    items: list[dict[str, Any]] = json.loads(feed_bytes(PACKAGED_FEEDS[1]))["collection"]["items"]
+    return items
+
+
+def library_source(url: str, *queries: str, **extra: Any) -> dict[str, Any]:
+    return {"name": "images", "kind": "image_library", "url": url, "queries": list(queries),
+            "interval": "1h", **extra}  # fmt: skip
+
+
+def test_image_library_walks_every_query_and_reads_each_new_items_manifest_once(
     watcher_for: Any,
 ) -> None:
     from watcher.demo import recorded_image_library
 
     with NasaEmulator(image_library=recorded_image_library()) as nasa:
-        source = {"name": "images", "kind": "image_library", "url": nasa.image_library_url,
-                  "queries": ["Mars", "Curiosity", "Rover"], "interval": "1h"}  # fmt: skip
-        watcher = watcher_for([source])
+        watcher = watcher_for([library_source(nasa.image_library_url, "Mars", "MarCO")])
         first = run(watcher.poll_source("images"))
-        assert first.ok and first.inserted > 0
-        assert [r.param("q") for r in nasa.requests] == ["Mars", "Curiosity", "Rover"]
-        for expected in ["Mars", "Curiosity", "Rover", "Mars"]:
-            nasa.clear_requests()
+        searches = [r for r in nasa.requests if r.path == "/search"]
+        manifests = [r for r in nasa.requests if r.path.startswith("/assets/")]
+        assert [r.param("q") for r in searches] == ["Mars", "MarCO"]
+        assert first.ok and first.inserted == 97 == len(manifests)  # MarCO's are Mars's too
+        assert first.requests == 2 + 97
+        c = watcher.get_candidate(watcher.list_candidates(limit=1)[0].id)
+        assert c.full_url and c.full_url.endswith("~orig.jpg") and c.large_url
+        nasa.clear_requests()
+        for _ in range(2):  # nothing new: every query again, no manifest
             report = run(watcher.poll_source("images"))
-            assert (report.requests, report.inserted) == (1, 0)
-            assert nasa.requests[0].param("q") == expected
+            assert (report.requests, report.inserted) == (2, 0)
+        assert [r.param("q") for r in nasa.requests] == ["Mars", "MarCO"] * 2
+
+
+def test_a_new_item_deep_in_a_query_is_found_whatever_the_first_pages_held(
+    watcher_for: Any,
+) -> None:
+    from watcher.demo import recorded_image_library
+
+    library = recorded_image_library()
+    with NasaEmulator(image_library=library) as nasa:
+        source = library_source(nasa.image_library_url, "Mars", "Rover", page_size=1)
+        watcher = watcher_for([source])
+        run(watcher.poll_source("images"))
+        cursor = watcher.store.get_poll_state("images").cursor
+        assert cursor is not None
+        made = f"{int(cursor[:4]) - 1}-06-01T00:00:00Z"  # a year before the newest seen
+        old = items_of_the_capture()[5]
+        new = {**old, "data": [{**old["data"][0], "nasa_id": "PIA99999", "date_created": made}]}
+        library.add(new)  # last in relevance order, made a while ago, published today
+        nasa.clear_requests()
+        report = run(watcher.poll_source("images"))
+        assert report.inserted == 1 and "PIA99999" in watcher.store.external_ids("images")
+        pages = [(r.param("q"), r.param("page")) for r in nasa.requests if r.path == "/search"]
+        assert pages[0] == ("Mars", "1") and pages[-1][0] == "Rover"
+        assert ("Mars", "3") in pages  # the pages before it held nothing new
+
+
+def test_a_manifest_that_is_gone_keeps_the_preview_and_one_that_fails_fails_the_poll(
+    watcher_for: Any, clock: Clock
+) -> None:
+    from watcher.demo import ImageLibraryDataset
+
+    items = [i for i in items_of_the_capture() if i["data"][0]["media_type"] == "image"]
+    with NasaEmulator(image_library=ImageLibraryDataset(items[:2])) as nasa:
+        watcher = watcher_for([library_source(nasa.image_library_url, "Mars")])
+        nasa.inject(Fault.unavailable(), path_prefix="/assets/")
+        failed = run(watcher.poll_source("images"))
+        assert failed.error is not None and "503" in failed.error
+        assert watcher.store.count_candidates() == 0  # nothing stored without its files
+        clock.advance(3600)
+        nasa.inject(Fault.respond(404, b"NoSuchKey"), path_prefix="/assets/")
+        report = run(watcher.poll_source("images"))
+        assert report.ok and report.inserted == 2
+        gone, found = sorted(watcher.list_candidates(), key=lambda c: c.full_url or "")
+        assert gone.full_url is None and gone.thumbnail_url  # the preview stays
+        assert found.full_url and found.full_url.endswith("~orig.jpg")

@@ -99,9 +99,8 @@ def test_real_capture_first_image(capture_page: Page) -> None:
     assert c.taken_at == datetime(2004, 11, 30, 21, 29, 24, tzinfo=UTC)
     assert c.received_at is None
     assert c.thumbnail_url == ASSETS + "PIA07081/PIA07081~thumb.jpg"
-    assert c.medium_url == ASSETS + "PIA07081/PIA07081~medium.jpg"
-    assert c.large_url == ASSETS + "PIA07081/PIA07081~large.jpg"
-    assert c.full_url == ASSETS + "PIA07081/PIA07081~orig.jpg"
+    # Nothing is guessed from the preview: the other files come from the asset manifest.
+    assert (c.medium_url, c.large_url, c.full_url) == (None, None, None)
     assert c.page_url == "https://images.nasa.gov/details/PIA07081"
     assert c.raw["href"] == ASSETS + "PIA07081/collection.json"
     assert c.raw["data"][0]["center"] == "JPL"
@@ -117,8 +116,11 @@ def test_real_capture_spaces_in_ids_and_hrefs_are_handled(capture_page: Page) ->
     assert c.page_url == (
         "https://images.nasa.gov/details/PIA22832_MarCO%20Image_Away%20from%20Mars%2C%20With%20Sunburst"
     )
+    a = adapter(queries=("mars",))
     for candidate in capture_page.candidates:
-        for url in (candidate.thumbnail_url, candidate.full_url, candidate.page_url):
+        manifest = a.detail_request(candidate)
+        assert manifest is not None
+        for url in (candidate.thumbnail_url, candidate.page_url, manifest.url):
             assert url is not None and " " not in url
         assert candidate.external_id == candidate.external_id.strip()
 
@@ -127,7 +129,16 @@ def test_real_capture_credit_is_nasas_own_field(capture_page: Page) -> None:
     credits = {c.credit for c in capture_page.candidates}
     assert "NASA/JPL/Malin Space Science Systems" in credits
     without = [c for c in capture_page.candidates if "secondary_creator" not in c.raw["data"][0]]
-    assert without and all(c.credit is None for c in without)
+    assert without and {c.credit for c in without} == {"NASA/JPL-Caltech"}
+
+
+def test_real_capture_marco_items_take_the_credit_line_of_their_description(
+    capture_page: Page,
+) -> None:
+    marco = [c for c in capture_page.candidates if "MarCO" in c.external_id]
+    assert marco and all("secondary_creator" not in c.raw["data"][0] for c in marco)
+    assert all(c.raw["data"][0]["description"].rstrip().endswith("Caltech") for c in marco)
+    assert {c.credit for c in marco} == {"NASA/JPL-Caltech"}
 
 
 def test_real_capture_paging_totals_and_high_water(capture_page: Page) -> None:
@@ -138,8 +149,6 @@ def test_real_capture_paging_totals_and_high_water(capture_page: Page) -> None:
     assert capture_page.next is not None
     assert dict(capture_page.next.params)["page"] == "2"
     assert dict(capture_page.next.params)["q"] == "mars"
-    assert capture_page.stop_when_all_known is True
-    assert capture_page.next_when_all_known is None
 
 
 # --- requests -----------------------------------------------------------------------
@@ -154,19 +163,19 @@ def test_first_request_searches_the_first_query_for_images() -> None:
         ("page", "1"),
         ("page_size", "100"),
     )
-    assert request.conditional is True
+    assert request.conditional is False  # images-api sends no validators
     assert request.context == {"query": 0, "page": 1}
 
 
-def test_a_cursor_narrows_the_search_by_year() -> None:
+def test_a_cursor_narrows_the_search_by_year_with_a_wide_margin() -> None:
     request = first(cursor="2024-03-14T14:27:52Z")
-    assert request.params[-1] == ("year_start", "2024")
+    assert request.params[-1] == ("year_start", "2022")
     assert first(cursor="garbage").params == first().params
 
 
 def test_next_link_leads_to_the_next_page_of_the_same_query() -> None:
     a = adapter()
-    request = first(a, "2024-01-01T00:00:00Z")
+    request = first(a, "2026-01-01T00:00:00Z")
     page = a.parse_page(body([item()], next_link=True), request)
     assert page.next == PageRequest(
         "https://images-api.nasa.gov/search",
@@ -180,18 +189,15 @@ def test_next_link_leads_to_the_next_page_of_the_same_query() -> None:
         False,
         {"query": 0, "page": 2},
     )
-    assert page.next_when_all_known == PageRequest(
-        "https://images-api.nasa.gov/search",
-        (
-            ("q", "Ingenuity"),
-            ("media_type", "image"),
-            ("page", "1"),
-            ("page_size", "100"),
-            ("year_start", "2024"),
-        ),
-        False,
-        {"query": 1, "page": 1},
-    )
+
+
+def test_each_query_is_walked_to_its_end_whatever_a_page_held() -> None:
+    a = adapter()
+    known = a.parse_page(body([item()], next_link=True), first(a, "2026-01-01T00:00:00Z"))
+    assert known.next is not None and dict(known.next.params)["page"] == "2"
+    last = a.parse_page(body([item()]), known.next)
+    assert last.next is not None and dict(last.next.params)["q"] == "Ingenuity"
+    assert dict(last.next.params)["year_start"] == "2024"
 
 
 def test_without_a_next_link_the_sweep_moves_to_the_next_query_then_ends() -> None:
@@ -202,7 +208,6 @@ def test_without_a_next_link_the_sweep_moves_to_the_next_query_then_ends() -> No
     assert dict(page.next.params)["page"] == "1"
     last = a.parse_page(body([item()], next_link=False), page.next)
     assert last.next is None
-    assert last.next_when_all_known is None
 
 
 def test_max_pages_caps_each_query() -> None:
@@ -305,14 +310,25 @@ def test_configured_mission_wins_over_inference() -> None:
     assert page.candidates[0].mission == "perseverance"
 
 
-def test_credit_falls_back_to_photographer_and_is_never_invented() -> None:
+def test_credit_is_the_creator_then_a_credit_line_then_the_center_then_nasa() -> None:
     page = parse(
         [
             item("a", secondary_creator=None, photographer="NASA/Bill Ingalls"),
-            item("b", secondary_creator=" ", photographer=None),
+            item("b", secondary_creator=" ", description="Dunes.\nImage Credit: NASA/JPL/ASU"),
+            item("c", secondary_creator=None, description="<p>Dunes.</p><p>Credit: ESA</p>"),
+            item("d", secondary_creator=None, center="JPL"),
+            item("e", secondary_creator=None, center="GSFC"),
+            item("f", secondary_creator=None, center=None),
         ]
     )
-    assert [c.credit for c in page.candidates] == ["NASA/Bill Ingalls", None]
+    assert [c.credit for c in page.candidates] == [
+        "NASA/Bill Ingalls",
+        "NASA/JPL/ASU",
+        "ESA",
+        "NASA/JPL",
+        "NASA/GSFC",
+        "NASA",
+    ]
 
 
 def test_items_without_preview_or_data_are_skipped() -> None:
@@ -326,12 +342,48 @@ def test_items_without_preview_or_data_are_skipped() -> None:
     assert page.skipped == 5
 
 
-def test_a_preview_without_the_thumb_suffix_is_only_a_thumbnail() -> None:
-    odd = item("a")
-    odd["links"][0]["href"] = ASSETS + "a/a.jpg"
-    c = parse([odd]).candidates[0]
-    assert c.thumbnail_url == ASSETS + "a/a.jpg"
-    assert (c.medium_url, c.large_url, c.full_url) == (None, None, None)
+def test_the_manifest_names_the_real_renditions() -> None:
+    a = adapter()
+    c = parse([item("PIA24264")]).candidates[0]
+    request = a.detail_request(c)
+    assert request is not None and request.url == ASSETS + "PIA24264/collection.json"
+    manifest = [ASSETS + f"PIA24264/PIA24264~{name}" for name in
+                ("orig.JPG", "large.jpg", "medium.jpg", "small.jpg", "thumb.jpg")]  # fmt: skip
+    full = a.with_details(c, orjson.dumps([*manifest, ASSETS + "PIA24264/metadata.json"]))
+    assert full.full_url == manifest[0] and full.large_url == manifest[1]
+    assert full.medium_url == manifest[2] and full.thumbnail_url == manifest[3]
+
+
+def test_a_tiff_original_is_never_the_full_size_file_and_a_missing_large_stays_missing() -> None:
+    a = adapter()
+    c = parse([item("x")]).candidates[0]
+    files = [ASSETS + f"x/x~{name}" for name in ("orig.tif", "medium.jpg", "thumb.jpg")]
+    done = a.with_details(c, orjson.dumps(files))
+    assert (done.full_url, done.large_url, done.medium_url) == (None, None, files[1])
+    assert done.thumbnail_url == files[2]
+
+
+@pytest.mark.parametrize(
+    "answer", [b"<html>404</html>", b'{"files": []}', b"[]", b'["https://evil.example/x~orig.jpg"]']
+)
+def test_an_unusable_manifest_leaves_the_preview_alone(answer: bytes) -> None:
+    a = adapter()
+    c = parse([item("x")]).candidates[0]
+    assert a.with_details(c, answer) == c
+
+
+def test_a_manifest_on_a_foreign_host_is_never_asked_for() -> None:
+    odd = item("x")
+    odd["href"] = "https://evil.example/x/collection.json"
+    assert adapter().detail_request(parse([odd]).candidates[0]) is None
+
+
+def test_items_off_the_topic_are_filtered_not_skipped() -> None:
+    a = adapter(keywords=("Perseverance", "Ingenuity"), exclude=("Pathfinder",))
+    off = item("off", title="Sojourner", description="x", keywords=["Mars"])
+    old = item("old", description="Pathfinder and Perseverance")
+    page = a.parse_page(body([item("on"), off, old]), first(a))
+    assert [c.external_id for c in page.candidates] == ["on"] and page.skipped == 0
 
 
 def test_html_in_descriptions_is_reduced_to_text() -> None:

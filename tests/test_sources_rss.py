@@ -313,7 +313,6 @@ def test_the_feed_is_one_conditional_request_and_one_page() -> None:
     assert request.conditional is True
     page = a.parse_page(feed(entry(extra=IMG)), request)
     assert page.next is None
-    assert page.stop_when_all_known is False
 
 
 def test_rss_cannot_backfill() -> None:

@@ -20,6 +20,10 @@ from urllib.parse import urlsplit
 from watcher.exceptions import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/watcher.toml")
+# What the shipped config (and the demo) keeps of the mixed feeds, the image library and
+# nasa.gov's news: Perseverance and Ingenuity material, not other missions or classroom kits.
+MISSION_KEYWORDS = ("Perseverance", "Ingenuity", "Mars 2020", "Jezero", "Mars Helicopter")
+OFF_TOPIC = ("Pathfinder", "Sojourner", "teachers", "educators", "classroom", "lesson plan")
 DEFAULT_DATABASE_URL = "sqlite:///var/watcher.db"
 SOURCE_KINDS = ("raw_images", "image_library", "rss")
 RAW_IMAGE_CATEGORIES = ("mars2020", "ingenuity")

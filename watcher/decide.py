@@ -61,7 +61,6 @@ def resume_request(state: PollState) -> PageRequest | None:
 def after_page(
     state: PollState,
     page: Page,
-    inserted: int,
     now: datetime,
     interval: float,
     *,
@@ -80,7 +79,7 @@ def after_page(
         # every later query would ask for images received after it, and find none.
         high = min(high, cursor_time(now))
     marker = page.marker or sweep_so_far.get("marker")
-    following = page.next_when_all_known if caught_up(state, page, inserted) else page.next
+    following = page.next
     if following is None:
         cursor, sweep = max_cursor(state.cursor, high), None
         marker = marker or state.marker
@@ -97,16 +96,6 @@ def after_page(
         etag=etag if etag is not None else state.etag,
         last_modified=last_modified if last_modified is not None else state.last_modified,
     )
-
-
-def caught_up(state: PollState, page: Page, inserted: int) -> bool:
-    """A page with nothing new, on a feed without date order, after a complete sweep.
-
-    The rest of that listing is old too: the sweep moves on to ``next_when_all_known`` (the
-    next search query) and the poll ends there, so an unchanged source costs one request a
-    poll and its queries are refreshed in turn.
-    """
-    return page.stop_when_all_known and inserted == 0 and state.cursor is not None
 
 
 def after_not_modified(state: PollState, now: datetime, interval: float) -> PollState:

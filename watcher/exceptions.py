@@ -113,9 +113,18 @@ class FetchConnectError(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered with a status watcher cannot use (4xx, 5xx, unexpected 3xx)."""
 
+    # Client errors that say "later", not "never": timeout, too early, too many requests.
+    TRANSIENT_STATUS = frozenset({408, 425, 429})
+
     def __init__(self, message: str, *, url: str, status: int, retry_after: float | None = None):
         self.status = status
         super().__init__(message, url=url, retry_after=retry_after)
+
+    @property
+    def permanent(self) -> bool:
+        """Asking again will not help: a 4xx other than ``TRANSIENT_STATUS`` (or a 3xx
+        watcher does not follow); a 5xx or a transient 4xx may pass."""
+        return self.status < 500 and self.status not in self.TRANSIENT_STATUS
 
 
 class ResponseTooLarge(FetchError):

@@ -12,13 +12,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from watcher import decide
 from watcher.config import SourceConfig
-from watcher.exceptions import FetchError, ParseError, StorageError, UsageError
+from watcher.exceptions import FetchError, HTTPStatusError, ParseError, StorageError, UsageError
 from watcher.facade import FacadeBase
 from watcher.sources import make_adapter
 from watcher.sources.base import SourceAdapter
@@ -122,9 +121,10 @@ class Polling(FacadeBase):
     async def _sweep(self, source: SourceConfig, state: PollState) -> PollReport:
         adapter = self.adapter(source)
         tally = _Tally()
+        budget = adapter.page_budget()
         request: PageRequest | None = decide.resume_request(state) or adapter.first_request(state)
         try:
-            while request is not None and tally.pages < source.max_pages:
+            while request is not None and tally.pages < budget:
                 if self._stopping:
                     break
                 response = await self.fetcher.get(
@@ -140,9 +140,21 @@ class Polling(FacadeBase):
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
+                page, details = await self._with_details(adapter, source, page)
+                tally.requests += details
                 tally.not_modified = page.unchanged
-                before = state
-                state, inserted = await self._save_page(source, state, page, response, request)
+                state = decide.after_page(
+                    state,
+                    page,
+                    now,
+                    source.interval,
+                    etag=response.etag if request.conditional else None,
+                    last_modified=response.last_modified if request.conditional else None,
+                )
+                lease = (self.owner, now + POLL_LEASE)
+                inserted = await self._db(
+                    self.store.save_poll_page, page.candidates, now, state, lease
+                )
                 tally.pages += 1
                 tally.seen += len(page.candidates)
                 tally.inserted += inserted
@@ -150,8 +162,6 @@ class Polling(FacadeBase):
                 for problem in page.problems:
                     log.debug("%s: skipped a record: %s", source.name, problem)
                 request = decide.resume_request(state)
-                if decide.caught_up(before, page, inserted):
-                    break
         except (FetchError, ParseError) as exc:
             return await self._failed(source, state, exc, tally)
         except StorageError:
@@ -170,38 +180,41 @@ class Polling(FacadeBase):
             )
         return tally.report(source.name)
 
-    async def _save_page(
-        self,
-        source: SourceConfig,
-        state: PollState,
-        page: Page,
-        response: Any,
-        request: PageRequest,
-    ) -> tuple[PollState, int]:
-        now = self.clock()
-        result: list[PollState] = []
+    async def _with_details(
+        self, adapter: SourceAdapter, source: SourceConfig, page: Page
+    ) -> tuple[Page, int]:
+        """The page with each new candidate completed by its detail request (the image
+        library's asset manifest), made once per candidate: never for one already stored.
+        Also returns how many requests that took.
 
-        def state_after(inserted: int) -> PollState:
-            new_state = decide.after_page(
-                state,
-                page,
-                inserted,
-                now,
-                source.interval,
-                etag=response.etag if request.conditional else None,
-                last_modified=response.last_modified if request.conditional else None,
-            )
-            result.append(new_state)
-            return new_state
-
-        inserted = await self._db(
-            self.store.save_poll_page,
-            page.candidates,
-            now,
-            state_after,
-            (self.owner, now + POLL_LEASE),
-        )
-        return result[-1], inserted
+        A detail answered with a client error (the manifest is gone) leaves the candidate
+        as the page gave it; a failure that may pass (a timeout, a 5xx) fails the poll
+        before the page is stored, so the page and its details are fetched again later.
+        """
+        wanted = [
+            (index, candidate, request)
+            for index, candidate in enumerate(page.candidates)
+            if (request := adapter.detail_request(candidate)) is not None
+        ]
+        if not wanted:
+            return page, 0
+        ids = [candidate.external_id for _, candidate, _ in wanted]
+        known = await self._db(self.store.known_external_ids, source.name, ids)
+        candidates = list(page.candidates)
+        requests = 0
+        for index, candidate, request in wanted:
+            if candidate.external_id in known or self._stopping:
+                continue
+            requests += 1
+            try:
+                response = await self.fetcher.get(request)
+            except HTTPStatusError as exc:
+                if not exc.permanent:
+                    raise
+                log.info("%s: no details for %s: %s", source.name, candidate.external_id, exc)
+                continue
+            candidates[index] = adapter.with_details(candidate, response.body)
+        return replace(page, candidates=tuple(candidates)), requests
 
     async def _failed(
         self, source: SourceConfig, state: PollState, exc: Exception, tally: _Tally
@@ -270,6 +283,7 @@ class Polling(FacadeBase):
             try:
                 response = await self.fetcher.get(request)
                 page = adapter.parse_page(response.body, request)
+                page, _ = await self._with_details(adapter, source, page)
             except (FetchError, ParseError) as exc:
                 failures += 1
                 if failures > BACKFILL_RETRIES:

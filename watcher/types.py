@@ -153,9 +153,6 @@ class Page:
     ``next`` is the following request of the same sweep, or None when the sweep is complete.
     ``high_water`` is the largest cursor value on this page (e.g. a ``date_received``);
     the core commits it as the source's cursor only when the sweep completes.
-    ``stop_when_all_known``: the feed is not ordered by arrival, so once a sweep has completed
-    before, a page holding nothing new means the rest of this listing is old too; the core
-    then continues with ``next_when_all_known`` (e.g. the next search query) or ends.
     ``problems`` describes the first few skipped records, for the log.
     ``marker`` is the feed's own change marker the sweep started from (NASA's ``latest``);
     the core stores it with the cursor when the sweep completes. ``unchanged``: the marker
@@ -168,8 +165,6 @@ class Page:
     next: PageRequest | None = None
     high_water: str | None = None
     total: int | None = None
-    stop_when_all_known: bool = False
-    next_when_all_known: PageRequest | None = None
     problems: tuple[str, ...] = ()
     marker: str | None = None
     unchanged: bool = False

@@ -346,6 +346,14 @@ class CandidateStore(StoreBase):
         with self.read() as connection:
             return {source: int(count) for source, count in connection.execute(query)}
 
+    def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
+        """Which of ``external_ids`` are stored for ``source`` (a page's worth at a time)."""
+        query = select(candidates.c.external_id).where(
+            candidates.c.source == source, candidates.c.external_id.in_(list(external_ids))
+        )
+        with self.read() as connection:
+            return set(connection.execute(query).scalars())
+
     def external_ids(self, source: str) -> set[str]:
         """Every external id stored for a source (for checks and tests, not hot paths)."""
         query = select(candidates.c.external_id).where(candidates.c.source == source)

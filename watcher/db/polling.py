@@ -170,18 +170,14 @@ class PollingStore(StoreBase):
         self,
         items: Sequence[CandidateData],
         now: datetime,
-        state_after: Callable[[int], PollState],
+        state: PollState,
         lease: tuple[str, datetime] | None = None,
     ) -> int:
-        """Store a page's candidates and the state it leads to, as one transaction.
-
-        ``state_after`` gets how many were actually inserted (the next state can depend on
-        whether anything was new) and runs inside the transaction. ``lease`` (owner, until)
-        extends the poller's lease in the same transaction.
-        """
+        """Store a page's candidates and the state it leads to, as one transaction; returns
+        how many candidates were new. ``lease`` (owner, until) extends the poller's lease
+        in the same transaction."""
         with self.write() as connection:
             inserted = insert_candidates(connection, items, now)
-            state = state_after(inserted)
             _write_poll_state(connection, state)
             if lease is not None:
                 owner, until = lease

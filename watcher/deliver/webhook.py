@@ -42,7 +42,6 @@ from watcher.fetch import Fetcher
 from watcher.types import Edition, PublishedEntry
 
 MAX_URL = 2000
-RETRYABLE_STATUS = frozenset({408, 425, 429})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -211,8 +210,7 @@ def vet_addresses(host: str, addresses: Sequence[str], *, allow_private: bool) -
 def http_failure(exc: FetchError) -> DeliveryError:
     """The outbox's view of a failed POST (see the module docstring)."""
     if isinstance(exc, HTTPStatusError):
-        retry = exc.status >= 500 or exc.status in RETRYABLE_STATUS
-        return DeliveryError(str(exc), permanent=not retry, retry_after=exc.retry_after)
+        return DeliveryError(str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
     return DeliveryError(str(exc), retry_after=exc.retry_after)
 
 

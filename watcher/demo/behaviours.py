@@ -4,8 +4,9 @@ The emulator is a claim about the world: an emulator that answers the way we *th
 answers lets every test pass while the real poll fails. So each behaviour the emulator
 copies is a row here with its source: a recorded capture in ``../shared/fixtures/nasa/``
 ("capture"), a behaviour reported by public clients of the API and listed in that folder's
-README ("reported"), the request shapes NASA's own gallery sends, as the fixtures' notes
-record them ("gallery"), or our own assumption where nothing is known ("assumed").
+README ("reported"), the README's facts about the image library and the RSS feeds
+("facts"), the request shapes NASA's own gallery sends, as the fixtures' notes record
+them ("gallery"), or our own assumption where nothing is known ("assumed").
 
 ``tests/test_nasa_behaviours.py`` runs every row against the emulator, and the rows that
 have a recorded fixture against the fixture too, so emulator and evidence cannot drift
@@ -184,6 +185,10 @@ def _search(answers: Sequence[Answer]) -> list[str]:
     return _ok(answers[0]) + shapes.image_library_search(answers[0].json())
 
 
+def _manifest(answers: Sequence[Answer]) -> list[str]:
+    return _ok(answers[0]) + shapes.image_library_manifest(answers[0].json())
+
+
 RAW_IMAGES: tuple[Behaviour, ...] = (
     Behaviour(
         "latest-is-a-summary",
@@ -332,6 +337,15 @@ IMAGE_LIBRARY: tuple[Behaviour, ...] = (
         ((("q", "mars"), ("media_type", "image")),),
         _search,
         fixture="images_api_search_q_mars_2019-01.json",
+    ),
+    Behaviour(
+        "asset-manifest",
+        "an item's href answers its asset manifest: a JSON list of the real files "
+        "(~orig, ~large, ~medium, ~small, ~thumb, with their own extensions)",
+        "facts",
+        "/assets/PIA07081/collection.json",
+        ((),),
+        _manifest,
     ),
 )
 

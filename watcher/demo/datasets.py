@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -495,11 +495,42 @@ class ImageLibraryDataset:
 
     ``q`` matches case-insensitively as a substring of title, description or a keyword;
     ``media_type`` is a comma list; ``year_start``/``year_end`` test ``date_created``.
+    ``manifests`` gives an item's asset manifest (its file URLs) by ``nasa_id``; without
+    one, the manifest follows the preview's name: ``~orig.jpg``, ``~large.jpg``,
+    ``~medium.jpg``, ``~small.jpg``, ``~thumb.jpg`` and ``metadata.json``.
     """
 
-    def __init__(self, items: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        items: Iterable[Mapping[str, Any]] = (),
+        manifests: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._items: list[dict[str, Any]] = [copy.deepcopy(dict(i)) for i in items]
+        self.manifests: dict[str, list[str]] = {k: list(v) for k, v in (manifests or {}).items()}
+
+    def manifest(self, nasa_id: str) -> list[str] | None:
+        """The files of an item (None for an unknown item, or one without a preview)."""
+        if nasa_id in self.manifests:
+            return list(self.manifests[nasa_id])
+        with self._lock:
+            items = list(self._items)
+        for item in items:
+            if str(_first_data(item).get("nasa_id", "")).strip() != nasa_id:
+                continue
+            previews = [
+                link.get("href")
+                for link in item.get("links") or ()
+                if isinstance(link, dict) and link.get("rel") == "preview"
+            ]
+            preview = previews[0] if previews and isinstance(previews[0], str) else ""
+            stem, marker, _ = preview.rpartition("~thumb")
+            if not marker:
+                return None
+            folder = stem.rpartition("/")[0]
+            names = ("~orig.jpg", "~large.jpg", "~medium.jpg", "~small.jpg", "~thumb.jpg")
+            return [f"{stem}{name}" for name in names] + [f"{folder}/metadata.json"]
+        return None
 
     @classmethod
     def from_capture(cls, body: bytes | str) -> ImageLibraryDataset:

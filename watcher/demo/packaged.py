@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.demo.datasets import ImageLibraryDataset, RecordedRawImages, SyntheticRawImages
+from watcher.demo.library import demo_library_items, with_demo_news
 from watcher.demo.scenes import SHADOW_FRAMES, DemoScenes, build_scenes
 from watcher.demo.server import NasaEmulator
 
@@ -74,7 +75,9 @@ def demo_emulator(
       (``release_every=0`` turns that off).
     - ``ingenuity``: a finished archive of 14,500 records (sols 46..1011), as the real one,
       the last ten of them Ingenuity's shadow sequence on its last sol.
-    - ``/search``: the recorded images-api answer; ``/feed/``: the recorded nasa.gov RSS.
+    - ``/search``: a few made-up Perseverance and Ingenuity items (``library.py``) before
+      the recorded images-api answer; ``/feed/``: the recorded nasa.gov RSS with one made-up
+      Perseverance item first.
 
     ``rewrite_images`` points image URLs at the emulator's own raster pictures (cached in
     ``picture_dir``, or in memory) so the editor UI and the published animations work
@@ -83,8 +86,13 @@ def demo_emulator(
     perseverance, ingenuity, scenes = _demo_datasets()
     emulator = NasaEmulator(
         raw_images={"mars2020": perseverance, "ingenuity": ingenuity},
-        image_library=recorded_image_library(),
-        rss={"": nasa_rss()},
+        image_library=ImageLibraryDataset(
+            [
+                *demo_library_items(),
+                *json.loads(feed_bytes(IMAGE_LIBRARY_CAPTURE))["collection"]["items"],
+            ]
+        ),
+        rss={"": with_demo_news(nasa_rss())},
         port=port,
         latency=latency,
         rewrite_images=rewrite_images,

@@ -38,6 +38,20 @@ from watcher.demo.queries import (
 from watcher.demo.records import iso_utc
 
 RAW_IMAGES_TYPE = "mars2020-images-list-1.1"
+# The image library's rendition names, the picture size each stands for, its extension.
+RENDITION = re.compile(r"~(orig|large|medium|small|thumb)\.[A-Za-z0-9]+$")
+RENDITION_SIZES = {
+    "orig": "full_res",
+    "large": "large",
+    "medium": "medium",
+    "small": "small",
+    "thumb": "small",
+}
+RENDITION_EXTENSIONS = {name: EXTENSIONS[size] for name, size in RENDITION_SIZES.items()}
+LIBRARY_NAME = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,159})~(?P<rendition>orig|large|medium|small|thumb)"
+    r"\.(?P<ext>jpg|png)$"
+)
 RAW_IMAGES_CACHE = "max-age=60"
 Pairs = Sequence[tuple[str, str]]
 
@@ -159,6 +173,8 @@ def image_library(
     except QueryError as exc:
         return Reply(400, orjson.dumps({"reason": str(exc)}))
     items, total = dataset.search(query)
+    # The manifests live on NASA's asset host, which this emulator stands in for too.
+    items = [_local_manifest(item, base_url) for item in items]
     if image_base is not None:
         items = [rewrite_item(item, image_base) for item in items]
     href = f"{base_url}/search"
@@ -182,10 +198,54 @@ def image_library(
     return Reply(200, orjson.dumps({"collection": collection}))
 
 
-def rss(entry: tuple[bytes, str] | None) -> Reply:
+def asset_manifest(
+    dataset: ImageLibraryDataset | None, nasa_id: str, image_base: str | None
+) -> Reply:
+    """``/assets/<nasa_id>/collection.json``: the item's files as a JSON list of URLs, as
+    images-assets.nasa.gov answers; 404 for an unknown item. With ``image_base`` the files
+    are the emulator's own pictures (``<name>~orig.png``, ``~large.jpg``, ...)."""
+    files = dataset.manifest(nasa_id) if dataset is not None else None
+    if files is None:
+        return Reply(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+    if image_base is not None:
+        name = _safe_name(nasa_id)
+        files = [
+            f"{image_base}/{name}~{marker.group(1)}.{RENDITION_EXTENSIONS[marker.group(1)]}"
+            if (marker := RENDITION.search(url))
+            else url
+            for url in files
+        ]
+    return Reply(200, orjson.dumps(files), headers=[("Cache-Control", "max-age=86400")])
+
+
+def _local_manifest(item: dict[str, Any], base_url: str) -> dict[str, Any]:
+    data = item.get("data")
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        return item
+    nasa_id = str(data[0].get("nasa_id", "")).strip()
+    return {**item, "href": f"{base_url}/assets/{quote(nasa_id, safe='')}/collection.json"}
+
+
+_ASSET_FILE = re.compile(
+    rb"https://images-assets\.nasa\.gov/image/[^/\s\"'<>]+/([A-Za-z0-9_.-]+)~"
+    rb"(orig|large|medium|small|thumb)\.[A-Za-z0-9]+"
+)
+
+
+def rss(entry: tuple[bytes, str] | None, image_base: str | None = None) -> Reply:
+    """A feed; with ``image_base``, its image-library pictures become the emulator's."""
     if entry is None:
         return not_found()
     body, modified = entry
+    if image_base is not None:
+        base = image_base.encode()
+
+        def local(match: re.Match[bytes]) -> bytes:
+            rendition = match.group(2).decode()
+            extension = RENDITION_EXTENSIONS[rendition].encode()
+            return base + b"/" + match.group(1) + b"~" + match.group(2) + b"." + extension
+
+        body = _ASSET_FILE.sub(local, body)
     return Reply(
         200, body, "application/rss+xml; charset=UTF-8", cacheable=True, last_modified=modified
     )
@@ -195,18 +255,27 @@ IMAGE_CACHING = ("Cache-Control", "public, max-age=86400")
 
 
 def image(name: str, pictures: Pictures) -> Reply:
-    """``/img/<imageid>_<size>.<ext>``: the raster picture, or 404 for any other name.
+    """``/img/<imageid>_<size>.<ext>`` (raw images) or ``/img/<name>~<rendition>.<ext>``
+    (the image library's naming): the raster picture, or 404 for any other name.
 
-    Only names ``NAME`` accepts (``[A-Za-z0-9_.-]``, the extension NASA uses for that
-    size) reach the renderer or a file path. ``.svg`` names, which older URLs carry,
-    get the placeholder drawing.
+    Only names ``NAME`` or ``LIBRARY_NAME`` accept (``[A-Za-z0-9_.-]``, the extension used
+    for that size) reach the renderer or a file path. ``.svg`` names, which older URLs
+    carry, get the placeholder drawing.
     """
     match = NAME.match(name)
-    if match is not None:
-        size = match.group("size")
-        if match.group("ext") != EXTENSIONS[size]:
+    library = LIBRARY_NAME.match(name)
+    if match is not None or library is not None:
+        if match is not None:
+            imageid, size, extension = match.group("imageid", "size", "ext")
+        else:
+            assert library is not None
+            imageid, rendition, extension = library.group("name", "rendition", "ext")
+            if extension != RENDITION_EXTENSIONS[rendition]:
+                return Reply(404, b"not found", "text/plain")
+            size = RENDITION_SIZES[rendition]
+        if extension != EXTENSIONS[size]:
             return Reply(404, b"not found", "text/plain")
-        body = pictures.get(match.group("imageid"), size)
+        body = pictures.get(imageid, size)
         return Reply(200, body, content_type(size), [IMAGE_CACHING])
     legacy = placeholder.NAME.match(name)
     if legacy is None:
@@ -238,13 +307,17 @@ def rewrite_item(item: dict[str, Any], image_base: str) -> dict[str, Any]:
     if not isinstance(links, list) or not isinstance(data, list) or not data:
         return item
     nasa_id = str(data[0].get("nasa_id", "")) if isinstance(data[0], dict) else ""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", nasa_id.strip()).strip("-.") or "image"
-    href = picture_url(image_base, name, "small")
+    href = f"{image_base}/{_safe_name(nasa_id)}~thumb.jpg"
     new_links = [
         {**link, "href": href} if isinstance(link, dict) and link.get("rel") == "preview" else link
         for link in links
     ]
     return {**item, "links": new_links}
+
+
+def _safe_name(nasa_id: str) -> str:
+    """A picture name for an images-api id (which may hold spaces and anything else)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", nasa_id.strip()).strip("-.") or "image"
 
 
 def conditional(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from watcher.config import load_settings
+from watcher.config import MISSION_KEYWORDS, OFF_TOPIC, load_settings
 from watcher.core import Watcher, make_watcher
 from watcher.demo.packaged import demo_emulator
 from watcher.demo.server import NasaEmulator
@@ -72,16 +72,23 @@ interval = "1h"
 name = "image_library"
 kind = "image_library"
 url = "{emulator.image_library_url}"
-queries = ["Perseverance", "Ingenuity", "Mars"]
+queries = ["Perseverance", "Ingenuity"]
+keywords = {_toml_list(MISSION_KEYWORDS)}
+exclude = {_toml_list(OFF_TOPIC)}
 interval = "1m"
 
 [[sources]]
 name = "nasa_rss"
 kind = "rss"
 url = "{emulator.rss_url("")}"
-keywords = ["Perseverance", "Ingenuity", "Jezero", "Mars 2020", "Mars"]
+keywords = {_toml_list(MISSION_KEYWORDS)}
+exclude = {_toml_list(OFF_TOPIC)}
 interval = "1m"
 """
+
+
+def _toml_list(words: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f'"{word}"' for word in words) + "]"
 
 
 async def run_demo(*, port: int, duration: float | None, data_dir: Path, console: Console) -> None:

@@ -17,7 +17,8 @@ serves, on one port:
     validators. A malformed condition is a 400 (a watcher bug, so tests should see it).
 ``/search?q=..&media_type=..&page=..&page_size=..&year_start=..``  (images-api.nasa.gov)
     Collection+JSON with ``metadata.total_hits`` and ``prev``/``next`` links; paging past
-    10,000 hits is a 400, as on the real API. No validators.
+    10,000 hits is a 400, as on the real API. No validators. Each item's ``href`` points
+    at ``/assets/<nasa_id>/collection.json``, its asset manifest (a JSON list of files).
 ``/feed/`` and ``/feed/<name>/``  RSS bytes given to the emulator, ``application/rss+xml``,
     with ``Last-Modified`` and (when ``etag=True``) a strong ``ETag``, as WordPress sends
     them; ``If-None-Match`` / ``If-Modified-Since`` are answered with 304.
@@ -59,7 +60,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from watcher.demo import responses
 from watcher.demo.datasets import ImageLibraryDataset, RawImagesDataset
@@ -400,10 +401,13 @@ class NasaEmulator:
             return responses.raw_images(
                 self.raw_images, pairs, image_base, latest_images=self.latest_images
             )
+        if path.startswith("/assets/") and path.endswith("/collection.json"):
+            nasa_id = unquote(path[len("/assets/") : -len("/collection.json")])
+            return responses.asset_manifest(self.image_library, nasa_id, image_base)
         if path == "/search":
             return responses.image_library(self.image_library, pairs, self.base_url, image_base)
         if path == "/feed" or path.startswith("/feed/"):
-            return responses.rss(self._rss.get(path[len("/feed") :].strip("/")))
+            return responses.rss(self._rss.get(path[len("/feed") :].strip("/")), image_base)
         if path.startswith("/img/"):
             return responses.image(path[len("/img/") :], self.pictures)
         if path.startswith("/__loop/"):

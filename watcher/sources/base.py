@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from watcher.config import SourceConfig
-from watcher.types import Page, PageRequest, PollState
+from watcher.types import CandidateData, Page, PageRequest, PollState
 
 
 class SourceAdapter(Protocol):
@@ -25,6 +25,12 @@ class SourceAdapter(Protocol):
       A single bad record is never an error: it is skipped and counted in ``Page.skipped``.
     - ``backfill_request(from_sol, to_sol)``: the first request of a historical sweep.
       Raises ``UsageError`` when the feed kind cannot backfill (or not by sol).
+    - ``page_budget()``: how many pages one poll may read (a longer sweep continues at
+      the next poll).
+    - ``detail_request(candidate)``: a second request a *new* candidate needs (the image
+      library's asset manifest), or None; the core makes it only for candidates it has not
+      stored, before storing them. ``with_details(candidate, body)`` gives the candidate
+      completed from that answer, or unchanged when the answer is unusable.
 
     Adapters never raise anything else on any input: a hostile or broken feed cannot crash
     the poller.
@@ -37,3 +43,9 @@ class SourceAdapter(Protocol):
     def parse_page(self, body: bytes, request: PageRequest) -> Page: ...
 
     def backfill_request(self, from_sol: int | None, to_sol: int | None) -> PageRequest: ...
+
+    def page_budget(self) -> int: ...
+
+    def detail_request(self, candidate: CandidateData) -> PageRequest | None: ...
+
+    def with_details(self, candidate: CandidateData, body: bytes) -> CandidateData: ...

@@ -97,6 +97,16 @@ class AdapterBase(ABC):
                 candidates.append(result)
         return candidates
 
+    def page_budget(self) -> int:
+        return self.config.max_pages
+
+    def detail_request(self, candidate: CandidateData) -> PageRequest | None:
+        """Most feeds say all there is to say on their pages: no second request."""
+        return None
+
+    def with_details(self, candidate: CandidateData, body: bytes) -> CandidateData:
+        return candidate
+
     @abstractmethod
     def first_request(self, state: PollState) -> PageRequest: ...
 

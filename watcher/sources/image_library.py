@@ -1,19 +1,27 @@
 """images-api.nasa.gov ``/search``: NASA's Image and Video Library (Collection+JSON).
 
-One search per configured query, page by page (pages start at 1). Results are ordered by
-relevance, not by date, so a sweep cannot stop at a cursor; instead it narrows by
-``year_start`` (the year of the cursor, the latest ``date_created`` seen) and tells the core
-to skip to the next query once a page holds nothing new (``stop_when_all_known``).
+One search per configured query, page by page (pages start at 1). Results come in
+relevance order, and ``date_created`` is when an asset was made, not when NASA published
+it: a page with nothing new says nothing about the next one, and an old picture can be
+published today. So every poll walks each query's pages (at most ``max_pages``) and keeps
+the items not stored yet (the store's unique key is the set difference on ``nasa_id``);
+each query is walked whatever the others found. Once a sweep has completed, searches are
+narrowed to items made at most ``YEAR_MARGIN`` years before the newest ``date_created``
+seen, a margin wide enough for the archive uploads NASA makes.
 
-The search result only links a ``~thumb`` preview. The other renditions follow NASA's asset
-naming (``~medium``, ``~large``, ``~orig``) and are derived from it rather than fetched from
-each item's ``collection.json`` manifest, which would cost one request per image.
+Renditions are not guessed from the preview link: each new item's asset manifest (its
+``href``, a JSON list such as ``…~orig.tif``, ``…~large.jpg``, ``…~medium.jpg``,
+``…~small.jpg``, ``…~thumb.jpg``) names the real files, at one extra request per new item
+(``detail_request`` / ``with_details``; the core fetches it only for items it has not
+stored). The original is the full-size file when browsers can show it (a TIFF is not).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -28,14 +36,29 @@ from watcher.sources.common import (
     param,
     parse_timestamp,
     plain,
+    positive,
     replace_param,
     snippet,
+    text,
     to_int,
 )
+from watcher.sources.credits import center_credit, credit_in_text, fallback_credit
 from watcher.types import CandidateData, Page, PageRequest, PollState
 
 DETAILS_URL = "https://images.nasa.gov/details/"
 MAX_RESULTS = 10_000  # the API answers 400 past 10,000 hits ("refine your search")
+YEAR_MARGIN = 2
+DETAIL = "detail"  # the context key of a manifest request
+WEB_FORMATS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+# Rendition markers of the asset manifest, and the candidate field each one fills.
+_MARKER = re.compile(r"~(orig|large|medium|small|thumb)\.([A-Za-z0-9]{2,5})$")
+_FIELDS = {
+    "orig": "full_url",
+    "large": "large_url",
+    "medium": "medium_url",
+    "small": "thumbnail_url",
+    "thumb": "thumbnail_url",
+}
 
 
 class ImageLibraryAdapter(AdapterBase):
@@ -53,17 +76,19 @@ class ImageLibraryAdapter(AdapterBase):
 
     def first_request(self, state: PollState) -> PageRequest:
         moment = parse_timestamp(state.cursor)
-        year = f"{moment.year:04d}" if moment else None
-        return self._request(0, 1, year, conditional=True)
+        year = f"{moment.year - YEAR_MARGIN:04d}" if moment else None
+        return self._request(0, 1, year)
 
     def backfill_request(self, from_sol: int | None, to_sol: int | None) -> PageRequest:
         if from_sol is not None or to_sol is not None:
             raise UsageError("image_library has no sols: backfill it without a sol range")
-        return self._request(0, 1, None, conditional=False)
+        return self._request(0, 1, None)
 
-    def _request(
-        self, query: int, page: int, year_start: str | None, *, conditional: bool = False
-    ) -> PageRequest:
+    def page_budget(self) -> int:
+        """Pages one poll may read: ``max_pages`` for each query."""
+        return self.config.max_pages * len(self.config.queries)
+
+    def _request(self, query: int, page: int, year_start: str | None) -> PageRequest:
         params: tuple[tuple[str, str], ...] = (
             ("q", self.config.queries[query]),
             ("media_type", "image"),
@@ -72,7 +97,7 @@ class ImageLibraryAdapter(AdapterBase):
         )
         if year_start:
             params = (*params, ("year_start", year_start))
-        return PageRequest(self.config.url, params, conditional, {"query": query, "page": page})
+        return PageRequest(self.config.url, params, False, {"query": query, "page": page})
 
     def parse_page(self, body: bytes, request: PageRequest) -> Page:
         try:
@@ -89,10 +114,9 @@ class ImageLibraryAdapter(AdapterBase):
         total = to_int(metadata.get("total_hits")) if isinstance(metadata, dict) else None
 
         problems = Problems()
-        candidates = self.collect(items, "item", problems)
+        candidates = self.collect(items, "item", problems, self._wanted)
 
         query, page = self._position(request)
-        next_query = self._next_query(request, query)
         more = _has_next_link(collection.get("links")) and bool(items)
         page_size = to_int(param(request.params, "page_size")) or self.config.page_size
         if more and page < self.config.max_pages and page * page_size < MAX_RESULTS:
@@ -103,15 +127,13 @@ class ImageLibraryAdapter(AdapterBase):
                 {**request.context, "query": query, "page": page + 1},
             )
         else:
-            following = next_query
+            following = self._next_query(request, query)
         return Page(
             candidates=tuple(candidates),
             skipped=problems.skipped,
             next=following,
             high_water=high_water(c.taken_at for c in candidates),
             total=total,
-            stop_when_all_known=True,
-            next_when_all_known=next_query,
             problems=tuple(problems.messages),
         )
 
@@ -131,8 +153,21 @@ class ImageLibraryAdapter(AdapterBase):
             return None
         return self._request(query + 1, 1, param(request.params, "year_start"))
 
+    def _wanted(self, item: Any) -> CandidateData | str | None:
+        """An item as a candidate when it is on the source's topic; None when it is not."""
+        result = self.normalise(item)
+        if isinstance(result, CandidateData):
+            keywords = result.raw.get("data", [{}])[0].get("keywords")
+            texts = [result.title, result.caption, *_strings(keywords)]
+            if not self.topic.wanted(texts):
+                return None
+        return result
+
     def normalise(self, item: Any) -> CandidateData | str:
-        """One search result as a candidate, or why it was skipped. ``raw`` is the item."""
+        """One search result as a candidate, or why it was skipped. ``raw`` is the item.
+
+        Until its manifest is read (``with_details``) the preview is its only rendition.
+        """
         if not isinstance(item, dict):
             return f"not an object ({type(item).__name__})"
         data = item.get("data")
@@ -146,22 +181,19 @@ class ImageLibraryAdapter(AdapterBase):
         if media_type is not None and media_type.lower() != "image":
             return f"{nasa_id}: media_type {media_type[:20]!r}, not an image"
 
-        preview = _preview_href(item.get("links"))
-        thumb = self.clean(preview)
-        medium = large = full = None
-        if preview and thumb:
-            stem, marker, rest = preview.rpartition("~thumb")
-            if marker:
-                medium = self.clean(f"{stem}~medium{rest}")
-                large = self.clean(f"{stem}~large{rest}")
-                full = self.clean(f"{stem}~orig{rest}")
-        if not (thumb or medium or large or full):
+        thumb = self.clean(_preview_href(item.get("links")))
+        if not thumb:
             return f"{nasa_id}: no usable image URL"
 
         title = plain(meta.get("title"))
-        caption = plain(meta.get("description")) or plain(meta.get("description_508"))
-        credit = optional_text(meta.get("secondary_creator")) or optional_text(
-            meta.get("photographer")
+        description = text(meta.get("description")) or text(meta.get("description_508"))
+        caption = plain(description)
+        credit = (
+            optional_text(meta.get("secondary_creator"))
+            or optional_text(meta.get("photographer"))
+            or credit_in_text(_lines(description))
+            or center_credit(meta.get("center"))
+            or fallback_credit(self.kind)
         )
         mission = self.config.mission or infer_mission(title, caption, meta.get("keywords"))
         return CandidateData(
@@ -174,11 +206,50 @@ class ImageLibraryAdapter(AdapterBase):
             taken_at=parse_timestamp(meta.get("date_created")),
             page_url=self.clean(DETAILS_URL + quote(nasa_id, safe="")),
             thumbnail_url=thumb,
-            medium_url=medium,
-            large_url=large,
-            full_url=full,
+            width=positive(meta.get("width")),
+            height=positive(meta.get("height")),
             raw=item,
         )
+
+    def detail_request(self, candidate: CandidateData) -> PageRequest | None:
+        """The item's asset manifest (its ``href``), on an allowed image host only."""
+        href = self.clean(candidate.raw.get("href"))
+        if not href:
+            return None
+        return PageRequest(href, (), False, {DETAIL: candidate.external_id})
+
+    def with_details(self, candidate: CandidateData, body: bytes) -> CandidateData:
+        """The candidate with the renditions its manifest lists; unchanged when the body
+        is not a manifest (the preview then stays its only picture)."""
+        try:
+            files = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return candidate
+        found = manifest_renditions(files, self.clean)
+        return replace(candidate, **found) if found else candidate
+
+
+def manifest_renditions(files: object, clean: Any) -> dict[str, Any]:
+    """Candidate URL fields from an asset manifest: ``~orig`` the full file (when a web
+    format), ``~large``, ``~medium``, and ``~small`` (else ``~thumb``) the thumbnail.
+    ``clean`` allowlists each URL; a rendition missing from the manifest stays unset."""
+    if not isinstance(files, list):
+        return {}
+    found: dict[str, Any] = {}
+    for value in files:
+        if not isinstance(value, str):
+            continue
+        marker = _MARKER.search(urlsplit(value.strip()).path)
+        url = clean(value) if marker else None
+        if marker is None or url is None:
+            continue
+        name, extension = marker.group(1), marker.group(2).lower()
+        if f".{extension}" not in WEB_FORMATS:
+            continue
+        field = _FIELDS[name]
+        if field not in found or name == "small":
+            found[field] = url
+    return found
 
 
 def _preview_href(links: object) -> str | None:
@@ -195,3 +266,16 @@ def _has_next_link(links: object) -> bool:
     return isinstance(links, list) and any(
         isinstance(link, dict) and link.get("rel") == "next" for link in links
     )
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _lines(description: str) -> str:
+    """The description with its paragraph and line breaks as newlines (a credit line ends
+    there), whether they are written as HTML or as text."""
+    if "<" not in description:
+        return description
+    broken = re.sub(r"(?i)<\s*(br|/p|p|/div|div|/li)\b[^>]*>", "\n", description)
+    return re.sub(r"<[^>]*>", "", broken)
