@@ -506,3 +506,16 @@ def test_a_manifest_that_is_gone_keeps_the_preview_and_one_that_fails_fails_the_
         gone, found = sorted(watcher.list_candidates(), key=lambda c: c.full_url or "")
         assert gone.full_url is None and gone.thumbnail_url  # the preview stays
         assert found.full_url and found.full_url.endswith("~orig.jpg")
+
+
+def test_tiles_of_a_frame_split_across_pages_are_one_candidate(watcher_for: Any) -> None:
+    from watcher.demo import recorded_perseverance
+
+    with NasaEmulator(raw_images={"mars2020": recorded_perseverance()}) as nasa:
+        watcher = watcher_for([raw_source(nasa.raw_images_url, page_size=2)])
+        report = run(watcher.poll_source("perseverance"))
+        assert report.ok and report.pages == 3  # the summary, then tiles 1-2 and tile 3
+        [frame] = watcher.list_candidates()
+        assert frame.external_id == "NRF_1965_0841393386_816ECM_N0910806NCAM03965_01_095J"
+        assert [t.imageid[-7:] for t in frame.tiles] == ["01_095J", "02_095J", "03_095J"]
+        assert [t.left for t in frame.tiles] == [1, 1273, 2553]

@@ -97,11 +97,19 @@ def capture(nasa_fixtures: Path) -> bytes:
     return (nasa_fixtures / CAPTURE).read_bytes()
 
 
-def test_real_capture_yields_its_three_full_frames(capture: bytes) -> None:
+def test_real_capture_three_tiles_of_one_frame_are_one_candidate(capture: bytes) -> None:
     page = adapter().parse_page(capture, listing())
-    assert [c.external_id for c in page.candidates] == IMAGE_IDS
+    assert [c.external_id for c in page.candidates] == IMAGE_IDS[:1]
     assert page.skipped == 0
     assert page.problems == ()
+    tiles = page.candidates[0].tiles
+    assert [t.imageid for t in tiles] == IMAGE_IDS
+    assert [(t.left, t.top, t.width, t.height) for t in tiles] == [
+        (1, 1, 1288, 968),
+        (1273, 1, 1296, 968),
+        (2553, 1, 1296, 968),
+    ]
+    assert tiles[1].full_url == BASE + "NRF_1965_0841393386_816ECM_N0910806NCAM03965_02_095J01.png"
 
 
 def test_real_capture_first_record_is_fully_normalised(capture: bytes) -> None:
@@ -132,9 +140,31 @@ def test_real_capture_first_record_is_fully_normalised(capture: bytes) -> None:
     )
 
 
-def test_real_capture_sibling_frames_keep_their_own_dimensions(capture: bytes) -> None:
-    sizes = [(c.width, c.height) for c in adapter().parse_page(capture, listing()).candidates]
-    assert sizes == [(1288, 968), (1296, 968), (1296, 968)]
+def test_a_tiled_frame_shows_its_first_tile_at_that_tiles_size(capture: bytes) -> None:
+    c = adapter().parse_page(capture, listing()).candidates[0]
+    assert (c.width, c.height) == (1288, 968)  # what its own files show
+    assert c.raw["imageid"] == IMAGE_IDS[0]
+
+
+def test_a_tile_found_alone_is_named_after_its_frame(capture: bytes) -> None:
+    records = orjson.loads(capture)["images"]
+    alone = adapter().parse_page(body(records[1:2]), listing()).candidates
+    assert [(c.external_id, [t.imageid for t in c.tiles]) for c in alone] == [
+        (IMAGE_IDS[0], [IMAGE_IDS[1]])
+    ]
+    first_alone = adapter().parse_page(body(records[:1]), listing()).candidates
+    assert [(c.external_id, c.tiles) for c in first_alone] == [(IMAGE_IDS[0], ())]
+
+
+def test_records_with_tile_numbers_but_whole_frames_stay_apart() -> None:
+    whole = {"subframeRect": "(1,1,1288,968)", "dimension": "(1288,968)"}
+    odd = {"subframeRect": "garbage"}
+    page = parse([record(imageid="NLF_1_X_01_1J", extended=whole),
+                  record(imageid="NLF_1_X_02_1J", extended=whole),
+                  record(imageid="NLF_1_Y_01_1J", extended=odd)])  # fmt: skip
+    assert [c.external_id for c in page.candidates] == [
+        "NLF_1_X_01_1J", "NLF_1_X_02_1J", "NLF_1_Y_01_1J"]  # fmt: skip
+    assert all(c.tiles == () for c in page.candidates)
 
 
 def test_raw_is_the_record_as_received_with_every_key(capture: bytes) -> None:
@@ -166,7 +196,7 @@ def test_full_page_of_the_requested_size_asks_for_the_next_page(capture: bytes) 
 
 def test_fewer_records_than_requested_ends_the_sweep(capture: bytes) -> None:
     page = adapter(page_size=100).parse_page(capture, listing(adapter(page_size=100)))
-    assert len(page.candidates) == 3
+    assert len(page.candidates[0].tiles) == 3
     assert page.next is None
 
 

@@ -334,3 +334,24 @@ def test_overlong_values_never_fail_the_page(store: Store) -> None:
     assert set(stored) == {"ok", "fine"}
     assert stored["ok"].camera == "C" * 64 and stored["ok"].mission == "M" * 32
     assert stored["ok"].mars_local_time == "T" * 16
+
+
+def test_tiles_seen_later_join_the_stored_frame(store: Store) -> None:
+    from watcher.types import Tile
+
+    def tile(n: int) -> Tile:
+        return Tile(imageid=f"NRF_X_0{n}_1J", left=1 + 1272 * (n - 1), top=1, width=1296,
+                    height=968, full_url=f"https://mars.nasa.gov/NRF_X_0{n}.png")  # fmt: skip
+
+    first = candidate("NRF_X_01_1J", tiles=(tile(1), tile(2)))
+    assert store.save_poll_page([first], NOW, PollState(source="perseverance")) == 1
+    later = candidate("NRF_X_01_1J", tiles=(tile(3),), full_url="https://mars.nasa.gov/o.png")
+    assert store.save_poll_page([later], NOW, PollState(source="perseverance")) == 0
+    [stored] = store.list_candidates(limit=None)
+    assert [t.imageid for t in stored.tiles] == ["NRF_X_01_1J", "NRF_X_02_1J", "NRF_X_03_1J"]
+    assert stored.tiles[2] == tile(3) and stored.full_url == first.full_url  # the rest stays
+    assert store.save_poll_page([later], NOW, PollState(source="perseverance")) == 0
+    assert len(store.get_candidate(stored.id).tiles) == 3
+    plain = candidate("NLF_whole")
+    store.save_poll_page([plain], NOW, PollState(source="perseverance"))
+    assert store.list_candidates(limit=1)[0].tiles == ()

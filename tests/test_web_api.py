@@ -282,6 +282,7 @@ def test_one_candidate_with_raw_record_neighbours_and_entry(
     body = response.json()
     assert response.headers["etag"] == '"v1"'
     assert body["raw"] == {"imageid": "NRF_00001", "extra": "kept"}
+    assert body["tiles"] == []
     assert body["entry_id"] is None
     assert body["version"] == 1
     assert body["title"].startswith("Mars Perseverance")

@@ -414,6 +414,27 @@ def test_candidate_page_shows_the_picture_metadata_raw_record_and_neighbours(
     assert 'href="/editor?sol_min=1965">← Back to the queue' in html
 
 
+def test_a_tiled_frame_shows_its_tiles_side_by_side(web: WebApp, alice: Browser) -> None:
+    from watcher.types import Tile
+
+    tiles = tuple(
+        Tile(imageid=f"NRF_T_0{n}_1J", left=1 + 1272 * (n - 1), top=1, width=1296, height=968,
+             medium_url=f"https://mars.nasa.gov/raw/T_0{n}_800.jpg",
+             full_url=f"https://mars.nasa.gov/raw/T_0{n}.png")
+        for n in (1, 2, 3)
+    )  # fmt: skip
+    [tiled] = web.seed(1, tiles=tiles)
+    [whole] = web.seed(1)
+    html = alice.get(f"/editor/candidates/{tiled}").text
+    assert "NASA sent this frame in 3 tiles" in html
+    row = html[html.index('class="tile-row"') :]
+    for n, left in ((1, 1), (2, 1273), (3, 2545)):
+        assert f'<a href="https://mars.nasa.gov/raw/T_0{n}.png"' in row
+        assert f'<img src="https://mars.nasa.gov/raw/T_0{n}_800.jpg"' in row
+        assert f"NRF_T_0{n}_1J: 1296 x 968 px at column {left}, row 1" in row
+    assert "tiles</h2>" not in alice.get(f"/editor/candidates/{whole}").text
+
+
 def test_approving_on_the_candidate_page_saves_the_entry_and_goes_to_the_next_new_one(
     web: WebApp, alice: Browser
 ) -> None:

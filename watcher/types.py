@@ -64,12 +64,50 @@ def fit_limits(item: CandidateData) -> CandidateData | str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Tile:
+    """One piece of a frame NASA sent in tiles (``…_01_…``, ``…_02_…``): where it sits in
+    the whole frame (NASA's ``subframeRect``: 1-based left, top, width, height) and its
+    files."""
+
+    imageid: str
+    left: int
+    top: int
+    width: int
+    height: int
+    thumbnail_url: str | None = None
+    medium_url: str | None = None
+    large_url: str | None = None
+    full_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> Tile:
+        """From ``to_json``'s output (what the store keeps)."""
+        urls = {name: data.get(name) for name in _TILE_URLS}
+        return cls(
+            imageid=str(data["imageid"]),
+            left=int(data["left"]),
+            top=int(data["top"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            **{name: str(url) if url is not None else None for name, url in urls.items()},
+        )
+
+
+_TILE_URLS = ("thumbnail_url", "medium_url", "large_url", "full_url")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CandidateData:
     """One image as a source saw it, normalised; not yet stored.
 
     ``(source, external_id)`` identifies it: the same image seen twice is one candidate.
     URLs have passed the image-host allowlist. ``raw`` is the record exactly as received,
-    unknown keys included.
+    unknown keys included. ``tiles``: the pieces of a frame NASA sent in tiles, as far as
+    they have been seen (the candidate's own files are one of them); empty for a frame
+    sent whole.
     """
 
     source: str
@@ -91,6 +129,7 @@ class CandidateData:
     width: int | None = None
     height: int | None = None
     raw: JSONObject = field(default_factory=dict)
+    tiles: tuple[Tile, ...] = ()
 
     @property
     def image_url(self) -> str | None:

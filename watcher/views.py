@@ -75,6 +75,7 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
         "decided_by": candidate.decided_by,
         "decided_at": iso(candidate.decided_at),
         "reject_reason": candidate.reject_reason,
+        "tiles": [tile.to_json() for tile in candidate.tiles],
     }
 
 

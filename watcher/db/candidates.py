@@ -11,7 +11,18 @@ from operator import attrgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Dialect, RowMapping, Select, column, func, select, table, text
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    RowMapping,
+    Select,
+    column,
+    func,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watcher.db.base import StoreBase
@@ -24,7 +35,14 @@ from watcher.db.schema import (
     sqlite_timestamp,
 )
 from watcher.exceptions import NotFound
-from watcher.types import Candidate, CandidateData, CandidateFilter, CandidateStatus, fit_limits
+from watcher.types import (
+    Candidate,
+    CandidateData,
+    CandidateFilter,
+    CandidateStatus,
+    Tile,
+    fit_limits,
+)
 
 log = logging.getLogger("watcher.db")
 
@@ -51,6 +69,7 @@ _DATA_COLUMNS = (
     "width",
     "height",
     "raw",
+    "tiles",
 )
 
 
@@ -72,14 +91,39 @@ def insert_candidates(connection: Connection, items: Iterable[CandidateData], no
         return 0
     _record_facets(connection, unique.values())
     if connection.dialect.name == "sqlite":
-        return _insert_sqlite(connection, unique.values(), now)
-    rows = [_row(item, now) for item in unique.values()]
-    statement = (
-        postgresql.insert(candidates)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(candidates.c.id)
-    )
-    return len(connection.execute(statement, rows).all())
+        inserted = _insert_sqlite(connection, unique.values(), now)
+    else:
+        rows = [_row(item, now) for item in unique.values()]
+        statement = (
+            postgresql.insert(candidates)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(candidates.c.id)
+        )
+        inserted = len(connection.execute(statement, rows).all())
+    tiled = [item for item in unique.values() if item.tiles]
+    if tiled:
+        _merge_tiles(connection, tiled)
+    return inserted
+
+
+def _merge_tiles(connection: Connection, items: Sequence[CandidateData]) -> None:
+    """Tiles of a frame seen before join the tiles already stored: the pieces of one frame
+    may come on different pages, or in different polls."""
+    c = candidates.c
+    for source in {item.source for item in items}:
+        incoming = {item.external_id: item.tiles for item in items if item.source == source}
+        query = select(c.id, c.external_id, c.tiles).where(
+            c.source == source, c.external_id.in_(list(incoming))
+        )
+        for row in connection.execute(query).all():
+            stored = [Tile.from_json(t) for t in row.tiles or () if isinstance(t, dict)]
+            merged = merge_tiles(stored, incoming[row.external_id])
+            if merged != tuple(stored):
+                connection.execute(
+                    update(candidates)
+                    .where(c.id == row.id)
+                    .values(tiles=[tile.to_json() for tile in merged])
+                )
 
 
 def _record_facets(connection: Connection, items: Iterable[CandidateData]) -> None:
@@ -98,8 +142,20 @@ def _record_facets(connection: Connection, items: Iterable[CandidateData]) -> No
         )
 
 
+def merge_tiles(stored: Sequence[Tile], seen: Sequence[Tile]) -> tuple[Tile, ...]:
+    """Every tile once (by image id; a tile seen again replaces the stored one), left to
+    right, top to bottom."""
+    by_id = {tile.imageid: tile for tile in (*stored, *seen)}
+    return tuple(sorted(by_id.values(), key=lambda t: (t.top, t.left, t.imageid)))
+
+
+def _tiles_json(tiles: tuple[Tile, ...]) -> list[dict[str, Any]] | None:
+    return [tile.to_json() for tile in tiles] if tiles else None
+
+
 def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
     row = {name: getattr(item, name) for name in _DATA_COLUMNS}
+    row["tiles"] = _tiles_json(item.tiles)
     row["status"] = CandidateStatus.NEW.value
     row["first_seen_at"] = now
     return row
@@ -107,7 +163,7 @@ def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
 
 # Columns in the order the SQLite fast path binds them: plain attributes first, then the
 # ones it converts, then the ones it adds.
-_CONVERTED = ("taken_at", "received_at", "raw")
+_CONVERTED = ("taken_at", "received_at", "raw", "tiles")
 _PLAIN = tuple(name for name in _DATA_COLUMNS if name not in _CONVERTED)
 _SQLITE_ORDER = (*_PLAIN, *_CONVERTED, "status", "first_seen_at")
 _plain_values = attrgetter(*_PLAIN)
@@ -133,6 +189,7 @@ def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: 
             sqlite_timestamp(item.taken_at),
             sqlite_timestamp(item.received_at),
             dumps(item.raw).decode(),
+            dumps(_tiles_json(item.tiles)).decode() if item.tiles else None,
             status,
             seen,
         )
@@ -151,7 +208,8 @@ def candidate_from_row(row: RowMapping) -> Candidate:
         decided_by=row["decided_by"],
         decided_at=row["decided_at"],
         reject_reason=row["reject_reason"],
-        **{name: row[name] for name in _DATA_COLUMNS},
+        **{name: row[name] for name in _DATA_COLUMNS if name != "tiles"},
+        tiles=tuple(Tile.from_json(t) for t in row["tiles"] or () if isinstance(t, dict)),
     )
 
 

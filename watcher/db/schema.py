@@ -125,6 +125,7 @@ candidates = Table(
     Column("decided_by", String(64)),
     Column("decided_at", UTCDateTime),
     Column("reject_reason", Text),
+    Column("tiles", json_type()),
     UniqueConstraint("source", "external_id"),
     Index("ix_candidates_queue", "status", "id", "sol", "mission", "source", "taken_at"),
     Index("ix_candidates_camera", "status", "camera", "id", "sol"),

@@ -17,6 +17,13 @@ query key (NASA drops a repeated key and answers with its default instead).
 Every record's sol is checked against the sols asked for (the API answers other sols'
 images for an empty sol); one that does not fit is skipped and counted, never the page.
 
+NASA sends some frames in tiles: records whose ids differ only in a two-digit field
+(``…NCAM03965_01_095J``, ``_02_``, ``_03_``), each with its ``subframeRect``. Tiles of one
+frame become one candidate holding them all, identified by the ``_01`` id: the first
+tile's own id, so a frame keeps its id whether its tiles came together or not. A tile
+found without its siblings (on another page or in a later poll) joins the stored
+candidate (``Store`` merges the tiles).
+
 ``high_water`` is the latest ``date_received`` of the page's candidates as
 ``YYYY-MM-DDTHH:MM:SSZ`` (see ``types.cursor_time``).
 """
@@ -26,7 +33,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -54,6 +61,7 @@ from watcher.types import (
     Page,
     PageRequest,
     PollState,
+    Tile,
     cursor_time,
 )
 
@@ -64,6 +72,8 @@ FIRST_POLL_WINDOW = timedelta(hours=24)
 LATEST = "latest"  # the context ``step`` of a sweep's first request
 
 _MARS_TIME = re.compile(r"M(\d\d:\d\d:\d\d)")
+_TILE_ID = re.compile(r"^(?P<head>.+_)(?P<tile>\d\d)(?P<tail>_[A-Za-z0-9]+)$")
+_RECT = re.compile(r"^\(\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*\)$")
 _MAX_SIDE = 1_000_000
 _SOL_TESTS: dict[str, Callable[[int, int], bool]] = {
     "gte": operator.ge,
@@ -198,11 +208,14 @@ class RawImagesAdapter(AdapterBase):
             marker=marker,
         )
 
-    def _records(self, images: list[Any], request: PageRequest, problems: Problems) -> list[Any]:
-        """The page's records as candidates; those of sols not asked for are skipped."""
+    def _records(
+        self, images: list[Any], request: PageRequest, problems: Problems
+    ) -> list[CandidateData]:
+        """The page's records as candidates, tiles of a frame joined; records of sols not
+        asked for are skipped."""
         asked = sols_asked(request.params)
         if asked is None:
-            return self.collect(images, "record", problems)
+            return join_tiles(self.collect(images, "record", problems))
 
         def normalise(record: Any) -> CandidateData | str:
             result = self.normalise(record)
@@ -210,7 +223,7 @@ class RawImagesAdapter(AdapterBase):
                 return f"{result.external_id}: sol {result.sol}, not a sol asked for"
             return result
 
-        return self.collect(images, "record", problems, normalise)
+        return join_tiles(self.collect(images, "record", problems, normalise))
 
     def _next(self, request: PageRequest, count: int, finished: bool) -> PageRequest | None:
         requested = to_int(param(request.params, "num")) or self.config.page_size
@@ -282,6 +295,61 @@ class RawImagesAdapter(AdapterBase):
             height=height,
             raw=record,
         )
+
+
+def join_tiles(candidates: list[CandidateData]) -> list[CandidateData]:
+    """Tiles of one frame as one candidate (see the module docstring), in page order.
+
+    Records are tiles when two or more of a page share a frame id with different
+    ``subframeRect``s, or when one alone sits away from the frame's top-left corner.
+    """
+    frames: dict[str, list[tuple[CandidateData, Tile]]] = {}
+    for candidate in candidates:
+        found = _tile(candidate)
+        if found is not None:
+            frames.setdefault(found[0], []).append((candidate, found[1]))
+    joined: dict[str, CandidateData] = {}
+    for frame, pieces in frames.items():
+        corners = {(tile.left, tile.top) for _, tile in pieces}
+        if len(corners) > 1 or corners != {(1, 1)}:
+            first = min(pieces, key=lambda piece: piece[0].external_id)[0]
+            tiles = tuple(sorted((t for _, t in pieces), key=lambda t: (t.top, t.left)))
+            joined[frame] = replace(first, external_id=frame, tiles=tiles)
+    if not joined:
+        return candidates
+    result: list[CandidateData] = []
+    placed: set[str] = set()
+    for candidate in candidates:
+        found = _tile(candidate)
+        if found is None or found[0] not in joined:
+            result.append(candidate)
+        elif found[0] not in placed:  # the whole frame where its first tile was
+            placed.add(found[0])
+            result.append(joined[found[0]])
+    return result
+
+
+def _tile(candidate: CandidateData) -> tuple[str, Tile] | None:
+    """(the frame's id, the tile) for a record whose id has a tile number and whose
+    ``extended.subframeRect`` says where it sits; None for anything else."""
+    parts = _TILE_ID.match(candidate.external_id)
+    extended = candidate.raw.get("extended")
+    rect = _RECT.match(str(extended.get("subframeRect", ""))) if type(extended) is dict else None
+    if parts is None or rect is None:
+        return None
+    left, top, width, height = (int(n) for n in rect.groups())
+    tile = Tile(
+        imageid=candidate.external_id,
+        left=left,
+        top=top,
+        width=width,
+        height=height,
+        thumbnail_url=candidate.thumbnail_url,
+        medium_url=candidate.medium_url,
+        large_url=candidate.large_url,
+        full_url=candidate.full_url,
+    )
+    return f"{parts.group('head')}01{parts.group('tail')}", tile
 
 
 def _dimension(value: object) -> tuple[int | None, int | None]:

@@ -39,6 +39,7 @@ _CANDIDATE_EXAMPLE: dict[str, Any] = {
     "decided_by": None,
     "decided_at": None,
     "reject_reason": None,
+    "tiles": [],
 }
 
 
@@ -81,6 +82,20 @@ class Me(BaseModel):
     is_admin: bool
 
 
+class TileOut(BaseModel):
+    """One piece of a frame NASA sent in tiles: where it sits and its files."""
+
+    imageid: str
+    left: int = Field(description="NASA's subframeRect: 1-based column of the left edge.")
+    top: int
+    width: int
+    height: int
+    thumbnail_url: str | None
+    medium_url: str | None
+    large_url: str | None
+    full_url: str | None
+
+
 class CandidateOut(BaseModel):
     """A candidate as ``watcher queue --json`` prints it."""
 
@@ -112,6 +127,10 @@ class CandidateOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     reject_reason: str | None
+    tiles: list[TileOut] = Field(
+        default_factory=list,
+        description="A frame NASA sent in tiles: every tile seen, its own files included.",
+    )
 
 
 class CandidateBrief(BaseModel):

@@ -118,6 +118,14 @@ def candidate_page(
         "nasa_page": clean_url(c.page_url),
         "metadata": metadata_of(c),
         "raw": pretty_json(dict(c.raw)),
+        "tiles": [
+            (
+                clean_url(t.medium_url or t.thumbnail_url),
+                clean_url(t.full_url or t.large_url),
+                f"{t.imageid}: {t.width} x {t.height} px at column {t.left}, row {t.top}",
+            )
+            for t in c.tiles
+        ],
         "sequence": [card_of(n, next_url, current=n.id == c.id) for n in sequence]
         if len(sequence) > 1
         else [],
