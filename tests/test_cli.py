@@ -95,6 +95,7 @@ def nasa() -> Iterator[NasaEmulator]:
         ["backfill"],
         ["queue"],
         ["sources"],
+        ["check"],
         ["db"],
         ["db", "upgrade"],
         ["demo"],

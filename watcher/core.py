@@ -1,9 +1,9 @@
 """The Watcher facade: the one object the CLI, the web app and the scheduler call.
 
 ``Watcher`` is assembled from its parts, one concept each: ``polling`` (feeds),
-``review`` (decisions, entries, audit), ``accounts`` (editors, sessions, tokens),
-``publishing`` (editions and the site's files) and ``delivery`` (subscribers, webhooks,
-the outbox).
+``checking`` (whether NASA's answers still have the shapes watcher expects), ``review``
+(decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
+(editions and the site's files) and ``delivery`` (subscribers, webhooks, the outbox).
 ``make_watcher(settings)`` builds it with everything it owns; nothing is global.
 """
 
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from watcher.accounts import Accounts
+from watcher.checking import Checking
 from watcher.config import Settings
 from watcher.db import Store
 from watcher.deliver.base import DeliveryReport
@@ -30,7 +31,7 @@ from watcher.types import Candidate, CandidateStatus
 from watcher.views import source_health_json
 
 
-class Watcher(Polling, Review, Accounts, Publishing, Deliveries):
+class Watcher(Polling, Checking, Review, Accounts, Publishing, Deliveries):
     """Everything watcher does, as methods. Build it with ``make_watcher(settings)``."""
 
     async def __aenter__(self) -> Watcher:

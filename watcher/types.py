@@ -300,6 +300,60 @@ class PollReport:
         return self.error is None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedRequest:
+    """One live request of ``watcher check`` and what its answer showed.
+
+    ``problems``: the answer no longer has the shape watcher expects (a non-2xx status is
+    one: ``status`` says which). ``notes``: worth knowing, not a failure. ``error``: no
+    answer at all (the host could not be reached), so nothing could be checked.
+    """
+
+    what: str
+    url: str
+    host: str
+    status: int | None = None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceCheck:
+    """``watcher check`` of one source: the requests a first poll would make, checked.
+
+    ``result`` is ``changed`` when any answer's shape changed (that outranks a later request
+    that could not be made), ``unreachable`` when a host did not answer, else ``ok``.
+    """
+
+    source: str
+    kind: str
+    host: str
+    requests: tuple[CheckedRequest, ...]
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(f"{r.what}: {problem}" for r in self.requests for problem in r.problems)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(f"{r.what}: {note}" for r in self.requests for note in r.notes)
+
+    @property
+    def unreachable(self) -> tuple[CheckedRequest, ...]:
+        return tuple(r for r in self.requests if r.error is not None)
+
+    @property
+    def result(self) -> str:
+        if self.problems:
+            return "changed"
+        return "unreachable" if self.unreachable else "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"

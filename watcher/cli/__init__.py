@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from watcher.cli import accounts, polling, publishing, review  # noqa: F401 (they register commands)
+from watcher.cli import (  # noqa: F401 (they register commands)
+    accounts,
+    check,
+    polling,
+    publishing,
+    review,
+)
 from watcher.cli.base import app
 
 

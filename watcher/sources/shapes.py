@@ -7,14 +7,26 @@ check`` runs them on live answers (an operator notices drift early), and the emu
 conformance tests run them on the emulator's answers and on the recorded fixtures (the
 emulator cannot drift from what was recorded). Each returns a list of problems, empty when
 the answer has the expected shape; the first few record problems are listed, not all.
+
+``expected_answer`` is the one place that says which check applies to which request.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from watcher.sources.common import parse_timestamp
+import feedparser
+import orjson
+
+from watcher.sources.common import param, parse_timestamp, snippet, to_int
+from watcher.sources.common import text as text_of
+from watcher.sources.image_library import DETAIL, ImageLibraryAdapter
+from watcher.sources.raw_images import LATEST, RawImagesAdapter
+from watcher.sources.rss import RssAdapter
+from watcher.types import Page, PageRequest
 
 MAX_RECORD_PROBLEMS = 5
 IMAGE_FILES = ("small", "medium", "large", "full_res")
@@ -130,6 +142,118 @@ def image_library_manifest(data: Any) -> list[str]:
     if not any("~" in href for href in data):
         return ["no rendition (~orig, ~large, ~thumb, ...) among the files"]
     return []
+
+
+def rss_feed(body: bytes) -> list[str]:
+    """An RSS or Atom feed with items, each with a link or a guid (watcher's key for it).
+
+    Parsed from a stream, never a string: feedparser fetches or opens a string that looks
+    like a URL or a path (see ``rss.py``)."""
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body), resolve_relative_uris=False, sanitize_html=False
+        )
+        version = parsed.get("version") or ""
+        entries = list(parsed.get("entries") or ())
+    except Exception as exc:
+        return [f"the feed could not be parsed ({type(exc).__name__})"]
+    if not version:
+        return [f"not an RSS or Atom feed: {snippet(body)}"]
+    if not entries:
+        return [f"an {version} feed without items"]
+    unnamed = sum(
+        1 for entry in entries if not (text_of(entry.get("id")) or text_of(entry.get("link")))
+    )
+    if unnamed:
+        return [f"{unnamed} of {len(entries)} items have neither a link nor a guid"]
+    return []
+
+
+def rss_pictures(page: Page) -> list[str]:
+    """The adapter found a picture in at least one item (it skips an item without one)."""
+    if page.candidates or not page.skipped:
+        return []
+    example = f" ({page.problems[-1]})" if page.problems else ""
+    return [f"none of its {page.skipped} items has a picture watcher can use{example}"]
+
+
+# -- which check applies to which answer ---------------------------------------------
+
+SUMMARY_AS_IMAGES = "latest=true answered an 'images' list, not the summary (watcher reads both)"
+NO_MANIFEST = "no image on the first page, so no asset manifest to check"
+
+
+class Findings(NamedTuple):
+    """What a check found in one answer: ``problems`` (its shape changed) and ``notes``
+    (worth knowing, not a failure)."""
+
+    problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+# A check gets the answer (the body, or the JSON it holds) and what the adapter made of it
+# (None when ``parse_page`` refused it).
+BodyCheck = Callable[[bytes, Page | None], Findings]
+JsonCheck = Callable[[Any, Page | None], Findings]
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """The shape an answer should have: its name, for messages, and its check."""
+
+    name: str
+    check: BodyCheck
+
+
+def expected_answer(kind: str, request: PageRequest) -> Expected:
+    """Which check applies to the answer to ``request`` of a ``kind`` source, told by the
+    context the adapter gave the request (``raw_images.LATEST``, ``image_library.DETAIL``)."""
+    raw, library = RawImagesAdapter.kind, ImageLibraryAdapter.kind
+    if kind == raw and request.context.get("step") == LATEST:
+        return Expected("latest=true summary", _json(_summary))
+    if kind == raw:
+        return Expected("listing", _json(_listing(to_int(param(request.params, "num")))))
+    if kind == library and DETAIL in request.context:
+        return Expected("asset manifest", _json(_manifest))
+    if kind == library:
+        return Expected("search", _json(_search))
+    if kind == RssAdapter.kind:
+        return Expected("feed", _feed)
+    return Expected("answer", lambda body, page: Findings((), (f"no shape check for {kind!r}",)))
+
+
+def _json(check: JsonCheck) -> BodyCheck:
+    def decoded(body: bytes, page: Page | None) -> Findings:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return Findings((f"expected JSON, got {snippet(body)}",))
+        return check(data, page)
+
+    return decoded
+
+
+def _summary(data: Any, page: Page | None) -> Findings:
+    listed = isinstance(data, dict) and isinstance(data.get("images"), list)
+    notes = (SUMMARY_AS_IMAGES,) if listed and "latest" not in data else ()
+    return Findings(tuple(raw_images_summary(data)), notes)
+
+
+def _listing(asked: int | None) -> JsonCheck:
+    return lambda data, page: Findings(tuple(raw_images_listing(data, asked=asked)))
+
+
+def _search(data: Any, page: Page | None) -> Findings:
+    notes = (NO_MANIFEST,) if page is not None and not page.candidates else ()
+    return Findings(tuple(image_library_search(data)), notes)
+
+
+def _manifest(data: Any, page: Page | None) -> Findings:
+    return Findings(tuple(image_library_manifest(data)))
+
+
+def _feed(body: bytes, page: Page | None) -> Findings:
+    return Findings(tuple(rss_feed(body) + (rss_pictures(page) if page is not None else [])))
 
 
 def _records(records: list[Any], check: Callable[[Any], list[str]]) -> list[str]:

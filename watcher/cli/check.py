@@ -1,0 +1,103 @@
+"""``watcher check``: are NASA's answers still the shapes watcher expects? (The facade's
+``check_sources`` does the asking and checking; this prints.)"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from watcher.cli.base import app, err, out, with_watcher
+from watcher.core import Watcher
+from watcher.types import SourceCheck
+
+SHOWN_PROBLEMS = 2
+COLOURS = {"ok": "green", "changed": "red", "unreachable": "red"}
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """Ask each enabled source (or --source) what a first poll would, and check every answer
+    strictly against the shape watcher expects. Exit 1 when an answer's shape changed or a
+    host could not be reached; nothing is written to the database."""
+
+    async def body(watcher: Watcher) -> list[SourceCheck]:
+        return await watcher.check_sources([source] if source is not None else None)
+
+    checks = with_watcher(ctx, body, prepare=False)
+    if as_json:
+        print(json.dumps([_check_json(c) for c in checks], ensure_ascii=False))
+    else:
+        _print_table(checks)
+    unreachable: dict[str, str] = {}
+    for checked in checks:
+        for request in checked.unreachable:
+            unreachable.setdefault(request.host, request.error or "")
+    for host, error in unreachable.items():
+        err.print(f"could not reach {host}: {error}", markup=False)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def _check_json(checked: SourceCheck) -> dict[str, Any]:
+    return {
+        "source": checked.source,
+        "kind": checked.kind,
+        "host": checked.host,
+        "result": checked.result,
+        "ok": checked.ok,
+        "requests": len(checked.requests),
+        "problems": list(checked.problems),
+        "notes": list(checked.notes),
+        "checked": [
+            {
+                "what": r.what,
+                "url": r.url,
+                "status": r.status,
+                "problems": list(r.problems),
+                "notes": list(r.notes),
+                "error": r.error,
+            }
+            for r in checked.requests
+        ],
+    }
+
+
+def _print_table(checks: list[SourceCheck]) -> None:
+    if not checks:
+        out.print("no enabled source to check")
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("source", "kind", "host", "requests"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("result", overflow="fold", min_width=16)
+    for checked in checks:
+        table.add_row(
+            Text(checked.source),
+            Text(checked.kind),
+            Text(checked.host),
+            Text(str(len(checked.requests))),
+            Text(_result(checked), style=COLOURS[checked.result]),
+        )
+    out.print(table)
+    for checked in checks:
+        for note in checked.notes:
+            out.print(f"{checked.source}: note: {note}", markup=False)
+
+
+def _result(checked: SourceCheck) -> str:
+    if checked.result == "changed":
+        shown = "; ".join(checked.problems[:SHOWN_PROBLEMS])
+        more = len(checked.problems) - SHOWN_PROBLEMS
+        return f"changed: {shown}" + (f" (and {more} more)" if more > 0 else "")
+    if checked.result == "unreachable":
+        return f"unreachable: {checked.unreachable[0].error}"
+    return "ok"
