@@ -190,6 +190,8 @@ class Polling(FacadeBase):
         A detail answered with a client error (the manifest is gone) leaves the candidate
         as the page gave it; a failure that may pass (a timeout, a 5xx) fails the poll
         before the page is stored, so the page and its details are fetched again later.
+        A stop request waits for the page's details: a candidate stored without them would
+        never get them.
         """
         wanted = [
             (index, candidate, request)
@@ -203,8 +205,9 @@ class Polling(FacadeBase):
         candidates = list(page.candidates)
         requests = 0
         for index, candidate, request in wanted:
-            if candidate.external_id in known or self._stopping:
+            if candidate.external_id in known:
                 continue
+            known.add(candidate.external_id)  # once, even if the page lists it twice
             requests += 1
             try:
                 response = await self.fetcher.get(request)
