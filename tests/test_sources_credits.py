@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.sources.common import Topic, read_html
+from watcher.sources.common import Topic
 from watcher.sources.credits import (
     MAX_CREDIT,
     center_credit,
@@ -13,6 +13,7 @@ from watcher.sources.credits import (
     credit_in_text,
     fallback_credit,
 )
+from watcher.sources.html import read_html
 
 
 @pytest.mark.parametrize(

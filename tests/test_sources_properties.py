@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ParseError
-from watcher.sources.common import (
-    UrlCleaner,
-    find_images,
-    html_to_text,
-    parse_timestamp,
-    read_html,
-    to_int,
-)
+from watcher.sources.common import UrlCleaner, parse_timestamp, to_int
+from watcher.sources.html import find_images, html_to_text, read_html
 from watcher.sources.image_library import ImageLibraryAdapter
 from watcher.sources.raw_images import RawImagesAdapter
 from watcher.sources.rss import RssAdapter

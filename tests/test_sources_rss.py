@@ -12,8 +12,8 @@ import pytest
 from watcher.config import SourceConfig
 from watcher.demo import feed_bytes
 from watcher.exceptions import ParseError, UsageError
-from watcher.sources.common import find_images, html_to_text, parse_srcset, read_html
 from watcher.sources.credits import fallback_credit
+from watcher.sources.html import find_images, html_to_text, parse_srcset, read_html
 from watcher.sources.rss import RssAdapter
 from watcher.types import Page, PollState
 

@@ -35,7 +35,6 @@ from watcher.sources.common import (
     optional_text,
     param,
     parse_timestamp,
-    plain,
     positive,
     replace_param,
     snippet,
@@ -43,6 +42,7 @@ from watcher.sources.common import (
     to_int,
 )
 from watcher.sources.credits import center_credit, credit_in_text, fallback_credit
+from watcher.sources.html import plain
 from watcher.types import CandidateData, Page, PageRequest, PollState
 
 DETAILS_URL = "https://images.nasa.gov/details/"

@@ -48,12 +48,12 @@ from watcher.sources.common import (
     optional_text,
     param,
     parse_timestamp,
-    plain,
     replace_param,
     snippet,
     to_int,
 )
 from watcher.sources.credits import fallback_credit
+from watcher.sources.html import plain
 from watcher.types import (
     INGENUITY,
     PERSEVERANCE,

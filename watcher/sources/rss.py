@@ -28,20 +28,17 @@ from watcher.config import SourceConfig
 from watcher.exceptions import ParseError, UsageError
 from watcher.sources.common import (
     AdapterBase,
-    Html,
-    Img,
     Problems,
     high_water,
-    html_to_text,
     infer_mission,
     optional_text,
     parse_timestamp,
     positive,
-    read_html,
     snippet,
     text,
 )
 from watcher.sources.credits import credit_after, fallback_credit
+from watcher.sources.html import Html, Img, html_to_text, read_html
 from watcher.types import CandidateData, Page, PageRequest, PollState, cursor_time
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".avif")
