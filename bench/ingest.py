@@ -95,7 +95,7 @@ def run_watcher(folder: Path, pages: list[list[dict[str, Any]]]) -> float:
 def run_watcher_from_bytes(folder: Path, bodies: list[bytes]) -> float:
     store = fresh_store(folder, "watcher-bytes.db")
     source = adapter()
-    request = source.first_request(PollState(source="perseverance"))
+    request = source.listing_request("2026-08-31T00:00:00Z")
     state = PollState(source="perseverance")
 
     def ingest() -> None:
