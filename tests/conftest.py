@@ -107,6 +107,28 @@ def build_settings(
     return settings_from_dict(data, path=tmp_path / "watcher.toml")
 
 
+def write_config(tmp_path: Path, sources: str, database: str | None = None) -> Path:
+    """A config file as a user writes one, with test timeouts and ``sources`` (TOML text)
+    appended; for tests that run the CLI."""
+    path = tmp_path / "watcher.toml"
+    url = database or f"sqlite:///{tmp_path / 'watcher.db'}"
+    path.write_text(
+        f"""
+[database]
+url = "{url}"
+
+[fetch]
+connect_timeout = "2s"
+read_timeout = "2s"
+
+[security]
+image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
+{sources}
+"""
+    )
+    return path
+
+
 # -- watchers -------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from watcher.sources.raw_images import RawImagesAdapter
 from watcher.sources.rss import RssAdapter
 from watcher.types import CandidateData, PollState
 
-from .conftest import build_settings, free_port
+from .conftest import build_settings, free_port, write_config
 
 runner = CliRunner()
 SHIPPED = ("perseverance", "ingenuity", "image_library", "nasa_rss")
@@ -79,25 +79,6 @@ exclude = {json.dumps(list(OFF_TOPIC))}
 interval = "1h"
 """
     )
-
-
-def write_config(tmp_path: Path, sources: str) -> Path:
-    path = tmp_path / "watcher.toml"
-    path.write_text(
-        f"""
-[database]
-url = "sqlite:///{tmp_path / "watcher.db"}"
-
-[fetch]
-connect_timeout = "2s"
-read_timeout = "2s"
-
-[security]
-image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
-{sources}
-"""
-    )
-    return path
 
 
 def check(config: Path, *args: str) -> Any:

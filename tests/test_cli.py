@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.demo import NasaEmulator, SyntheticRawImages, demo_emulator
 
-from .conftest import QUEUE_FIELDS
+from .conftest import QUEUE_FIELDS, write_config
 
 runner = CliRunner()
 
@@ -43,26 +43,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_config(tmp_path: Path, sources: str, database: str | None = None) -> Path:
-    path = tmp_path / "watcher.toml"
-    url = database or f"sqlite:///{tmp_path / 'watcher.db'}"
-    path.write_text(
-        f"""
-[database]
-url = "{url}"
-
-[fetch]
-connect_timeout = "2s"
-read_timeout = "2s"
-
-[security]
-image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
-{sources}
-"""
-    )
-    return path
 
 
 def raw(url: str, name: str = "perseverance", category: str = "mars2020") -> str:
