@@ -129,6 +129,18 @@ image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
     return path
 
 
+def raw_toml(url: str, name: str = "perseverance", category: str = "mars2020") -> str:
+    """A raw-images ``[[sources]]`` table, as TOML text for ``write_config``."""
+    return f"""
+[[sources]]
+name = "{name}"
+kind = "raw_images"
+url = "{url}"
+category = "{category}"
+interval = "10m"
+"""
+
+
 # -- watchers -------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from watcher.sources.raw_images import RawImagesAdapter
 from watcher.sources.rss import RssAdapter
 from watcher.types import CandidateData, PollState
 
-from .conftest import build_settings, free_port, write_config
+from .conftest import build_settings, free_port, raw_toml, write_config
 
 runner = CliRunner()
 SHIPPED = ("perseverance", "ingenuity", "image_library", "nasa_rss")
@@ -44,22 +44,11 @@ def nasa(emulator: NasaEmulator) -> Iterator[NasaEmulator]:
     emulator.clear_faults()
 
 
-def raw_source(name: str, url: str, category: str) -> str:
-    return f"""
-[[sources]]
-name = "{name}"
-kind = "raw_images"
-url = "{url}"
-category = "{category}"
-interval = "10m"
-"""
-
-
 def shipped_sources(nasa: NasaEmulator) -> str:
     """The four shipped sources, as config/watcher.toml has them, pointed at ``nasa``."""
     return (
-        raw_source("perseverance", nasa.raw_images_url, "mars2020")
-        + raw_source("ingenuity", nasa.raw_images_url, "ingenuity")
+        raw_toml(nasa.raw_images_url, "perseverance", "mars2020")
+        + raw_toml(nasa.raw_images_url, "ingenuity", "ingenuity")
         + f"""
 [[sources]]
 name = "image_library"
@@ -163,7 +152,7 @@ def test_a_listing_whose_records_lost_a_field_is_a_changed_shape(
 def test_latest_answered_with_images_is_ok_with_a_note(tmp_path: Path) -> None:
     data = SyntheticRawImages(250, per_sol=100)
     with NasaEmulator(raw_images={"mars2020": data}, latest_images=True) as nasa:
-        config = write_config(tmp_path, raw_source("perseverance", nasa.raw_images_url, "mars2020"))
+        config = write_config(tmp_path, raw_toml(nasa.raw_images_url, "perseverance", "mars2020"))
         code, rows = check_json(config)
         table = check(config)
     assert code == 0
@@ -223,8 +212,8 @@ def test_an_unreachable_host_exits_1_saying_which_once(tmp_path: Path, nasa: Nas
     down = f"http://127.0.0.1:{port}/rss/api/"
     config = write_config(
         tmp_path,
-        raw_source("perseverance", down, "mars2020")
-        + raw_source("ingenuity", down, "ingenuity")
+        raw_toml(down, "perseverance", "mars2020")
+        + raw_toml(down, "ingenuity", "ingenuity")
         + f'[[sources]]\nname = "nasa_rss"\nkind = "rss"\nurl = "{nasa.rss_url()}"\n',
     )
     result = check(config)

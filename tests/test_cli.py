@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.demo import NasaEmulator, SyntheticRawImages, demo_emulator
 
-from .conftest import QUEUE_FIELDS, write_config
+from .conftest import QUEUE_FIELDS, raw_toml, write_config
 
 runner = CliRunner()
 
@@ -43,17 +43,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def raw(url: str, name: str = "perseverance", category: str = "mars2020") -> str:
-    return f"""
-[[sources]]
-name = "{name}"
-kind = "raw_images"
-url = "{url}"
-category = "{category}"
-interval = "10m"
-"""
 
 
 def invoke(config: Path, *args: str) -> Any:
@@ -88,7 +77,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_poll_once_twice_second_run_inserts_nothing(tmp_path: Path, nasa: NasaEmulator) -> None:
-    config = write_config(tmp_path, raw(nasa.raw_images_url))
+    config = write_config(tmp_path, raw_toml(nasa.raw_images_url))
     first = invoke(config, "poll", "--once", "--json")
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
@@ -103,7 +92,7 @@ def test_poll_once_twice_second_run_inserts_nothing(tmp_path: Path, nasa: NasaEm
 
 def test_poll_once_exits_0_when_nasa_is_down_and_sources_shows_it(tmp_path: Path) -> None:
     down = f"http://127.0.0.1:{closed_port()}/rss/api/"
-    config = write_config(tmp_path, raw(down))
+    config = write_config(tmp_path, raw_toml(down))
     result = invoke(config, "poll", "--once")
     assert result.exit_code == 0, result.output
     assert "perseverance: FAILED" in result.stdout
@@ -120,7 +109,7 @@ def test_poll_once_exits_0_when_nasa_is_down_and_sources_shows_it(tmp_path: Path
 
 
 def test_queue_json_contract(tmp_path: Path, nasa: NasaEmulator) -> None:
-    config = write_config(tmp_path, raw(nasa.raw_images_url))
+    config = write_config(tmp_path, raw_toml(nasa.raw_images_url))
     invoke(config, "poll", "--once")
     rows = json.loads(invoke(config, "queue", "--json").stdout)
     assert len(rows) == 61  # the 24 hours before NASA's latest
@@ -139,7 +128,7 @@ def test_queue_json_contract(tmp_path: Path, nasa: NasaEmulator) -> None:
 
 
 def test_queue_rejects_an_unknown_status(tmp_path: Path, nasa: NasaEmulator) -> None:
-    config = write_config(tmp_path, raw(nasa.raw_images_url))
+    config = write_config(tmp_path, raw_toml(nasa.raw_images_url))
     result = invoke(config, "queue", "--status", "maybe")
     assert result.exit_code == 2
 
@@ -151,7 +140,7 @@ name = "news"
 kind = "rss"
 url = "{nasa.rss_url("")}"
 """
-    config = write_config(tmp_path, raw(nasa.raw_images_url) + rss)
+    config = write_config(tmp_path, raw_toml(nasa.raw_images_url) + rss)
     result = invoke(
         config, "backfill", "--source", "perseverance", "--from-sol", "1", "--to-sol", "1"
     )
@@ -173,7 +162,7 @@ url = "{nasa.rss_url("")}"
 
 def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     config = write_config(
-        tmp_path, raw("https://mars.nasa.gov/rss/api/").replace('"10m"', '"often"')
+        tmp_path, raw_toml("https://mars.nasa.gov/rss/api/").replace('"10m"', '"often"')
     )
     result = invoke(config, "sources")
     assert result.exit_code == 2
