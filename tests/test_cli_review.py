@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.demo import NasaEmulator, SyntheticRawImages
 
-from .test_cli import raw, write_config
+from .conftest import raw_toml, write_config
 
 runner = CliRunner()
 
@@ -21,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
-        path = write_config(tmp_path, raw(nasa.raw_images_url))
+        path = write_config(tmp_path, raw_toml(nasa.raw_images_url))
         assert runner.invoke(app, ["--config", str(path), "poll", "--once"]).exit_code == 0
     return path
 
