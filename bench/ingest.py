@@ -36,7 +36,7 @@ from watcher.config import SourceConfig
 from watcher.db import Store
 from watcher.db.schema import sqlite_timestamp
 from watcher.demo import SyntheticRawImages
-from watcher.sources.raw_images import RawImagesAdapter
+from watcher.polling.sources.raw_images import RawImagesAdapter
 from watcher.types import CandidateData, PollState
 
 PAGE = 100

@@ -35,8 +35,8 @@ from sqlalchemy import insert
 from watcher.config import EmailConfig, settings_from_dict
 from watcher.core import make_watcher
 from watcher.db.schema import editions, entries, subscribers
-from watcher.deliver import email
-from watcher.deliver.smtp import SmtpChannel
+from watcher.deliver.channels import email
+from watcher.deliver.channels.smtp import SmtpChannel
 from watcher.types import Edition, PublishedEntry
 
 TARGET = 300

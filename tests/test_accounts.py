@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from watcher.accounts import CLI_ACTOR
+from watcher.accounts.editors import CLI_ACTOR
+from watcher.accounts.passwords import token_hash
 from watcher.core import Watcher
 from watcher.exceptions import AuthError, Conflict, InvalidInput, PermissionDenied
-from watcher.security import token_hash
 from watcher.types import Actor, Role, TokenScope
 
 from .conftest import Clock

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.config import MISSION_KEYWORDS, OFF_TOPIC
 from watcher.demo import Fault, NasaEmulator, SyntheticRawImages, demo_emulator
-from watcher.sources import shapes
-from watcher.sources.image_library import ImageLibraryAdapter
-from watcher.sources.raw_images import RawImagesAdapter
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources import shapes
+from watcher.polling.sources.image_library import ImageLibraryAdapter
+from watcher.polling.sources.raw_images import RawImagesAdapter
+from watcher.polling.sources.rss import RssAdapter
 from watcher.types import CandidateData, PollState
 
 from .conftest import build_settings, free_port, raw_toml, write_config

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher import decide
 from watcher.config import FetchConfig, SourceConfig
+from watcher.polling import decide
 from watcher.types import Backfill, Health, Page, PageRequest, PollState
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

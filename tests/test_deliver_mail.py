@@ -20,8 +20,8 @@ from tests.deliver_support import (
     text_of,
     token_of,
 )
-from watcher.deliver import email
-from watcher.deliver.base import BadLink, RateLimited
+from watcher.deliver.channels import email
+from watcher.deliver.channels.channel import BadLink, RateLimited
 from watcher.exceptions import InvalidInput, PermissionDenied, UsageError
 from watcher.types import (
     Actor,

@@ -10,8 +10,9 @@ import orjson
 import pytest
 
 from watcher.config import DeliveryConfig
-from watcher.deliver import dispatch, email, outbox, signing, webhook, worker
-from watcher.deliver.base import DeliveryError
+from watcher.deliver import dispatch, outbox, signing, worker
+from watcher.deliver.channels import email, webhook
+from watcher.deliver.channels.channel import DeliveryError
 from watcher.types import (
     Delivery,
     DeliveryChannel,

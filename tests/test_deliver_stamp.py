@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from tests.test_deliver_rules import EDITION, NOW, context, delivery, entry
 from watcher.deliver import dispatch
-from watcher.deliver import email as mail
+from watcher.deliver.channels import email as mail
 from watcher.types import DeliveryChannel, SubscriberStatus
 
 HEADERS = (

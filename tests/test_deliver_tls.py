@@ -21,8 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from watcher.config import EmailConfig
-from watcher.deliver.base import DeliveryError
-from watcher.deliver.smtp import SmtpChannel
+from watcher.deliver.channels.channel import DeliveryError
+from watcher.deliver.channels.smtp import SmtpChannel
 
 from .deliver_support import MailSink, free_port
 

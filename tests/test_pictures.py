@@ -7,7 +7,7 @@ from pathlib import Path
 
 from watcher import pictures
 from watcher.pictures import Rendition, choose, renditions, shown_credit, still, url_size
-from watcher.sources import credits
+from watcher.polling.sources import credits
 from watcher.types import Frame
 
 RAW = "https://mars.nasa.gov/mars2020-raw-images/pub/ods/surface/sol/01965/ncam/NRF_1965"

@@ -398,7 +398,7 @@ def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> N
     import subprocess
     import sys
 
-    from watcher.polling import owner_is_dead
+    from watcher.polling.poller import owner_is_dead
 
     host = socket.gethostname()
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.sources.common import Topic
-from watcher.sources.credits import (
+from watcher.polling.sources.common import Topic
+from watcher.polling.sources.credits import (
     MAX_CREDIT,
     center_credit,
     credit_after,
@@ -13,7 +13,7 @@ from watcher.sources.credits import (
     credit_in_text,
     fallback_credit,
 )
-from watcher.sources.html import read_html
+from watcher.polling.sources.html import read_html
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError, ParseError, UsageError
-from watcher.sources import infer_mission
-from watcher.sources.image_library import ImageLibraryAdapter
+from watcher.polling.sources import infer_mission
+from watcher.polling.sources.image_library import ImageLibraryAdapter
 from watcher.types import Page, PageRequest, PollState
 
 NASA_HOSTS = ("nasa.gov", "*.nasa.gov")

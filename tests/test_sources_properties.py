@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ParseError
-from watcher.sources.common import UrlCleaner, parse_timestamp, to_int
-from watcher.sources.html import find_images, html_to_text, read_html
-from watcher.sources.image_library import ImageLibraryAdapter
-from watcher.sources.raw_images import RawImagesAdapter
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources.common import UrlCleaner, parse_timestamp, to_int
+from watcher.polling.sources.html import find_images, html_to_text, read_html
+from watcher.polling.sources.image_library import ImageLibraryAdapter
+from watcher.polling.sources.raw_images import RawImagesAdapter
+from watcher.polling.sources.rss import RssAdapter
 from watcher.types import Page, PageRequest, PollState, cursor_time
 from watcher.urls import clean_url
 

@@ -12,11 +12,11 @@ import pytest
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError, ParseError
-from watcher.sources import ADAPTERS, make_adapter
-from watcher.sources.common import parse_timestamp, to_int
-from watcher.sources.image_library import ImageLibraryAdapter
-from watcher.sources.raw_images import RawImagesAdapter
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources import ADAPTERS, make_adapter
+from watcher.polling.sources.common import parse_timestamp, to_int
+from watcher.polling.sources.image_library import ImageLibraryAdapter
+from watcher.polling.sources.raw_images import RawImagesAdapter
+from watcher.polling.sources.rss import RssAdapter
 from watcher.types import PageRequest, PollState, cursor_time
 
 NASA_HOSTS = ("nasa.gov", "*.nasa.gov")

@@ -12,9 +12,9 @@ import pytest
 from watcher.config import SourceConfig
 from watcher.demo import feed_bytes
 from watcher.exceptions import ParseError, UsageError
-from watcher.sources.credits import fallback_credit
-from watcher.sources.html import find_images, html_to_text, parse_srcset, read_html
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources.credits import fallback_credit
+from watcher.polling.sources.html import find_images, html_to_text, parse_srcset, read_html
+from watcher.polling.sources.rss import RssAdapter
 from watcher.types import Page, PollState
 
 NASA_HOSTS = ("nasa.gov", "*.nasa.gov")

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from argon2 import PasswordHasher
 
-from watcher import security
+from watcher.accounts import passwords as security
 from watcher.types import Actor, CandidateStatus, EntryDraft, EntryStatus, Role
 
 from .conftest import PASSWORD, Browser, WebApp

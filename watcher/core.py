@@ -14,19 +14,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from watcher.accounts import Accounts
-from watcher.checking import Checking
+from watcher.accounts.editors import Accounts
 from watcher.config import Settings
 from watcher.db import Store
-from watcher.deliver.base import DeliveryReport
-from watcher.delivery import Deliveries
+from watcher.deliver.channels.channel import DeliveryReport
+from watcher.deliver.deliverer import Deliveries
 from watcher.exceptions import StorageError
 from watcher.facade import utcnow
 from watcher.fetch import Fetcher
-from watcher.polling import Polling
+from watcher.polling.checker import Checking
+from watcher.polling.poller import Polling
 from watcher.publish.model import PublishReport, WriteReport
-from watcher.publishing import Publishing
-from watcher.review import Review
+from watcher.publish.publisher import Publishing
+from watcher.review.desk import Review
 from watcher.types import Candidate, CandidateStatus
 from watcher.views import source_health_json
 

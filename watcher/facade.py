@@ -18,11 +18,11 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
-from watcher import decide
 from watcher.config import Settings, SourceConfig
 from watcher.db import Store
 from watcher.exceptions import NotFound
 from watcher.fetch import Fetcher
+from watcher.polling import decide
 from watcher.types import Edition, PollState, SourceHealth
 
 log = logging.getLogger("watcher.core")

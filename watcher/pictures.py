@@ -29,7 +29,7 @@ RANKS = ("thumbnail", "medium", "large", "full")  # smallest file first
 DEFAULT_RENDITION = "large"  # what an entry without a (known) choice loads at most
 DISPLAY_WIDTH = 800  # the site's column; wider files are shown scaled down to it
 # The credit shown when an entry has none (entries approved before credits had a fallback).
-# The same words as watcher.sources.credits.DEFAULT_CREDIT; a test keeps the two equal.
+# The same words as watcher.polling.sources.credits.DEFAULT_CREDIT; a test keeps the two equal.
 DEFAULT_CREDIT = "NASA"
 
 _RAW_SIZE = re.compile(r"_(320|800|1200)\.(?:jpe?g|png)$", re.IGNORECASE)

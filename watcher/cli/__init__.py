@@ -15,7 +15,7 @@ from watcher.cli import (  # noqa: F401 (they register commands)
     publishing,
     review,
 )
-from watcher.cli.base import app
+from watcher.cli.app import app
 
 
 def main() -> None:

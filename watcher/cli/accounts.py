@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from watcher.cli.base import app, err, fail, out, with_watcher
+from watcher.cli.app import app, err, fail, out, with_watcher
 from watcher.core import Watcher
 from watcher.types import ApiToken, Editor, Role, TokenScope
 from watcher.views import editor_json, token_json

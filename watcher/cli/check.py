@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from watcher.cli.base import app, err, out, with_watcher
+from watcher.cli.app import app, err, out, with_watcher
 from watcher.core import Watcher
 from watcher.types import SourceCheck
 

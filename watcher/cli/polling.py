@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Table
 
 from watcher import __version__
-from watcher.cli.base import (
+from watcher.cli.app import (
     Context,
     app,
     configure_logging,

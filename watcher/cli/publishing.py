@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from watcher.cli.base import app, err, out, with_watcher
+from watcher.cli.app import app, err, out, with_watcher
 from watcher.cli.review import cli_actor
 from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook

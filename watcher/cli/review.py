@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from watcher.cli.base import app, out, with_watcher
+from watcher.cli.app import app, out, with_watcher
 from watcher.core import Watcher
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
 from watcher.views import entry_json

@@ -9,7 +9,7 @@ from watcher.db.delivery import DeliveryStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
 from watcher.db.review import ReviewStore
-from watcher.db.site import SiteStore
+from watcher.db.site_settings import SiteStore
 from watcher.exceptions import StorageError
 
 

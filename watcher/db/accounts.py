@@ -9,10 +9,10 @@ from sqlalchemy import Connection, RowMapping, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from watcher.db.base import StoreBase
+from watcher.accounts.passwords import Throttle
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
+from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
-from watcher.security import Throttle
 from watcher.types import ApiToken, Editor, Role, Session, TokenScope
 
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watcher.db.base import StoreBase
 from watcher.db.schema import (
     FACET_KINDS,
     FTS_TABLE,
@@ -34,6 +33,7 @@ from watcher.db.schema import (
     facets,
     sqlite_timestamp,
 )
+from watcher.db.store_base import StoreBase
 from watcher.exceptions import NotFound
 from watcher.types import (
     Candidate,

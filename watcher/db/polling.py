@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, Executable, RowMapping, Table, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watcher.db.base import StoreBase
 from watcher.db.candidates import insert_candidates
 from watcher.db.schema import backfills, poll_state
+from watcher.db.store_base import StoreBase
 from watcher.types import Backfill, CandidateData, PageRequest, PollState
 
 _POLL_COLUMNS = (

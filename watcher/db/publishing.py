@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
-from watcher.db.base import StoreBase
 from watcher.db.review import write_audit
 from watcher.db.schema import (
     audit_log,
@@ -25,7 +24,8 @@ from watcher.db.schema import (
     entry_candidates,
     published_entries,
 )
-from watcher.db.site import read_setting, write_setting
+from watcher.db.site_settings import read_setting, write_setting
+from watcher.db.store_base import StoreBase
 from watcher.exceptions import Conflict, NotFound
 from watcher.types import Edition, EntryStatus, Frame, PublishedEntry
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
-from watcher.db.base import StoreBase
 from watcher.db.candidates import candidate_from_row
 from watcher.db.schema import audit_log, candidates, entries, entry_candidates
+from watcher.db.store_base import StoreBase
 from watcher.exceptions import Conflict, NotFound
 from watcher.types import (
     AuditEvent,

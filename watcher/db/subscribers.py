@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watcher.db.base import StoreBase
 from watcher.db.schema import deliveries, subscribe_attempts, subscribers, webhooks
+from watcher.db.store_base import StoreBase
 from watcher.exceptions import NotFound
 from watcher.types import DeliveryStatus, Subscriber, SubscriberStatus, Webhook
 

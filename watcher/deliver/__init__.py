@@ -4,7 +4,7 @@
 (messages), ``links`` (public URLs), ``dispatch`` (what a claimed row becomes) and
 ``webhook.payload`` are pure; ``smtp``, ``webhook``, ``websub`` and ``team`` do I/O behind
 the ``Channel`` protocol of ``base``; ``worker`` runs one cycle's sends. The facade part
-``watcher.delivery`` wires them to the store.
+``watcher.deliver.deliverer`` wires them to the store.
 
 What "exactly once" means here, precisely
 -----------------------------------------

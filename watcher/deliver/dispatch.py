@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watcher.deliver import email, links, signing, team, webhook
+from watcher.deliver import links, signing
+from watcher.deliver.channels import email, team, webhook
 from watcher.deliver.outbox import CANDIDATES_TARGET
 from watcher.types import (
     Delivery,

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from watcher.sources import shapes
+from watcher.polling.sources import shapes
 
 RAW = "/rss/api/"
 SEARCH = "/search"

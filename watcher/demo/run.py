@@ -17,11 +17,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from watcher.accounts.passwords import new_secret
 from watcher.config import MISSION_KEYWORDS, OFF_TOPIC, load_settings
 from watcher.core import Watcher, make_watcher
 from watcher.demo.packaged import demo_emulator
 from watcher.demo.server import NasaEmulator
-from watcher.security import new_secret
 from watcher.service import Service
 from watcher.types import Role
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from watcher.web import api_admin, api_candidates, api_entries, api_publishing
 from watcher.web.api_auth import problems
 from watcher.web.api_docs import docs_context
-from watcher.web.render import render
+from watcher.web.templating import render
 
 router = APIRouter(prefix="/api/v1", responses=problems(401, 403))
 router.include_router(api_candidates.router, tags=["queue"])

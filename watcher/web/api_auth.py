@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from watcher.accounts.passwords import same_secret
 from watcher.core import Watcher
 from watcher.exceptions import InvalidInput, PermissionDenied
-from watcher.security import same_secret
 from watcher.types import Actor
 from watcher.web.api_models import Problem
 from watcher.web.auth import (

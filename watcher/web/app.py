@@ -32,8 +32,8 @@ from watcher.exceptions import (
 )
 from watcher.web import api, auth, editor, public
 from watcher.web.problems import problem
-from watcher.web.render import make_templates, render
-from watcher.web.site import SiteFiles
+from watcher.web.site_files import SiteFiles
+from watcher.web.templating import make_templates, render
 
 log = logging.getLogger("watcher.web")
 

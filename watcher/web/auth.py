@@ -18,11 +18,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from watcher.accounts.passwords import new_secret, same_secret
 from watcher.core import Watcher
 from watcher.exceptions import AuthError, Conflict, InvalidInput, PermissionDenied
-from watcher.security import new_secret, same_secret
 from watcher.types import Actor, Session
-from watcher.web.render import render
+from watcher.web.templating import render
 
 SESSION_COOKIE = "watcher_session"
 FORM_COOKIE = "watcher_form"

@@ -22,7 +22,7 @@ from watcher.web.auth import (
     watcher_of,
 )
 from watcher.web.pages_common import notice_from, text, whole
-from watcher.web.render import render, utc
+from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
 

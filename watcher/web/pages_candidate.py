@@ -32,7 +32,7 @@ from watcher.web.pages_common import (
 )
 from watcher.web.pages_entries import entry_preview
 from watcher.web.pages_queue import parse_queue, queue_again
-from watcher.web.render import render, utc
+from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
 

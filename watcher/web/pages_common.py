@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from watcher.types import Candidate, CandidateStatus, EntryDraft
 from watcher.urls import clean_url
-from watcher.web.render import utc
+from watcher.web.templating import utc
 
 _NUMBER = re.compile(r"[0-9]{1,12}")
 _CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")

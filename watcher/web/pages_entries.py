@@ -24,7 +24,7 @@ from watcher.web.pages_common import (
     text,
     whole,
 )
-from watcher.web.render import render, utc
+from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
 

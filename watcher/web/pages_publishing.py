@@ -19,7 +19,7 @@ from watcher.types import (
 )
 from watcher.web.auth import actor_of, admin_session, checked_form, watcher_of
 from watcher.web.pages_common import notice_from, text, whole, with_notice
-from watcher.web.render import render, utc
+from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
 

@@ -26,7 +26,7 @@ from watcher.web.pages_common import (
     whole,
     with_notice,
 )
-from watcher.web.render import render
+from watcher.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

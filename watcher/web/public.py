@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from watcher.exceptions import InvalidInput, UsageError
 from watcher.types import Subscriber
 from watcher.web.auth import client_address, watcher_of
-from watcher.web.render import render
+from watcher.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from watcher.exceptions import ConfigError, InvalidInput, NotFound, PermissionDenied
 from watcher.facade import FacadeBase
 from watcher.markup import MAX_BODY
-from watcher.sources.credits import DEFAULT_CREDIT, fallback_credit
+from watcher.polling.sources.credits import DEFAULT_CREDIT, fallback_credit
 from watcher.types import (
     RENDITIONS,
     Actor,

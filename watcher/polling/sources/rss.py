@@ -26,7 +26,7 @@ import feedparser
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ParseError, UsageError
-from watcher.sources.common import (
+from watcher.polling.sources.common import (
     AdapterBase,
     Problems,
     high_water,
@@ -37,8 +37,8 @@ from watcher.sources.common import (
     snippet,
     text,
 )
-from watcher.sources.credits import credit_after, fallback_credit
-from watcher.sources.html import Html, Img, html_to_text, read_html
+from watcher.polling.sources.credits import credit_after, fallback_credit
+from watcher.polling.sources.html import Html, Img, html_to_text, read_html
 from watcher.types import CandidateData, Page, PageRequest, PollState, cursor_time
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".avif")

@@ -41,7 +41,7 @@ import orjson
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError, ParseError
-from watcher.sources.common import (
+from watcher.polling.sources.common import (
     AdapterBase,
     Problems,
     high_water,
@@ -52,8 +52,8 @@ from watcher.sources.common import (
     snippet,
     to_int,
 )
-from watcher.sources.credits import fallback_credit
-from watcher.sources.html import plain
+from watcher.polling.sources.credits import fallback_credit
+from watcher.polling.sources.html import plain
 from watcher.types import (
     INGENUITY,
     PERSEVERANCE,

@@ -41,11 +41,11 @@ from watcher.publish.model import (
 )
 from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
-from watcher.review import require_admin
+from watcher.review.desk import require_admin
 from watcher.types import Actor, Edition, PageRequest, PublishedEntry
 from watcher.urls import clean_url
 
-log = logging.getLogger("watcher.publishing")
+log = logging.getLogger("watcher.publish.publisher")
 
 LEASE = "publish"
 LEASE_SECONDS = 120.0  # a crashed publisher blocks others this long at most

@@ -35,7 +35,7 @@ import orjson
 
 from watcher.config import WebhookConfig
 from watcher.deliver import links
-from watcher.deliver.base import DeliveryError
+from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.signing import webhook_signature
 from watcher.exceptions import FetchError, HTTPStatusError
 from watcher.fetch import Fetcher

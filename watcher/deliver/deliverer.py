@@ -19,12 +19,12 @@ from watcher.config import DEFAULT_TITLE
 from watcher.db.delivery import confirmed_subscribers, enabled_webhook_ids, insert_deliveries
 from watcher.db.review import write_audit
 from watcher.deliver import dispatch, links, outbox, signing, worker
-from watcher.deliver import email as mail
-from watcher.deliver.base import BadLink, DeliveryReport, RateLimited
-from watcher.deliver.webhook import Refused, url_problem, vet_blocking
+from watcher.deliver.channels import email as mail
+from watcher.deliver.channels.channel import BadLink, DeliveryReport, RateLimited
+from watcher.deliver.channels.webhook import Refused, url_problem, vet_blocking
 from watcher.exceptions import InvalidInput, NotFound, UsageError
 from watcher.facade import FacadeBase
-from watcher.review import require_admin
+from watcher.review.desk import require_admin
 from watcher.types import (
     Actor,
     Delivery,
@@ -36,7 +36,7 @@ from watcher.types import (
     Webhook,
 )
 
-log = logging.getLogger("watcher.delivery")
+log = logging.getLogger("watcher.deliver.deliverer")
 
 SECRET_ENV = "WATCHER_SECRET_KEY"  # noqa: S105 (the variable's name)
 SECRET_SETTING = "secret_key"  # noqa: S105 (the setting's name)

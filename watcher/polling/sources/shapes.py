@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 import feedparser
 import orjson
 
-from watcher.sources.common import param, parse_timestamp, snippet, to_int
-from watcher.sources.common import text as text_of
-from watcher.sources.image_library import DETAIL, ImageLibraryAdapter
-from watcher.sources.raw_images import LATEST, RawImagesAdapter
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources.common import param, parse_timestamp, snippet, to_int
+from watcher.polling.sources.common import text as text_of
+from watcher.polling.sources.image_library import DETAIL, ImageLibraryAdapter
+from watcher.polling.sources.raw_images import LATEST, RawImagesAdapter
+from watcher.polling.sources.rss import RssAdapter
 from watcher.types import Page, PageRequest
 
 MAX_RECORD_PROBLEMS = 5

@@ -12,7 +12,7 @@ import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 
-from watcher.sources.common import positive, text, to_int
+from watcher.polling.sources.common import positive, text, to_int
 
 # fmt: off
 _BLOCK_TAGS = frozenset((

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watcher.db.base import StoreBase
 from watcher.db.schema import leases, site_settings
+from watcher.db.store_base import StoreBase
 
 
 def _insert(connection: Connection):  # type: ignore[no-untyped-def]

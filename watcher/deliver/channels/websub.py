@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from watcher.deliver.webhook import http_failure
+from watcher.deliver.channels.webhook import http_failure
 from watcher.exceptions import FetchError
 from watcher.fetch import Fetcher
 

@@ -27,7 +27,7 @@ import orjson
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError, ParseError, UsageError
-from watcher.sources.common import (
+from watcher.polling.sources.common import (
     AdapterBase,
     Problems,
     high_water,
@@ -41,8 +41,8 @@ from watcher.sources.common import (
     text,
     to_int,
 )
-from watcher.sources.credits import center_credit, credit_in_text, fallback_credit
-from watcher.sources.html import plain
+from watcher.polling.sources.credits import center_credit, credit_in_text, fallback_credit
+from watcher.polling.sources.html import plain
 from watcher.types import CandidateData, Page, PageRequest, PollState
 
 DETAILS_URL = "https://images.nasa.gov/details/"

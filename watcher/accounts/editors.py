@@ -11,14 +11,14 @@ import logging
 import re
 from datetime import timedelta
 
-from watcher import security
+from watcher.accounts import passwords as security
 from watcher.db.accounts import name_key
 from watcher.exceptions import AuthError, InvalidInput
 from watcher.facade import FacadeBase
-from watcher.review import require_admin
+from watcher.review.desk import require_admin
 from watcher.types import Actor, ApiToken, Editor, Role, Session, TokenScope
 
-log = logging.getLogger("watcher.accounts")
+log = logging.getLogger("watcher.accounts.editors")
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,62}")
 SESSION_TOUCH_SECONDS = 60.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import apprise
 
-from watcher.deliver.base import DeliveryError
+from watcher.deliver.channels.channel import DeliveryError
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,10 @@ from watcher.exceptions import (
 )
 from watcher.facade import FacadeBase
 from watcher.fetch import build_url
-from watcher.polling import describe_error
-from watcher.sources import make_adapter, shapes
-from watcher.sources.base import SourceAdapter
-from watcher.sources.raw_images import LATEST
+from watcher.polling.poller import describe_error
+from watcher.polling.sources import make_adapter, shapes
+from watcher.polling.sources.adapter import SourceAdapter
+from watcher.polling.sources.raw_images import LATEST
 from watcher.types import CheckedRequest, Page, PageRequest, PollState, SourceCheck
 
 # The server answered, but not with a body watcher could read: the answer changed.

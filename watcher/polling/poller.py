@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watcher import decide
 from watcher.config import SourceConfig
 from watcher.exceptions import FetchError, HTTPStatusError, ParseError, StorageError, UsageError
 from watcher.facade import FacadeBase
-from watcher.sources import make_adapter
-from watcher.sources.base import SourceAdapter
+from watcher.polling import decide
+from watcher.polling.sources import make_adapter
+from watcher.polling.sources.adapter import SourceAdapter
 from watcher.types import Backfill, Page, PageRequest, PollReport, PollState
 
 log = logging.getLogger("watcher.core")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.sources.html import Html, Img
+from watcher.polling.sources.html import Html, Img
 
 # What a source kind's pictures are credited to when the record itself names no one.
 FALLBACK_CREDIT = {

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError
-from watcher.sources.base import SourceAdapter
-from watcher.sources.common import AdapterBase, infer_mission
-from watcher.sources.image_library import ImageLibraryAdapter
-from watcher.sources.raw_images import RawImagesAdapter
-from watcher.sources.rss import RssAdapter
+from watcher.polling.sources.adapter import SourceAdapter
+from watcher.polling.sources.common import AdapterBase, infer_mission
+from watcher.polling.sources.image_library import ImageLibraryAdapter
+from watcher.polling.sources.raw_images import RawImagesAdapter
+from watcher.polling.sources.rss import RssAdapter
 
 __all__ = [
     "ADAPTERS",
