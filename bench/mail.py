@@ -34,9 +34,10 @@ from sqlalchemy import insert
 
 from watcher.config import EmailConfig, settings_from_dict
 from watcher.core import make_watcher
-from watcher.db.schema import editions, entries, subscribers
+from watcher.db.schema import entries, subscribers
 from watcher.deliver.channels import email
 from watcher.deliver.channels.smtp import SmtpChannel
+from watcher.plans import EditionPlan
 from watcher.types import Edition, PublishedEntry
 
 TARGET = 300
@@ -176,18 +177,21 @@ def outbox_throughput(n: int = 10_000, concurrency: int = 8) -> dict[str, Any]:
                         for row in ENTRIES
                     ],
                 )
-                connection.execute(
-                    insert(editions).values(
-                        number=1,
-                        published_at=NOW,
-                        added=list(EDITION.added),
-                        changed=[],
-                        removed=[],
-                        entries=EDITION.entries,
-                        audit_id=0,
-                    )
-                )
-                enqueued = watcher.enqueue_deliveries(connection, EDITION, NOW)
+            plan = EditionPlan(
+                number=1,
+                published_at=NOW,
+                added=EDITION.added,
+                changed=(),
+                removed=(),
+                reordered=False,
+                site_changed=False,
+                current=(),
+                stored={},
+                site_digest="",
+                audit_id=0,
+                deliveries=tuple(watcher.delivery.edition_deliveries(1, True, NOW)),
+            )
+            _, enqueued = watcher.store.commit_edition(plan)
 
             async def drain() -> int:
                 sent = 0

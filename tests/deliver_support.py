@@ -20,12 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert
 
 from tests.conftest import free_port
 from watcher.core import Watcher
-from watcher.db.schema import editions
-from watcher.types import Actor, CandidateData, Edition, EntryDraft, Role
+from watcher.plans import EditionPlan
+from watcher.types import Actor, CandidateData, EntryDraft, Role
 
 ADMIN = Actor("root", Role.ADMIN)
 
@@ -210,10 +209,11 @@ def publish_edition(
     changed: tuple[int, ...] = (),
     now: Callable[[], datetime] | None = None,
 ) -> int:
-    """Write an edition row and its outbox rows in one transaction, as the publisher does;
-    returns how many deliveries were enqueued."""
+    """Write an edition and its outbox rows in one transaction, as the publisher's plan
+    does (without touching the published list); returns how many deliveries were
+    enqueued."""
     when = (now or watcher.clock)()
-    edition = Edition(
+    plan = EditionPlan(
         number=number,
         published_at=when,
         added=added,
@@ -221,24 +221,14 @@ def publish_edition(
         removed=(),
         reordered=False,
         site_changed=False,
-        entries=len(added),
+        current=(),
+        stored={},
+        site_digest="",
         audit_id=0,
+        deliveries=tuple(watcher.delivery.edition_deliveries(number, bool(added), when)),
     )
-    with watcher.store.write() as connection:
-        connection.execute(
-            insert(editions).values(
-                number=number,
-                published_at=when,
-                added=list(added),
-                changed=list(changed),
-                removed=[],
-                reordered=False,
-                site_changed=False,
-                entries=len(added),
-                audit_id=0,
-            )
-        )
-        return watcher.enqueue_deliveries(connection, edition, when)
+    _, deliveries = watcher.store.commit_edition(plan)
+    return deliveries
 
 
 # -- watchers ----------------------------------------------------------------------------

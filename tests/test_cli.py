@@ -186,9 +186,9 @@ def test_unreachable_database_exits_1(tmp_path: Path) -> None:
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
     config = write_config(tmp_path, "")
     assert "empty" in invoke(config, "db", "current").stdout
-    assert "upgraded from empty to 0004" in invoke(config, "db", "upgrade").stdout
-    assert "already at revision 0004" in invoke(config, "db", "upgrade").stdout
-    assert invoke(config, "db", "current").stdout.strip() == "0004"
+    assert "upgraded from empty to 0005" in invoke(config, "db", "upgrade").stdout
+    assert "already at revision 0005" in invoke(config, "db", "upgrade").stdout
+    assert invoke(config, "db", "current").stdout.strip() == "0005"
 
 
 def test_real_process_exit_codes(tmp_path: Path) -> None:
@@ -250,3 +250,15 @@ def test_demo_runs_offline_and_shows_candidates_arriving(tmp_path: Path) -> None
 def test_demo_emulator_data_is_packaged() -> None:
     with demo_emulator(release_every=0) as emulator:
         assert emulator.base_url.startswith("http://127.0.0.1:")
+
+
+def test_poll_once_queues_the_teams_new_candidates_notice(tmp_path: Path) -> None:
+    apprise = '\n[apprise]\nurls = ["json://127.0.0.1:9/team"]\n'
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(3)}) as nasa:
+        config = write_config(tmp_path, raw_toml(nasa.raw_images_url) + apprise)
+        assert invoke(config, "poll", "--once").exit_code == 0
+        rows = json.loads(invoke(config, "deliveries", "--json").stdout)
+        assert [(r["channel"], r["target"]) for r in rows] == [("apprise", "candidates")]
+        assert invoke(config, "poll", "--once", "--force").exit_code == 0
+        again = json.loads(invoke(config, "deliveries", "--json").stdout)
+        assert len(again) == 1  # nothing new, and one notice per window anyway

@@ -8,7 +8,7 @@ import pytest
 
 from watcher.config import FetchConfig, SourceConfig
 from watcher.polling import decide
-from watcher.types import Backfill, Health, Page, PageRequest, PollState
+from watcher.types import Health, Page, PageRequest, PollState
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 FETCH = FetchConfig(contact="https://example.org", backoff_base=60.0, backoff_max=3600.0)
@@ -141,21 +141,11 @@ def test_not_modified_completes_the_sweep_as_a_success() -> None:
 
 
 def test_backfill_counts_records_and_finishes_with_the_last_page() -> None:
-    backfill = Backfill(
-        source="s",
-        from_sol=1,
-        to_sol=2,
-        next_request=PAGE1,
-        done=False,
-        fetched=0,
-        inserted=0,
-        total=None,
-        started_at=NOW,
-        updated_at=NOW,
-    )
-    step = decide.backfill_after_page(backfill, Page((), skipped=4, next=PAGE2, total=250), 0, NOW)
+    backfill = decide.new_backfill("s", 1, 2, PAGE1, NOW)
+    assert (backfill.fetched, backfill.inserted, backfill.done) == (0, 0, False)
+    step = decide.backfill_after_page(backfill, Page((), skipped=4, next=PAGE2, total=250), NOW)
     assert (step.fetched, step.total, step.done, step.next_request) == (4, 250, False, PAGE2)
-    last = decide.backfill_after_page(step, Page((), skipped=1, next=None), 0, NOW)
+    last = decide.backfill_after_page(step, Page((), skipped=1, next=None), NOW)
     assert last.done and last.next_request is None and last.total == 250
 
 
@@ -179,3 +169,10 @@ def test_a_future_date_never_becomes_the_cursor() -> None:
     page = Page((), high_water="2099-01-01T00:00:00Z")
     state = decide.after_page(PollState(source="s"), page, NOW, 600)
     assert state.cursor == "2026-11-25T12:00:00Z"
+
+
+def test_a_failure_waits_the_backoff_or_a_longer_retry_after_within_the_cap() -> None:
+    assert decide.failure_delay(1, FETCH, 0.999) == pytest.approx(60.0, rel=0.01)
+    assert decide.failure_delay(1, FETCH, 0.0, 600.0) == 600.0
+    assert decide.failure_delay(1, FETCH, 0.0, 5.0) == 30.0
+    assert decide.failure_delay(3, FETCH, 0.999, 900.0, cap=300.0) == 300.0

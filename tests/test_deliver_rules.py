@@ -92,7 +92,8 @@ def test_webhook_signatures_verify_and_refuse_replays() -> None:
 
 def test_plan_gives_one_row_per_receiver_and_mail_only_for_added_entries() -> None:
     rows = outbox.plan_edition(
-        EDITION,
+        EDITION.number,
+        bool(EDITION.added),
         NOW,
         subscribers=[(1, "a@example.org")],
         webhooks=[2],
@@ -102,7 +103,8 @@ def test_plan_gives_one_row_per_receiver_and_mail_only_for_added_entries() -> No
     assert [r.key for r in rows][:2] == ["e3-email-s1", "e3-webhook-w2"]
     assert {r.channel for r in rows} == set(DeliveryChannel) - {DeliveryChannel.CONFIRM}
     no_new = outbox.plan_edition(
-        Edition(**{**{f: getattr(EDITION, f) for f in EDITION.__dataclass_fields__}, "added": ()}),
+        EDITION.number,
+        False,
         NOW,
         subscribers=[(1, "a@example.org")],
         webhooks=[],

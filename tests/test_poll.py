@@ -369,8 +369,8 @@ def test_second_replica_skips_a_source_another_is_polling(watcher_for: Any, cloc
     with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
         source = [raw_source(nasa.raw_images_url)]
         first, second = watcher_for(source), watcher_for(source)
-        assert first.store.acquire_lease(
-            "perseverance", first.owner, clock.now, clock.now.replace(hour=13)
+        assert first.store.take_lease(
+            "poll:perseverance", first.owner, clock.now, clock.now.replace(hour=13)
         )
         busy = run(second.poll_source("perseverance"))
         assert busy.busy and busy.requests == 0
@@ -398,7 +398,7 @@ def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> N
     import subprocess
     import sys
 
-    from watcher.polling.poller import owner_is_dead
+    from watcher.leases import owner_is_dead
 
     host = socket.gethostname()
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

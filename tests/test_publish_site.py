@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +15,8 @@ import orjson
 import pytest
 
 from watcher.core import Watcher
-from watcher.db.publishing import write_edition
 from watcher.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from watcher.plans import EditionPlan
 from watcher.types import Actor, CandidateData, EntryDraft, EntryStatus, Role
 
 from .conftest import Clock, run
@@ -105,21 +108,21 @@ def test_an_edition_made_meanwhile_by_another_publisher_is_not_repeated(
     snapshot = watcher.store.publish_snapshot()
     assert snapshot[3] is None  # the slow publisher compared against "no edition yet"
     assert run(watcher.publish()).edition is not None  # the other one published meanwhile
-    with pytest.raises(Conflict), watcher.store.write() as connection:
-        write_edition(
-            connection,
-            now=watcher.clock(),
-            added=(entry.id,),
-            changed=(),
-            removed=(),
-            reordered=False,
-            site_changed=False,
-            current=[(entry.id, "stale")],
-            stored={},
-            site_digest="stale",
-            audit_id=snapshot[0],
-            after=0,
-        )
+    stale = EditionPlan(
+        number=1,
+        published_at=watcher.clock(),
+        added=(entry.id,),
+        changed=(),
+        removed=(),
+        reordered=False,
+        site_changed=False,
+        current=((entry.id, "stale"),),
+        stored={},
+        site_digest="stale",
+        audit_id=snapshot[0],
+    )
+    with pytest.raises(Conflict):
+        watcher.store.commit_edition(stale)
     assert [e.number for e in watcher.list_editions()] == [1]
 
 
@@ -231,6 +234,23 @@ def test_a_held_lease_makes_publish_busy(watcher: Watcher, clock: Clock) -> None
     report = run(watcher.publish())
     assert report.busy and report.edition is None and not report.changed
     assert watcher.site_edition() is None
+
+
+def test_a_dead_publishers_lease_on_this_host_is_taken_over_at_once(
+    watcher: Watcher, clock: Clock
+) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    dead = f"{socket.gethostname()}:{finished.stdout.strip()}:abcd"
+    assert watcher.store.take_lease("publish", dead, clock.now, clock.now + timedelta(minutes=2))
+    watcher.approve([seed(watcher)[0]], EntryDraft(heading="Taken over"), ALICE)
+    report = run(watcher.publish())
+    assert not report.busy and report.edition is not None and report.edition.number == 1
 
 
 def test_sync_site_re_renders_files_behind_the_latest_edition(watcher: Watcher) -> None:

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from watcher.db import Store
 from watcher.db.schema import metadata
 from watcher.exceptions import NotFound, StorageError
+from watcher.plans import Lease
 from watcher.types import Backfill, CandidateData, CandidateStatus, PageRequest, PollState
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
@@ -62,8 +63,8 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     store = Store(database_url)
     with pytest.raises(StorageError, match="run `watcher db upgrade`"):
         store.check_schema()
-    assert store.upgrade() == (None, "0004")
-    assert store.upgrade() == ("0004", "0004")
+    assert store.upgrade() == (None, "0005")
+    assert store.upgrade() == ("0005", "0005")
     store.check_schema()
     store.close()
 
@@ -186,22 +187,22 @@ def test_page_and_cursor_commit_together_or_not_at_all(store: Store) -> None:
 
 def test_poll_lease_admits_one_owner_until_it_expires(store: Store) -> None:
     until = NOW + timedelta(minutes=15)
-    assert store.acquire_lease("perseverance", "a", NOW, until)
-    assert not store.acquire_lease("perseverance", "b", NOW, until)
-    assert store.acquire_lease("perseverance", "a", NOW, until)  # renewing is fine
-    assert store.acquire_lease(
-        "perseverance", "b", until + timedelta(seconds=1), until + timedelta(minutes=15)
+    assert store.take_lease("poll:perseverance", "a", NOW, until)
+    assert not store.take_lease("poll:perseverance", "b", NOW, until)
+    assert store.take_lease("poll:perseverance", "a", NOW, until)  # renewing is fine
+    assert store.take_lease(
+        "poll:perseverance", "b", until + timedelta(seconds=1), until + timedelta(minutes=15)
     )
-    store.release_lease("perseverance", "a")  # not the owner any more: no effect
-    assert not store.acquire_lease("perseverance", "a", until + timedelta(seconds=2), until)
-    store.release_lease("perseverance", "b")
-    assert store.acquire_lease("perseverance", "a", NOW, until)
+    store.drop_lease("poll:perseverance", "a")  # not the owner any more: no effect
+    assert not store.take_lease("poll:perseverance", "a", until + timedelta(seconds=2), until)
+    store.drop_lease("poll:perseverance", "b")
+    assert store.take_lease("poll:perseverance", "a", NOW, until)
 
 
 def test_lease_does_not_disturb_the_poll_state(store: Store) -> None:
     state = PollState(source="perseverance", cursor="c", consecutive_failures=2)
     store.save_poll_state(state)
-    store.acquire_lease("perseverance", "a", NOW, NOW + timedelta(minutes=1))
+    store.take_lease("poll:perseverance", "a", NOW, NOW + timedelta(minutes=1))
     assert store.get_poll_state("perseverance") == state
 
 
@@ -224,13 +225,11 @@ def test_backfill_progress_round_trips_per_range(store: Store) -> None:
     assert store.get_backfill("ingenuity", 0, 100) is None
     assert store.get_backfill("ingenuity", None, None) is None
 
-    def finish(inserted: int) -> Backfill:
-        return replace(
-            backfill, next_request=None, done=True, inserted=backfill.inserted + inserted
-        )
-
-    assert store.save_backfill_page([candidate("h1", source="ingenuity")], NOW, finish) == 1
+    finish = replace(backfill, next_request=None, done=True)
+    saved = store.save_backfill_page([candidate("h1", source="ingenuity")], finish)
+    assert saved.inserted == 281
     done = store.get_backfill("ingenuity", None, 100)
+    assert done == saved
     assert done is not None and done.done and done.next_request is None and done.inserted == 281
     assert store.backfills("ingenuity") == [done]
 
@@ -247,21 +246,23 @@ def test_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
 
 def test_a_dead_holders_lease_is_taken_over_only_when_named(store: Store) -> None:
     until = NOW + timedelta(minutes=2)
-    assert store.acquire_lease("perseverance", "a", NOW, until)
-    assert store.lease_holder("perseverance") == "a"
-    assert not store.acquire_lease("perseverance", "b", NOW, until, take_from="c")
-    assert store.acquire_lease("perseverance", "b", NOW, until, take_from="a")
-    assert store.lease_holder("perseverance") == "b"
+    assert store.take_lease("poll:perseverance", "a", NOW, until)
+    assert store.lease_holder("poll:perseverance", NOW) == "a"
+    assert not store.take_lease("poll:perseverance", "b", NOW, until, take_from="c")
+    assert store.take_lease("poll:perseverance", "b", NOW, until, take_from="a")
+    assert store.lease_holder("poll:perseverance", NOW) == "b"
 
 
 def test_saving_a_page_renews_the_pollers_lease(store: Store) -> None:
-    assert store.acquire_lease("perseverance", "a", NOW, NOW + timedelta(minutes=1))
+    assert store.take_lease("poll:perseverance", "a", NOW, NOW + timedelta(minutes=1))
     state = PollState(source="perseverance")
-    store.save_poll_page([candidate("x")], NOW, state, ("a", NOW + timedelta(minutes=10)))
+    store.save_poll_page(
+        [candidate("x")], NOW, state, Lease("poll:perseverance", "a", NOW + timedelta(minutes=10))
+    )
     later = NOW + timedelta(minutes=5)
-    assert not store.acquire_lease("perseverance", "b", later, later + timedelta(minutes=2))
+    assert not store.take_lease("poll:perseverance", "b", later, later + timedelta(minutes=2))
     much_later = NOW + timedelta(minutes=11)
-    assert store.acquire_lease("perseverance", "b", much_later, much_later + timedelta(minutes=2))
+    assert store.take_lease("poll:perseverance", "b", much_later, much_later + timedelta(minutes=2))
 
 
 def test_text_search_finds_words_and_id_parts_newest_first(store: Store) -> None:
@@ -310,7 +311,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
             "'Dust devil', 'seen from the rim', 'NAVCAM_LEFT', 'new', '2026-01-01 00:00:00', "
             "'{}')"
         )
-    assert store.upgrade() == ("0001", "0004")
+    assert store.upgrade() == ("0001", "0005")
     assert store.facets() == {
         "camera": ["NAVCAM_LEFT"],
         "mission": ["perseverance"],
@@ -320,7 +321,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
     assert [c.external_id for c in found] == ["NRF_1"]
     migrate.downgrade(store.engine, "0001")
     assert store.schema_revision() == "0001"
-    assert store.upgrade() == ("0001", "0004")
+    assert store.upgrade() == ("0001", "0005")
     store.close()
 
 

@@ -1,38 +1,161 @@
 """The Watcher facade: the one object the CLI, the web app and the scheduler call.
 
-``Watcher`` is assembled from its parts, one concept each: ``polling`` (feeds),
-``checking`` (whether NASA's answers still have the shapes watcher expects), ``review``
-(decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
+``Watcher`` holds one part per concept and delegates to it, the way reader's ``Reader``
+holds its storage, parser and updater: ``polling`` (feeds, backfill), ``checking``
+(whether NASA's answers still have the shapes watcher expects), ``review`` (the editors'
+desk: decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
 (editions and the site's files) and ``delivery`` (subscribers, webhooks, the outbox).
-``make_watcher(settings)`` builds it with everything it owns; nothing is global.
+Each part gets what it depends on as constructor arguments, so each can be read and tested
+alone; ``make_watcher(settings)`` builds them and wires them together. Nothing is global.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from watcher import leases
 from watcher.accounts.editors import Accounts
+from watcher.changes import Changes
 from watcher.config import Settings
 from watcher.db import Store
 from watcher.deliver.channels.channel import DeliveryReport
-from watcher.deliver.deliverer import Deliveries
+from watcher.deliver.deliverer import Deliverer
 from watcher.exceptions import StorageError
-from watcher.facade import utcnow
 from watcher.fetch import Fetcher
-from watcher.polling.checker import Checking
-from watcher.polling.poller import Polling
+from watcher.polling.checker import Checker
+from watcher.polling.poller import Poller
 from watcher.publish.model import PublishReport, WriteReport
-from watcher.publish.publisher import Publishing
-from watcher.review.desk import Review
-from watcher.types import Candidate, CandidateStatus
+from watcher.publish.publisher import Publisher
+from watcher.review.desk import Desk
 from watcher.views import source_health_json
 
+log = logging.getLogger("watcher.core")
 
-class Watcher(Polling, Checking, Review, Accounts, Publishing, Deliveries):
-    """Everything watcher does, as methods. Build it with ``make_watcher(settings)``."""
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Watcher:
+    """Everything watcher does, as methods. Build it with ``make_watcher(settings)``.
+
+    The public methods are the parts' own (bound here, so their signatures and docstrings
+    are the parts'); the few written out below span parts or the database's lifecycle.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        polling: Poller,
+        checking: Checker,
+        review: Desk,
+        accounts: Accounts,
+        publishing: Publisher,
+        delivery: Deliverer,
+        changes: Changes,
+        clock: Callable[[], datetime],
+        owner: str,
+    ):
+        self.settings, self.store, self.fetcher = settings, store, fetcher
+        self.clock, self.owner = clock, owner
+        self.polling, self.checking, self.review = polling, checking, review
+        self.accounts, self.publishing, self.delivery = accounts, publishing, delivery
+        self.add_change_listener = changes.add_listener
+        self._bind_polling(polling)
+        self._bind_checking(checking)
+        self._bind_review(review)
+        self._bind_accounts(accounts)
+        self._bind_publishing(publishing)
+        self._bind_delivery(delivery)
+
+    def _bind_polling(self, polling: Poller) -> None:
+        self.poll_all = polling.poll_all
+        self.poll_source = polling.poll_source
+        self.backfill = polling.backfill
+        self.request_stop = polling.request_stop
+        self.get_source = polling.get_source
+        self.sources_health = polling.sources_health
+
+    def _bind_checking(self, checking: Checker) -> None:
+        self.check_sources = checking.check_sources
+        self.check_source = checking.check_source
+
+    def _bind_review(self, review: Desk) -> None:
+        self.list_candidates = review.list_candidates
+        self.get_candidate = review.get_candidate
+        self.search_candidates = review.search_candidates
+        self.get_candidates = review.get_candidates
+        self.neighbours = review.neighbours
+        self.entry_of = review.entry_of
+        self.facets = review.facets
+        self.list_entries = review.list_entries
+        self.get_entry = review.get_entry
+        self.audit_events = review.audit_events
+        self.approve = review.approve
+        self.approve_each = review.approve_each
+        self.reject = review.reject
+        self.undo_last = review.undo_last
+        self.edit_entry = review.edit_entry
+        self.set_entry_status = review.set_entry_status
+        self.delete_entry = review.delete_entry
+        self.reorder_entries = review.reorder_entries
+
+    def _bind_accounts(self, accounts: Accounts) -> None:
+        self.add_editor = accounts.add_editor
+        self.list_editors = accounts.list_editors
+        self.get_editor = accounts.get_editor
+        self.set_editor_disabled = accounts.set_editor_disabled
+        self.reset_password = accounts.reset_password
+        self.change_own_password = accounts.change_own_password
+        self.sign_in = accounts.sign_in
+        self.sign_out = accounts.sign_out
+        self.session = accounts.session
+        self.token_actor = accounts.token_actor
+        self.setup_needed = accounts.setup_needed
+        self.create_setup_link = accounts.create_setup_link
+        self.setup_link_valid = accounts.setup_link_valid
+        self.complete_setup = accounts.complete_setup
+        self.create_api_token = accounts.create_api_token
+        self.list_api_tokens = accounts.list_api_tokens
+        self.revoke_api_token = accounts.revoke_api_token
+
+    def _bind_publishing(self, publishing: Publisher) -> None:
+        self.publish = publishing.publish
+        self.sync_site = publishing.sync_site
+        self.export_site = publishing.export_site
+        self.site_settings = publishing.site_settings
+        self.update_site_settings = publishing.update_site_settings
+        self.list_editions = publishing.list_editions
+        self.get_edition = publishing.get_edition
+        self.published_entries = publishing.published_entries
+        self.change_mark = publishing.change_mark
+        self.site_edition = publishing.site_edition
+
+    def _bind_delivery(self, delivery: Deliverer) -> None:
+        self.deliver_pending = delivery.deliver_pending
+        self.next_delivery_at = delivery.next_delivery_at
+        self.list_deliveries = delivery.list_deliveries
+        self.note_new_candidates = delivery.note_new_candidates
+        self.subscribe = delivery.subscribe
+        self.confirm_subscription = delivery.confirm_subscription
+        self.unsubscribe = delivery.unsubscribe
+        self.add_subscriber = delivery.add_subscriber
+        self.list_subscribers = delivery.list_subscribers
+        self.remove_subscriber = delivery.remove_subscriber
+        self.add_webhook = delivery.add_webhook
+        self.list_webhooks = delivery.list_webhooks
+        self.remove_webhook = delivery.remove_webhook
+        self.enable_webhook = delivery.enable_webhook
+        self.secret_key = delivery.secret_key
+        self.confirm_url = delivery.confirm_url
+        self.unsubscribe_url = delivery.unsubscribe_url
 
     async def __aenter__(self) -> Watcher:
         return self
@@ -40,28 +163,32 @@ class Watcher(Polling, Checking, Review, Accounts, Publishing, Deliveries):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def list_candidates(
-        self,
-        *,
-        status: CandidateStatus | None = CandidateStatus.NEW,
-        source: str | None = None,
-        limit: int | None = 100,
-        before_id: int | None = None,
-    ) -> list[Candidate]:
-        if source is not None:
-            self.settings.source(source)
-        return self.store.list_candidates(
-            status=status, source=source, limit=limit, before_id=before_id
-        )
+    async def aclose(self) -> None:
+        await self.delivery.aclose()
+        await self.fetcher.aclose()
+        self.store.close()
 
-    def get_candidate(self, candidate_id: int) -> Candidate:
-        return self.store.get_candidate(candidate_id)
+    @property
+    def stopping(self) -> bool:
+        return self.polling.stopping
+
+    def prepare_database(self) -> None:
+        """Create or migrate the schema when allowed, else insist it is current."""
+        if self.settings.auto_upgrade:
+            before, after = self.store.upgrade()
+            if before != after:
+                log.info("database migrated from %s to %s", before or "empty", after)
+        else:
+            self.store.check_schema()
+
+    def upgrade_database(self) -> tuple[str | None, str | None]:
+        return self.store.upgrade()
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: is the database reachable, and how is each source doing."""
         try:
             self.store.ping()
-            sources = self.sources_health()
+            sources = self.polling.sources_health()
         except StorageError as exc:
             return {"status": "unavailable", "database": {"ok": False, "error": str(exc)}}
         failing = [s.name for s in sources if s.health.value == "failing"]
@@ -82,8 +209,41 @@ def make_watcher(
     """Build a Watcher and everything it owns. Nothing is global: tests build their own."""
     store = Store(settings.database_url)
     fetcher = Fetcher(settings.fetch, transport=transport)
-    watcher = Watcher(settings, store, fetcher, clock=clock, rand=rand)
-    return watcher
+    owner = leases.new_owner()
+    changes = Changes()
+    delivery = Deliverer(settings, store, fetcher, clock=clock, rand=rand, owner=owner)
+    polling = Poller(
+        settings,
+        store,
+        fetcher,
+        clock=clock,
+        rand=rand,
+        owner=owner,
+        announce=delivery.note_new_candidates,
+    )
+    return Watcher(
+        settings,
+        store,
+        fetcher,
+        polling=polling,
+        checking=Checker(settings, fetcher),
+        review=Desk(settings, store, clock=clock, changes=changes),
+        accounts=Accounts(settings, store, clock=clock),
+        publishing=Publisher(
+            settings,
+            store,
+            fetcher,
+            clock=clock,
+            owner=owner,
+            changes=changes,
+            audience=delivery,
+            health=lambda: polling.sources_health(with_counts=False),
+        ),
+        delivery=delivery,
+        changes=changes,
+        clock=clock,
+        owner=owner,
+    )
 
 
 __all__ = [

@@ -187,11 +187,6 @@ class Service:
             return
         finally:
             self._running.discard(task)
-        if report.inserted and self.background:
-            try:
-                await asyncio.to_thread(self.watcher.note_new_candidates, report.inserted)
-            except Exception as exc:  # a team notice is a courtesy; the poll is done
-                log.warning("%s: could not queue the new-candidates notice: %s", name, exc)
         if report.deferred_until is not None and not self._stop.is_set():
             self._retry_at(name, report.deferred_until)
 

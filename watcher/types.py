@@ -621,3 +621,8 @@ class Delivery:
     created_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+
+
+def name_key(name: str) -> str:
+    """Editors' names are unique regardless of case: "Alice" and "alice" are one editor."""
+    return name.strip().casefold()

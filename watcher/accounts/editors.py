@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from watcher.accounts import passwords as security
-from watcher.db.accounts import name_key
+from watcher.accounts.store import AccountStore
+from watcher.config import Settings
 from watcher.exceptions import AuthError, InvalidInput
-from watcher.facade import FacadeBase
-from watcher.review.desk import require_admin
-from watcher.types import Actor, ApiToken, Editor, Role, Session, TokenScope
+from watcher.permissions import require_admin
+from watcher.types import Actor, ApiToken, Editor, Role, Session, TokenScope, name_key
 
 log = logging.getLogger("watcher.accounts.editors")
 
@@ -41,8 +42,13 @@ def editor_actor(editor: Editor) -> Actor:
     return Actor(editor.name, editor.role)
 
 
-class Accounts(FacadeBase):
+class Accounts:
     """Editors and how they (and API tokens) prove who they are."""
+
+    def __init__(self, settings: Settings, store: AccountStore, *, clock: Callable[[], datetime]):
+        self.settings = settings
+        self.store = store
+        self.clock = clock
 
     # -- editors ---------------------------------------------------------------------
 

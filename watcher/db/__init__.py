@@ -6,6 +6,7 @@ from watcher.db import migrate
 from watcher.db.accounts import AccountStore
 from watcher.db.candidates import CandidateStore
 from watcher.db.delivery import DeliveryStore
+from watcher.db.leases import LeaseStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
 from watcher.db.review import ReviewStore
@@ -19,6 +20,7 @@ class Store(
     ReviewStore,
     AccountStore,
     SiteStore,
+    LeaseStore,
     PublishingStore,
     DeliveryStore,
 ):

@@ -13,12 +13,7 @@ from watcher.accounts.passwords import Throttle
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
-from watcher.types import ApiToken, Editor, Role, Session, TokenScope
-
-
-def name_key(name: str) -> str:
-    """Names are unique regardless of case: "Alice" and "alice" are one editor."""
-    return name.strip().casefold()
+from watcher.types import ApiToken, Editor, Role, Session, TokenScope, name_key
 
 
 def _editor(row: RowMapping | dict[str, Any]) -> Editor:

@@ -23,6 +23,7 @@ from watcher.db.subscribers import (
     enabled_webhook_ids,
     insert_deliveries,
 )
+from watcher.plans import NewDelivery
 from watcher.types import (
     Delivery,
     DeliveryChannel,
@@ -65,9 +66,16 @@ class DeliveryStore(SubscriberStore):
 
     # -- the outbox ----------------------------------------------------------------------
 
-    def enqueue(self, rows: Sequence[Any], now: datetime) -> int:
+    def enqueue(self, rows: Sequence[NewDelivery], now: datetime) -> int:
         with self.write() as connection:
             return insert_deliveries(connection, rows, now)
+
+    def receivers(self, *, email: bool) -> tuple[list[tuple[int, str]], list[int]]:
+        """Who hears of an edition now: confirmed subscribers (none unless ``email``) as
+        (id, address), and enabled webhooks' ids."""
+        with self.read() as connection:
+            subscribers = confirmed_subscribers(connection) if email else []
+            return subscribers, enabled_webhook_ids(connection)
 
     def claim_deliveries(
         self, owner: str, now: datetime, lease_until: datetime, limit: int

@@ -3,17 +3,20 @@ cover: a crash can lose at most the page in flight, never skip one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, or_, select, update
+from sqlalchemy import Connection, Executable, RowMapping, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watcher.db.candidates import insert_candidates
+from watcher.db.leases import renew_lease
 from watcher.db.schema import backfills, poll_state
 from watcher.db.store_base import StoreBase
+from watcher.plans import Lease
 from watcher.types import Backfill, CandidateData, PageRequest, PollState
 
 _POLL_COLUMNS = (
@@ -114,54 +117,6 @@ class PollingStore(StoreBase):
             rows = connection.execute(select(poll_state)).mappings().all()
         return {row["source"]: _poll_state(row) for row in rows}
 
-    def acquire_lease(
-        self,
-        source: str,
-        owner: str,
-        now: datetime,
-        until: datetime,
-        *,
-        take_from: str | None = None,
-    ) -> bool:
-        """Claim the right to poll ``source`` until ``until``; False if another holds it.
-
-        Replicas on one PostgreSQL database share the sources this way: whoever holds the
-        lease polls, the others skip, so NASA sees one poller per source. ``take_from``
-        names a holder known to be dead, whose lease is taken over at once.
-        """
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        with self.write() as connection:
-            connection.execute(insert(poll_state).values(source=source).on_conflict_do_nothing())
-            result = connection.execute(
-                update(poll_state)
-                .where(
-                    poll_state.c.source == source,
-                    or_(
-                        poll_state.c.lease_owner.is_(None),
-                        poll_state.c.lease_owner == owner,
-                        poll_state.c.lease_owner == (take_from or owner),
-                        poll_state.c.lease_until < now,
-                    ),
-                )
-                .values(lease_owner=owner, lease_until=until)
-            )
-            return bool(result.rowcount == 1)
-
-    def lease_holder(self, source: str) -> str | None:
-        with self.read() as connection:
-            holder = connection.execute(
-                select(poll_state.c.lease_owner).where(poll_state.c.source == source)
-            ).scalar_one_or_none()
-        return str(holder) if holder is not None else None
-
-    def release_lease(self, source: str, owner: str) -> None:
-        with self.write() as connection:
-            connection.execute(
-                update(poll_state)
-                .where(poll_state.c.source == source, poll_state.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
-
     def save_poll_state(self, state: PollState) -> None:
         with self.write() as connection:
             _write_poll_state(connection, state)
@@ -171,21 +126,16 @@ class PollingStore(StoreBase):
         items: Sequence[CandidateData],
         now: datetime,
         state: PollState,
-        lease: tuple[str, datetime] | None = None,
+        lease: Lease | None = None,
     ) -> int:
         """Store a page's candidates and the state it leads to, as one transaction; returns
-        how many candidates were new. ``lease`` (owner, until) extends the poller's lease
-        in the same transaction."""
+        how many candidates were new. ``lease`` is the poller's, extended in the same
+        transaction."""
         with self.write() as connection:
             inserted = insert_candidates(connection, items, now)
             _write_poll_state(connection, state)
             if lease is not None:
-                owner, until = lease
-                connection.execute(
-                    update(poll_state)
-                    .where(poll_state.c.source == state.source, poll_state.c.lease_owner == owner)
-                    .values(lease_until=until)
-                )
+                renew_lease(connection, lease)
         return inserted
 
     def get_backfill(
@@ -210,14 +160,11 @@ class PollingStore(StoreBase):
         with self.write() as connection:
             _write_backfill(connection, backfill)
 
-    def save_backfill_page(
-        self,
-        items: Sequence[CandidateData],
-        now: datetime,
-        backfill_after: Callable[[int], Backfill],
-    ) -> int:
-        """Like ``save_poll_page``, for a backfill's progress."""
+    def save_backfill_page(self, items: Sequence[CandidateData], backfill: Backfill) -> Backfill:
+        """A backfill page's candidates and the progress it leads to, as one transaction;
+        returns the progress stored, its ``inserted`` counting the page's new candidates."""
         with self.write() as connection:
-            inserted = insert_candidates(connection, items, now)
-            _write_backfill(connection, backfill_after(inserted))
-        return inserted
+            inserted = insert_candidates(connection, items, backfill.updated_at)
+            stored = replace(backfill, inserted=backfill.inserted + inserted)
+            _write_backfill(connection, stored)
+        return stored

@@ -26,7 +26,9 @@ from watcher.db.schema import (
 )
 from watcher.db.site_settings import read_setting, write_setting
 from watcher.db.store_base import StoreBase
+from watcher.db.subscribers import insert_deliveries
 from watcher.exceptions import Conflict, NotFound
+from watcher.plans import EditionPlan
 from watcher.types import Edition, EntryStatus, Frame, PublishedEntry
 
 # Audit subjects whose changes can alter what readers see (a rejection cannot).
@@ -195,53 +197,38 @@ def stored_state(connection: Connection) -> dict[int, tuple[str, int, int]]:
     return {entry_id: (digest, position, edition) for entry_id, digest, position, edition in rows}
 
 
-def write_edition(
-    connection: Connection,
-    *,
-    now: datetime,
-    added: Sequence[int],
-    changed: Sequence[int],
-    removed: Sequence[int],
-    reordered: bool,
-    site_changed: bool,
-    current: Sequence[tuple[int, str]],
-    stored: Mapping[int, tuple[str, int]],
-    site_digest: str,
-    audit_id: int,
-    after: int,
-) -> Edition:
-    """Insert the next edition and bring ``published_entries`` to ``current`` (entry id,
-    digest in list order), touching only rows whose digest or position differ from
-    ``stored`` (id -> (digest, position)). Call inside the caller's write transaction.
+def _write_edition(connection: Connection, plan: EditionPlan) -> Edition:
+    """Insert the plan's edition and bring ``published_entries`` to ``plan.current``,
+    touching only rows whose digest or position differ from ``plan.stored``.
 
-    ``after`` is the latest edition the caller's diff was made against: if another
-    publisher has made one since (its lease ran out mid-publish), the diff is stale and
-    ``Conflict`` is raised rather than announcing the same changes twice."""
+    If another publisher has made an edition since the plan was made (its lease ran out
+    mid-publish), the plan is stale and ``Conflict`` is raised rather than announcing the
+    same changes twice."""
     number = int(
         connection.execute(select(func.coalesce(func.max(editions.c.number), 0) + 1)).scalar_one()
     )
-    if number != after + 1:
+    if number != plan.number:
         raise Conflict(f"edition {number - 1} was published meanwhile; compare again")
     connection.execute(
         insert(editions).values(
             number=number,
-            published_at=now,
-            added=list(added),
-            changed=list(changed),
-            removed=list(removed),
-            reordered=reordered,
-            site_changed=site_changed,
-            entries=len(current),
-            audit_id=audit_id,
+            published_at=plan.published_at,
+            added=list(plan.added),
+            changed=list(plan.changed),
+            removed=list(plan.removed),
+            reordered=plan.reordered,
+            site_changed=plan.site_changed,
+            entries=len(plan.current),
+            audit_id=plan.audit_id,
         )
     )
-    if removed:
+    if plan.removed:
         connection.execute(
-            delete(published_entries).where(published_entries.c.entry_id.in_(list(removed)))
+            delete(published_entries).where(published_entries.c.entry_id.in_(list(plan.removed)))
         )
     inserts, updates = [], []
-    for position, (entry_id, digest) in enumerate(current, start=1):
-        before = stored.get(entry_id)
+    for position, (entry_id, digest) in enumerate(plan.current, start=1):
+        before = plan.stored.get(entry_id)
         if before is None:
             inserts.append(
                 {"entry_id": entry_id, "digest": digest, "position": position, "edition": number}
@@ -257,13 +244,29 @@ def write_edition(
             .values(digest=bindparam("digest"), position=bindparam("position"), edition=number),
             updates,
         )
-    write_setting(connection, SITE_DIGEST_KEY, site_digest)
+    write_setting(connection, SITE_DIGEST_KEY, plan.site_digest)
     row = connection.execute(select(editions).where(editions.c.number == number)).mappings().one()
     return _edition(row)
 
 
+def _mark_checked(connection: Connection, audit_id: int) -> None:
+    checked = read_setting(connection, CHECKED_KEY)
+    if not checked or int(checked) < audit_id:
+        write_setting(connection, CHECKED_KEY, str(audit_id))
+
+
 class PublishingStore(StoreBase):
     """Reads the list as readers will see it; writes editions and what they published."""
+
+    def commit_edition(self, plan: EditionPlan) -> tuple[Edition, int]:
+        """The edition, the published state, its outbox rows and the examined watermark,
+        in one transaction: an edition and its deliveries exist together or not at all.
+        Returns the edition and how many deliveries were new. Raises ``Conflict``."""
+        with self.write() as connection:
+            edition = _write_edition(connection, plan)
+            deliveries = insert_deliveries(connection, plan.deliveries, plan.published_at)
+            _mark_checked(connection, plan.audit_id)
+        return edition, deliveries
 
     def publish_snapshot(
         self,
@@ -297,9 +300,7 @@ class PublishingStore(StoreBase):
     def mark_checked(self, audit_id: int) -> None:
         """Remember that the list up to ``audit_id`` was examined (never moves back)."""
         with self.write() as connection:
-            checked = read_setting(connection, CHECKED_KEY)
-            if not checked or int(checked) < audit_id:
-                write_setting(connection, CHECKED_KEY, str(audit_id))
+            _mark_checked(connection, audit_id)
 
     def list_editions(self, limit: int = 50, before: int | None = None) -> list[Edition]:
         query = select(editions).order_by(editions.c.number.desc()).limit(limit)

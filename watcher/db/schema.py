@@ -163,8 +163,6 @@ poll_state = Table(
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("next_poll_at", UTCDateTime),
-    Column("lease_owner", String(128)),
-    Column("lease_until", UTCDateTime),
     Column("marker", Text),
 )
 
@@ -330,7 +328,7 @@ site_settings = Table(
 leases = Table(
     "leases",
     metadata,
-    Column("name", String(64), primary_key=True),
+    Column("name", String(128), primary_key=True),
     Column("owner", String(128), nullable=False),
     Column("until", UTCDateTime, nullable=False),
 )

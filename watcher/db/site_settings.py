@@ -1,17 +1,12 @@
-"""Site-wide settings (key/value) and named leases, shared by publishing and delivery.
-
-Named leases make one replica at a time do a job that must not run twice at once (the
-publisher); the holder renews by acquiring again, and an expired lease is free for anyone.
-"""
+"""Site-wide settings (key/value), shared by publishing and delivery: the list's title and
+intro as admins edit them, the link-signing key, the publisher's watermarks."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watcher.db.schema import leases, site_settings
+from watcher.db.schema import site_settings
 from watcher.db.store_base import StoreBase
 
 
@@ -59,22 +54,3 @@ class SiteStore(StoreBase):
     def get_or_create_setting(self, key: str, value: str) -> str:
         with self.write() as connection:
             return add_setting_once(connection, key, value)
-
-    def take_lease(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
-        """Hold ``name`` until ``until``; False while someone else holds it unexpired."""
-        with self.write() as connection:
-            connection.execute(
-                _insert(connection)(leases)
-                .values(name=name, owner=owner, until=now)
-                .on_conflict_do_nothing()
-            )
-            result = connection.execute(
-                update(leases)
-                .where(leases.c.name == name, or_(leases.c.owner == owner, leases.c.until <= now))
-                .values(owner=owner, until=until)
-            )
-            return bool(result.rowcount == 1)
-
-    def drop_lease(self, name: str, owner: str) -> None:
-        with self.write() as connection:
-            connection.execute(delete(leases).where(leases.c.name == name, leases.c.owner == owner))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from watcher.db.review import write_audit
 from watcher.db.schema import deliveries, subscribe_attempts, subscribers, webhooks
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import NotFound
+from watcher.plans import NewDelivery
 from watcher.types import DeliveryStatus, Subscriber, SubscriberStatus, Webhook
 
 INSERT_CHUNK = 500
@@ -22,8 +25,8 @@ def _insert(connection: Connection) -> Any:
     return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
-def insert_deliveries(connection: Connection, rows: Sequence[Any], now: datetime) -> int:
-    """Insert outbox rows (``outbox.NewDelivery``); a key already present is left alone.
+def insert_deliveries(connection: Connection, rows: Sequence[NewDelivery], now: datetime) -> int:
+    """Insert outbox rows (``NewDelivery``); a key already present is left alone.
     Returns how many rows are new."""
     written = 0
     values = [
@@ -47,6 +50,19 @@ def insert_deliveries(connection: Connection, rows: Sequence[Any], now: datetime
         )
         written += len(result.all())
     return written
+
+
+def addressed(row: NewDelivery, subscriber: Subscriber) -> NewDelivery:
+    """A planned mail made out to ``subscriber`` (see ``NewDelivery``)."""
+    return replace(
+        row, target=row.target or subscriber.email, key=row.key.format(subscriber=subscriber.id)
+    )
+
+
+def _audit_json(subscriber: Subscriber | None) -> dict[str, Any] | None:
+    if subscriber is None:
+        return None
+    return {"email": subscriber.email, "status": subscriber.status.value}
 
 
 def confirmed_subscribers(connection: Connection) -> list[tuple[int, str]]:
@@ -102,7 +118,7 @@ class SubscriberStore(StoreBase):
         client: str,
         now: datetime,
         per_hour: int,
-        confirmation: Callable[[Subscriber], Sequence[Any]],
+        confirmation: NewDelivery,
     ) -> tuple[Subscriber | None, bool, datetime | None, str | None]:
         """Record a sign-up and decide it, in one transaction (so replicas agree).
 
@@ -110,7 +126,7 @@ class SubscriberStore(StoreBase):
         client or the mailbox made ``per_hour`` requests within the last hour,
         ``subscriber`` is None and ``limited_until`` says when the oldest one ages out.
         A confirmed address is left as it is (``needs_confirmation`` False); any other
-        is (again) pending and gets the outbox rows ``confirmation(subscriber)`` returns.
+        is (again) pending and gets the ``confirmation`` mail, made out to it.
         """
         since = now - ATTEMPT_WINDOW
         with self.write() as connection:
@@ -144,30 +160,59 @@ class SubscriberStore(StoreBase):
             )
             row = connection.execute(select(subscribers).where(subscribers.c.id == row.id)).one()
             subscriber = _subscriber(row)
-            insert_deliveries(connection, confirmation(subscriber), now)
+            insert_deliveries(connection, [addressed(confirmation, subscriber)], now)
             return subscriber, True, None, None
 
-    def add_subscriber_row(
-        self, connection: Connection, email: str, status: SubscriberStatus, now: datetime
-    ) -> tuple[Subscriber, Subscriber | None]:
-        """Create or update an address to ``status`` (an admin's add); (after, before)."""
-        before_row = connection.execute(
-            select(subscribers).where(subscribers.c.email == email)
-        ).one_or_none()
-        before = _subscriber(before_row) if before_row is not None else None
-        values: dict[str, Any] = {"status": status.value}
-        if status is SubscriberStatus.CONFIRMED:
-            values["confirmed_at"] = now
-        else:
-            values["confirmation_sent_at"] = now
-        if before is None:
-            connection.execute(insert(subscribers).values(email=email, created_at=now, **values))
-        elif before.status is not SubscriberStatus.CONFIRMED:
-            connection.execute(
-                update(subscribers).where(subscribers.c.email == email).values(**values)
+    def add_subscriber(
+        self,
+        email: str,
+        status: SubscriberStatus,
+        now: datetime,
+        actor: str,
+        confirmation: NewDelivery | None,
+    ) -> Subscriber:
+        """An admin's add: create or update the address to ``status`` (a confirmed one stays
+        confirmed), queue ``confirmation`` if it ends up pending, and audit it; one
+        transaction."""
+        with self.write() as connection:
+            before_row = connection.execute(
+                select(subscribers).where(subscribers.c.email == email)
+            ).one_or_none()
+            before = _subscriber(before_row) if before_row is not None else None
+            values: dict[str, Any] = {"status": status.value}
+            if status is SubscriberStatus.CONFIRMED:
+                values["confirmed_at"] = now
+            else:
+                values["confirmation_sent_at"] = now
+            if before is None:
+                connection.execute(
+                    insert(subscribers).values(email=email, created_at=now, **values)
+                )
+            elif before.status is not SubscriberStatus.CONFIRMED:
+                connection.execute(
+                    update(subscribers).where(subscribers.c.email == email).values(**values)
+                )
+            row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
+            after = _subscriber(row)
+            if after.status is SubscriberStatus.PENDING and confirmation is not None:
+                insert_deliveries(connection, [addressed(confirmation, after)], now)
+            write_audit(
+                connection, actor, "add", "subscriber", after.id,
+                _audit_json(before), _audit_json(after), now,
+            )  # fmt: skip
+        return after
+
+    def remove_subscriber(self, subscriber_id: int, now: datetime, actor: str) -> Subscriber:
+        """An admin's removal: unsubscribed (kept, so the history stays), and audited."""
+        with self.write() as connection:
+            after, before = self._set_status(
+                connection, subscriber_id, SubscriberStatus.UNSUBSCRIBED, now
             )
-        row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
-        return _subscriber(row), before
+            write_audit(
+                connection, actor, "remove", "subscriber", after.id,
+                _audit_json(before), _audit_json(after), now,
+            )  # fmt: skip
+        return after
 
     def get_subscriber(self, subscriber_id: int) -> Subscriber:
         with self.read() as connection:
@@ -193,17 +238,15 @@ class SubscriberStore(StoreBase):
         return {row.email: _subscriber(row) for row in rows}
 
     def set_subscriber_status(
-        self,
-        subscriber_id: int,
-        status: SubscriberStatus,
-        now: datetime,
-        *,
-        connection: Connection | None = None,
+        self, subscriber_id: int, status: SubscriberStatus, now: datetime
     ) -> tuple[Subscriber, Subscriber]:
         """Move a subscriber to ``status`` (no-op when already there); (after, before)."""
-        if connection is None:
-            with self.write() as own:
-                return self.set_subscriber_status(subscriber_id, status, now, connection=own)
+        with self.write() as connection:
+            return self._set_status(connection, subscriber_id, status, now)
+
+    def _set_status(
+        self, connection: Connection, subscriber_id: int, status: SubscriberStatus, now: datetime
+    ) -> tuple[Subscriber, Subscriber]:
         row = connection.execute(
             select(subscribers).where(subscribers.c.id == subscriber_id)
         ).one_or_none()
@@ -235,20 +278,46 @@ class SubscriberStore(StoreBase):
 
     # -- webhooks ------------------------------------------------------------------------
 
-    def insert_webhook(
-        self, connection: Connection, url: str, secret: str, by: str, now: datetime
-    ) -> Webhook:
-        webhook_id = connection.execute(
-            insert(webhooks)
-            .values(url=url, secret=secret, created_by=by, created_at=now, enabled=True)
-            .returning(webhooks.c.id)
-        ).scalar_one()
-        return _webhook(
-            connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).one()
-        )
+    def add_webhook(self, url: str, secret: str, actor: str, now: datetime) -> Webhook:
+        """Register a receiver, audited, in one transaction."""
+        with self.write() as connection:
+            webhook_id = connection.execute(
+                insert(webhooks)
+                .values(url=url, secret=secret, created_by=actor, created_at=now, enabled=True)
+                .returning(webhooks.c.id)
+            ).scalar_one()
+            hook = self.webhook_with_secret(webhook_id, connection=connection)[0]
+            write_audit(connection, actor, "add", "webhook", hook.id, None, {"url": url}, now)
+        return hook
 
-    def get_webhook(self, webhook_id: int, *, connection: Connection | None = None) -> Webhook:
-        return self.webhook_with_secret(webhook_id, connection=connection)[0]
+    def remove_webhook(self, webhook_id: int, actor: str, now: datetime) -> Webhook:
+        """Delete a receiver (NotFound if there is none), audited, in one transaction."""
+        with self.write() as connection:
+            hook = self.webhook_with_secret(webhook_id, connection=connection)[0]
+            connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+            write_audit(
+                connection, actor, "remove", "webhook", hook.id, {"url": hook.url}, None, now
+            )
+        return hook
+
+    def enable_webhook(self, webhook_id: int, actor: str, now: datetime) -> Webhook:
+        """Re-enable after an auto-disable, the failure count from zero; audited."""
+        with self.write() as connection:
+            before = self.webhook_with_secret(webhook_id, connection=connection)[0]
+            connection.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(enabled=True, consecutive_failures=0, disabled_reason=None)
+            )
+            write_audit(
+                connection, actor, "enable", "webhook", webhook_id,
+                {"enabled": before.enabled, "reason": before.disabled_reason},
+                {"enabled": True}, now,
+            )  # fmt: skip
+            return self.webhook_with_secret(webhook_id, connection=connection)[0]
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        return self.webhook_with_secret(webhook_id)[0]
 
     def webhook_with_secret(
         self, webhook_id: int, *, connection: Connection | None = None
@@ -271,16 +340,6 @@ class SubscriberStore(StoreBase):
             return [
                 _webhook(r) for r in connection.execute(select(webhooks).order_by(webhooks.c.id))
             ]
-
-    def delete_webhook(self, connection: Connection, webhook_id: int) -> None:
-        connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
-
-    def set_webhook_enabled(self, connection: Connection, webhook_id: int) -> None:
-        connection.execute(
-            update(webhooks)
-            .where(webhooks.c.id == webhook_id)
-            .values(enabled=True, consecutive_failures=0, disabled_reason=None)
-        )
 
     def record_webhook_result(
         self, webhook_id: int, now: datetime, error: str | None, max_failures: int

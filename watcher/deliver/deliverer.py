@@ -5,26 +5,25 @@ What a crash between sending and marking means is stated in ``watcher.deliver``'
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
-from watcher.config import DEFAULT_TITLE
-from watcher.db.delivery import confirmed_subscribers, enabled_webhook_ids, insert_deliveries
-from watcher.db.review import write_audit
+from watcher.config import DEFAULT_TITLE, Settings
 from watcher.deliver import dispatch, links, outbox, signing, worker
 from watcher.deliver.channels import email as mail
 from watcher.deliver.channels.channel import BadLink, DeliveryReport, RateLimited
 from watcher.deliver.channels.webhook import Refused, url_problem, vet_blocking
+from watcher.deliver.store import DeliveryStore
 from watcher.exceptions import InvalidInput, NotFound, UsageError
-from watcher.facade import FacadeBase
-from watcher.review.desk import require_admin
+from watcher.fetch import Fetcher
+from watcher.permissions import require_admin
+from watcher.plans import NewDelivery
 from watcher.types import (
     Actor,
     Delivery,
@@ -45,28 +44,48 @@ LEASE_SAFETY = 0.8
 MAX_CLIENT = 64
 
 
-class Deliveries(FacadeBase):
+class Deliverer:
     """Subscribe and unsubscribe, register webhooks, deliver what editions owe."""
 
-    _secret_key: str | None = None
-    _channels: dict[DeliveryChannel, Any] | None = None
-    _mail_render_cache: dispatch.Cache | None = None
+    def __init__(
+        self,
+        settings: Settings,
+        store: DeliveryStore,
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime],
+        rand: Callable[[], float],
+        owner: str,
+    ):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.rand = rand
+        self.owner = owner
+        self._secret_key: str | None = None
+        self._channels: dict[DeliveryChannel, Any] | None = None
+        self._mail_render_cache = dispatch.new_cache()
 
     # -- the outbox ----------------------------------------------------------------------
 
-    def enqueue_deliveries(self, connection: Connection, edition: Edition, now: datetime) -> int:
-        subscribers = confirmed_subscribers(connection) if self.settings.email.enabled else []
-        rows = outbox.plan_edition(
-            edition,
+    def edition_deliveries(self, number: int, adds: bool, now: datetime) -> list[NewDelivery]:
+        """The outbox rows edition ``number`` owes its receivers as they are now, for the
+        publisher's plan (``adds``: the edition adds entries, so subscribers get mail).
+        A receiver that leaves before its row is sent is skipped then."""
+        subscribers, webhooks = self.store.receivers(email=self.settings.email.enabled)
+        return outbox.plan_edition(
+            number,
+            adds,
             now,
             subscribers=subscribers,
-            webhooks=enabled_webhook_ids(connection),
+            webhooks=webhooks,
             hubs=self.settings.publish.websub_hubs,
             team=bool(self.settings.apprise.urls),
         )
-        return insert_deliveries(connection, rows, now)
 
     def note_new_candidates(self, count: int) -> None:
+        """Queue the team's "new candidates are waiting" notice (one per window)."""
         apprise = self.settings.apprise
         if count > 0 and apprise.urls and apprise.notify_candidates:
             now = self.clock()
@@ -122,7 +141,7 @@ class Deliveries(FacadeBase):
             client[:MAX_CLIENT] or "unknown",
             now,
             self.settings.delivery.subscribe_per_hour,
-            lambda s: [outbox.confirmation(s.id, s.email, now)],
+            outbox.confirmation(now),
         )
         if subscriber is None:
             wait = max(1.0, ((until or now) - now).total_seconds())
@@ -179,15 +198,9 @@ class Deliveries(FacadeBase):
             raise UsageError("email is not enabled in config, so no confirmation can be sent")
         status = SubscriberStatus.CONFIRMED if confirmed else SubscriberStatus.PENDING
         now = self.clock()
-        with self.store.write() as connection:
-            after, before = self.store.add_subscriber_row(connection, address, status, now)
-            if after.status is SubscriberStatus.PENDING:
-                insert_deliveries(connection, [outbox.confirmation(after.id, address, now)], now)
-            write_audit(
-                connection, actor.label, "add", "subscriber", after.id,
-                _subscriber_json(before), _subscriber_json(after), now,
-            )  # fmt: skip
-        return after
+        return self.store.add_subscriber(
+            address, status, now, actor.label, outbox.confirmation(now)
+        )
 
     def list_subscribers(
         self,
@@ -211,16 +224,7 @@ class Deliveries(FacadeBase):
             if found is None:
                 raise NotFound(f"no subscriber {text}")
             subscriber_id = found.id
-        now = self.clock()
-        with self.store.write() as connection:
-            after, before = self.store.set_subscriber_status(
-                subscriber_id, SubscriberStatus.UNSUBSCRIBED, now, connection=connection
-            )
-            write_audit(
-                connection, actor.label, "remove", "subscriber", after.id,
-                _subscriber_json(before), _subscriber_json(after), now,
-            )  # fmt: skip
-        return after
+        return self.store.remove_subscriber(subscriber_id, self.clock(), actor.label)
 
     # -- webhooks ------------------------------------------------------------------------
 
@@ -239,39 +243,19 @@ class Deliveries(FacadeBase):
         if problem:
             raise InvalidInput({"url": problem})
         secret = signing.new_webhook_secret()
-        now = self.clock()
-        with self.store.write() as connection:
-            hook = self.store.insert_webhook(connection, url, secret, actor.label, now)
-            write_audit(connection, actor.label, "add", "webhook", hook.id, None, {"url": url}, now)
-        return hook, secret
+        return self.store.add_webhook(url, secret, actor.label, self.clock()), secret
 
     def list_webhooks(self) -> list[Webhook]:
         return self.store.list_webhooks()  # secrets are never listed
 
     def remove_webhook(self, webhook_id: int, actor: Actor) -> Webhook:
         require_admin(actor)
-        now = self.clock()
-        with self.store.write() as connection:
-            hook = self.store.get_webhook(webhook_id, connection=connection)
-            self.store.delete_webhook(connection, webhook_id)
-            write_audit(
-                connection, actor.label, "remove", "webhook", hook.id, {"url": hook.url}, None, now
-            )
-        return hook
+        return self.store.remove_webhook(webhook_id, actor.label, self.clock())
 
     def enable_webhook(self, webhook_id: int, actor: Actor) -> Webhook:
         """Re-enable after an auto-disable; the failure count starts again from zero."""
         require_admin(actor)
-        now = self.clock()
-        with self.store.write() as connection:
-            before = self.store.get_webhook(webhook_id, connection=connection)
-            self.store.set_webhook_enabled(connection, webhook_id)
-            write_audit(
-                connection, actor.label, "enable", "webhook", webhook_id,
-                {"enabled": before.enabled, "reason": before.disabled_reason},
-                {"enabled": True}, now,
-            )  # fmt: skip
-            return self.store.get_webhook(webhook_id, connection=connection)
+        return self.store.enable_webhook(webhook_id, actor.label, self.clock())
 
     # -- the worker ----------------------------------------------------------------------
 
@@ -281,16 +265,18 @@ class Deliveries(FacadeBase):
         config = self.settings.delivery
         now = self.clock()
         lease = timedelta(seconds=config.lease)
-        rows = await self._db(self.store.claim_deliveries, self.owner, now, now + lease, limit)
+        rows = await asyncio.to_thread(
+            self.store.claim_deliveries, self.owner, now, now + lease, limit
+        )
         if not rows:
             return DeliveryReport()
-        jobs = await self._db(self._plan_jobs, rows, now)
+        jobs = await asyncio.to_thread(self._plan_jobs, rows, now)
         skipped = [job for job in jobs if job.skip is not None]
-        await self._db(self._record_skips, skipped)
+        await asyncio.to_thread(self._record_skips, skipped)
         counts = {"sent": 0, "failed": 0, "dead": 0}
 
         async def record(batch: list[worker.Outcome]) -> None:
-            await self._db(self._record, batch, counts)
+            await asyncio.to_thread(self._record, batch, counts)
 
         released = await worker.send_all(
             [job for job in jobs if job.skip is None],
@@ -302,7 +288,9 @@ class Deliveries(FacadeBase):
             mark_every=MARK_EVERY,
         )
         if released:
-            await self._db(self.store.finish_deliveries, self.owner, now, released=released)
+            await asyncio.to_thread(
+                self.store.finish_deliveries, self.owner, now, released=released
+            )
         return DeliveryReport(
             claimed=len(rows),
             sent=counts["sent"],
@@ -345,8 +333,6 @@ class Deliveries(FacadeBase):
             editions=editions,
             entries=entries,
         )
-        if self._mail_render_cache is None:
-            self._mail_render_cache = dispatch.new_cache()
         return dispatch.plan(rows, context, self._mail_render_cache)
 
     def _site_title(self) -> str:
@@ -388,7 +374,6 @@ class Deliveries(FacadeBase):
 
     async def aclose(self) -> None:
         await self.close_delivery_channels()
-        await super().aclose()
 
 
 def _address(text: str) -> str:
@@ -396,9 +381,3 @@ def _address(text: str) -> str:
         return mail.normalise_address(text)
     except mail.AddressProblem as exc:
         raise InvalidInput({"email": str(exc)}) from None
-
-
-def _subscriber_json(subscriber: Subscriber | None) -> dict[str, Any] | None:
-    if subscriber is None:
-        return None
-    return {"email": subscriber.email, "status": subscriber.status.value}

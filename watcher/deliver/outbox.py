@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import DeliveryConfig
-from watcher.types import DeliveryChannel, DeliveryStatus, Edition
+from watcher.plans import NewDelivery
+from watcher.types import DeliveryChannel, DeliveryStatus
 
 MAX_TARGET = 255  # deliveries.target
 MAX_ERROR = 500
@@ -29,17 +30,6 @@ CANDIDATES_TARGET = "candidates"
 CANDIDATE_NOTICE_WINDOW = timedelta(minutes=10)
 CANDIDATE_NOTICE_DELAY = timedelta(minutes=1)
 _SHORT_ID = re.compile(r"[A-Za-z0-9._]{1,24}")
-
-
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
-    """An outbox row to insert."""
-
-    edition: int | None
-    channel: DeliveryChannel
-    target: str
-    key: str
-    next_attempt_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +52,8 @@ def _digest(text: str) -> str:
 
 
 def plan_edition(
-    edition: Edition,
+    number: int,
+    adds: bool,
     now: datetime,
     *,
     subscribers: Sequence[tuple[int, str]],
@@ -70,13 +61,12 @@ def plan_edition(
     hubs: Sequence[str],
     team: bool,
 ) -> list[NewDelivery]:
-    """One delivery per receiver of ``edition``.
+    """One delivery per receiver of edition ``number`` (``adds``: it adds entries).
 
     ``subscribers`` are the confirmed (id, address) pairs; pass none when email is off.
     Mail goes out only when the edition added entries (a mail with nothing new is noise);
     webhooks, hubs and the team channel hear of every edition.
     """
-    number = edition.number
     rows: list[NewDelivery] = []
 
     def add(channel: DeliveryChannel, target: str, receiver: str) -> None:
@@ -84,7 +74,7 @@ def plan_edition(
             NewDelivery(number, channel, target, delivery_key(number, channel, receiver), now)
         )
 
-    if edition.added:
+    if adds:
         for subscriber_id, address in subscribers:
             add(DeliveryChannel.EMAIL, address, f"s{subscriber_id}")
     for webhook_id in webhooks:
@@ -97,12 +87,13 @@ def plan_edition(
     return rows
 
 
-def confirmation(subscriber_id: int, address: str, now: datetime) -> NewDelivery:
+def confirmation(now: datetime) -> NewDelivery:
     """The mail with a subscriber's confirmation link (one per request: the key carries the
-    request's time, so asking again after unsubscribing sends a new one)."""
+    request's time, so asking again after unsubscribing sends a new one). The store fills
+    in the subscriber (``{subscriber}`` in the key, the empty target) in the transaction
+    that creates or renews the subscription."""
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    key = f"confirm-s{subscriber_id}-{stamp}"
-    return NewDelivery(None, DeliveryChannel.CONFIRM, address, key, now)
+    return NewDelivery(None, DeliveryChannel.CONFIRM, "", f"confirm-s{{subscriber}}-{stamp}", now)
 
 
 def candidate_notice(now: datetime) -> NewDelivery:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from watcher.config import SourceConfig
+from watcher.config import Settings, SourceConfig
 from watcher.exceptions import (
     ConfigError,
     FetchError,
@@ -24,8 +24,7 @@ from watcher.exceptions import (
     TooManyRedirects,
     UsageError,
 )
-from watcher.facade import FacadeBase
-from watcher.fetch import build_url
+from watcher.fetch import Fetcher, build_url
 from watcher.polling.poller import describe_error
 from watcher.polling.sources import make_adapter, shapes
 from watcher.polling.sources.adapter import SourceAdapter
@@ -36,8 +35,12 @@ from watcher.types import CheckedRequest, Page, PageRequest, PollState, SourceCh
 ANSWERED_BADLY = (ResponseTooLarge, TooManyRedirects)
 
 
-class Checking(FacadeBase):
+class Checker:
     """Check that NASA's answers still have the shapes watcher expects (``watcher check``)."""
+
+    def __init__(self, settings: Settings, fetcher: Fetcher):
+        self.settings = settings
+        self.fetcher = fetcher
 
     async def check_sources(self, names: Sequence[str] | None = None) -> list[SourceCheck]:
         """Check the named sources (default: every enabled one), one after another, as

@@ -20,6 +20,7 @@ from watcher.types import (
     Page,
     PageRequest,
     PollState,
+    SourceHealth,
     cursor_time,
 )
 
@@ -38,6 +39,23 @@ def backoff_delay(failures: int, config: FetchConfig, rand: float) -> float:
     exponent = min(max(failures, 1) - 1, 32)
     delay = min(config.backoff_base * float(2**exponent), config.backoff_max)
     return delay * (0.5 + rand / 2)
+
+
+def failure_delay(
+    failures: int,
+    config: FetchConfig,
+    rand: float,
+    retry_after: float | None = None,
+    *,
+    cap: float | None = None,
+) -> float:
+    """Seconds before trying again after ``failures`` consecutive failures: the backoff, or
+    the server's Retry-After when that is longer (the one rule for polls and backfills).
+    ``cap`` bounds a wait spent in-process (a backfill sleeps; a poll is rescheduled)."""
+    delay = backoff_delay(failures, config, rand)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, cap) if cap is not None else delay
 
 
 def is_due(state: PollState, now: datetime) -> bool:
@@ -114,9 +132,7 @@ def after_failure(
 ) -> PollState:
     """Record the failure and the time before which the source must not be polled again."""
     failures = state.consecutive_failures + 1
-    delay = backoff_delay(failures, config, rand)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
+    delay = failure_delay(failures, config, rand, retry_after)
     return replace(
         state,
         sweep=None if failures >= SWEEP_GIVE_UP_AFTER else state.sweep,
@@ -147,13 +163,32 @@ def max_cursor(a: str | None, b: str | None) -> str | None:
     return max(a, b)
 
 
-def backfill_after_page(backfill: Backfill, page: Page, inserted: int, now: datetime) -> Backfill:
+def new_backfill(
+    source: str, from_sol: int | None, to_sol: int | None, first: PageRequest, now: datetime
+) -> Backfill:
+    """A backfill of ``source`` over a sol range, not started yet."""
+    return Backfill(
+        source=source,
+        from_sol=from_sol,
+        to_sol=to_sol,
+        next_request=first,
+        done=False,
+        fetched=0,
+        inserted=0,
+        total=None,
+        started_at=now,
+        updated_at=now,
+    )
+
+
+def backfill_after_page(backfill: Backfill, page: Page, now: datetime) -> Backfill:
+    """The backfill's progress once ``page`` is stored; the store adds the number of its
+    candidates that were new to ``inserted`` in the same transaction."""
     return replace(
         backfill,
         next_request=page.next,
         done=page.next is None,
         fetched=backfill.fetched + len(page.candidates) + page.skipped,
-        inserted=backfill.inserted + inserted,
         total=page.total if page.total is not None else backfill.total,
         updated_at=now,
     )
@@ -167,3 +202,23 @@ def health(source: SourceConfig, state: PollState) -> Health:
     if state.last_success_at is None:
         return Health.PENDING
     return Health.OK
+
+
+def source_health(source: SourceConfig, state: PollState, candidates: int) -> SourceHealth:
+    """What ``watcher sources``, ``/healthz`` and the status page say about a source."""
+    return SourceHealth(
+        name=source.name,
+        kind=source.kind,
+        url=source.url,
+        enabled=source.enabled,
+        interval_seconds=source.interval,
+        health=health(source, state),
+        last_attempt_at=state.last_attempt_at,
+        last_success_at=state.last_success_at,
+        last_error=state.last_error,
+        last_error_at=state.last_error_at,
+        consecutive_failures=state.consecutive_failures,
+        next_poll_at=state.next_poll_at,
+        cursor=state.cursor,
+        candidates=candidates,
+    )

@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watcher.config import SourceConfig
-from watcher.exceptions import FetchError, HTTPStatusError, ParseError, StorageError, UsageError
-from watcher.facade import FacadeBase
+from watcher import leases
+from watcher.config import Settings, SourceConfig
+from watcher.exceptions import (
+    FetchError,
+    HTTPStatusError,
+    NotFound,
+    ParseError,
+    StorageError,
+    UsageError,
+)
+from watcher.fetch import Fetcher
+from watcher.plans import Lease
 from watcher.polling import decide
 from watcher.polling.sources import make_adapter
 from watcher.polling.sources.adapter import SourceAdapter
-from watcher.types import Backfill, Page, PageRequest, PollReport, PollState
+from watcher.polling.store import PollStore
+from watcher.types import Backfill, Page, PageRequest, PollReport, PollState, SourceHealth
 
 log = logging.getLogger("watcher.core")
 
@@ -29,6 +37,7 @@ log = logging.getLogger("watcher.core")
 # poller's lease lapses this long after its last page (at once if it ran on this host).
 POLL_LEASE = timedelta(minutes=2)
 BACKFILL_RETRIES = 5
+BACKFILL_MAX_WAIT = 300.0  # a backfill sleeps between tries; a CLI must not hang for hours
 
 
 @dataclass
@@ -41,6 +50,13 @@ class _Tally:
     inserted: int = 0
     skipped: int = 0
     not_modified: bool = False
+
+    def log(self, source: str) -> None:
+        if self.inserted or self.skipped:
+            log.info(
+                "%s: %d new candidates (%d seen, %d skipped, %d requests)",
+                *(source, self.inserted, self.seen, self.skipped, self.requests),
+            )
 
     def report(
         self, source: str, *, error: str | None = None, deferred_until: datetime | None = None
@@ -58,18 +74,67 @@ class _Tally:
         )
 
 
-class Polling(FacadeBase):
-    """Poll sources on demand (the scheduler calls ``poll_source``) and backfill history."""
+class Poller:
+    """Poll sources on demand (the scheduler calls ``poll_source``) and backfill history.
 
-    _adapters: dict[str, SourceAdapter]
-    _locks: dict[str, asyncio.Lock]
+    Every way of polling (the service, ``watcher poll``, the API) goes through
+    ``poll_source``, so each one announces new candidates to the team the same way.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: PollStore,
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime],
+        rand: Callable[[], float],
+        owner: str,
+        announce: Callable[[int], None] | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.rand = rand
+        self.owner = owner
+        self.announce = announce
+        self._adapters: dict[str, SourceAdapter] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the page in hand, then stop every poll and backfill."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     def adapter(self, source: SourceConfig) -> SourceAdapter:
-        if not hasattr(self, "_adapters"):
-            self._adapters, self._locks = {}, {}
         if source.name not in self._adapters:
             self._adapters[source.name] = make_adapter(source, self.settings.image_hosts)
         return self._adapters[source.name]
+
+    def get_source(self, name: str) -> SourceConfig:
+        try:
+            return self.settings.source(name)
+        except Exception as exc:
+            raise NotFound(str(exc)) from exc
+
+    def sources_health(self, *, with_counts: bool = True) -> list[SourceHealth]:
+        """Each configured source's health from its stored poll state (``candidates`` is 0
+        unless ``with_counts``: counting is the costly part)."""
+        states = self.store.poll_states()
+        counts = self.store.candidate_counts_by_source() if with_counts else {}
+        return [
+            decide.source_health(
+                source,
+                states.get(source.name) or PollState(source=source.name),
+                counts.get(source.name, 0),
+            )
+            for source in self.settings.sources
+        ]
 
     async def poll_all(self, *, force: bool = False) -> list[PollReport]:
         """Poll every enabled source once, one after another (NASA is one host family)."""
@@ -92,31 +157,26 @@ class Polling(FacadeBase):
             return PollReport(source=name, busy=True)
         async with lock:
             now = self.clock()
-            state = await self._db(self.store.get_poll_state, name)
+            state = await asyncio.to_thread(self.store.get_poll_state, name)
             if not force and not decide.is_due(state, now):
                 return PollReport(source=name, deferred_until=state.next_poll_at)
-            leased = await self._db(
-                self.store.acquire_lease, name, self.owner, now, now + POLL_LEASE
+            lease = lease_name(name)
+            leased = await asyncio.to_thread(
+                leases.take, self.store, lease, self.owner, now, now + POLL_LEASE
             )
-            if not leased:
-                holder = await self._db(self.store.lease_holder, name)
-                if holder and owner_is_dead(holder):
-                    log.info("%s: taking over the lease of %s, which is gone", name, holder)
-                    leased = await self._db(
-                        self.store.acquire_lease,
-                        name,
-                        self.owner,
-                        now,
-                        now + POLL_LEASE,
-                        take_from=holder,
-                    )
             if not leased:
                 log.info("%s: another watcher is polling it; skipped", name)
                 return PollReport(source=name, busy=True)
             try:
-                return await self._sweep(source, state)
+                report = await self._sweep(source, state)
             finally:
-                await self._db(self.store.release_lease, name, self.owner)
+                await asyncio.to_thread(self.store.drop_lease, lease, self.owner)
+        if report.inserted and self.announce is not None:
+            try:
+                await asyncio.to_thread(self.announce, report.inserted)
+            except Exception as exc:  # a team notice is a courtesy; the poll is done
+                log.warning("%s: could not queue the new-candidates notice: %s", name, exc)
+        return report
 
     async def _sweep(self, source: SourceConfig, state: PollState) -> PollReport:
         adapter = self.adapter(source)
@@ -136,7 +196,7 @@ class Polling(FacadeBase):
                 now = self.clock()
                 if response.not_modified:
                     state = decide.after_not_modified(state, now, source.interval)
-                    await self._db(self.store.save_poll_state, state)
+                    await asyncio.to_thread(self.store.save_poll_state, state)
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
@@ -151,8 +211,8 @@ class Polling(FacadeBase):
                     etag=response.etag if request.conditional else None,
                     last_modified=response.last_modified if request.conditional else None,
                 )
-                lease = (self.owner, now + POLL_LEASE)
-                inserted = await self._db(
+                lease = Lease(lease_name(source.name), self.owner, now + POLL_LEASE)
+                inserted = await asyncio.to_thread(
                     self.store.save_poll_page, page.candidates, now, state, lease
                 )
                 tally.pages += 1
@@ -169,15 +229,7 @@ class Polling(FacadeBase):
         except Exception as exc:  # a bug must not take the service down: record it
             log.exception("%s: unexpected error while polling", source.name)
             return await self._failed(source, state, exc, tally)
-        if tally.inserted or tally.skipped:
-            log.info(
-                "%s: %d new candidates (%d seen, %d skipped, %d requests)",
-                source.name,
-                tally.inserted,
-                tally.seen,
-                tally.skipped,
-                tally.requests,
-            )
+        tally.log(source.name)
         return tally.report(source.name)
 
     async def _with_details(
@@ -201,7 +253,7 @@ class Polling(FacadeBase):
         if not wanted:
             return page, 0
         ids = [candidate.external_id for _, candidate, _ in wanted]
-        known = await self._db(self.store.known_external_ids, source.name, ids)
+        known = await asyncio.to_thread(self.store.known_external_ids, source.name, ids)
         candidates = list(page.candidates)
         requests = 0
         for index, candidate, request in wanted:
@@ -228,7 +280,7 @@ class Polling(FacadeBase):
         state = decide.after_failure(
             state, now, message, self.settings.fetch, self.rand(), retry_after
         )
-        await self._db(self.store.save_poll_state, state)
+        await asyncio.to_thread(self.store.save_poll_state, state)
         log.warning(
             "%s: poll failed (%d in a row, next try %s): %s",
             source.name,
@@ -262,22 +314,10 @@ class Polling(FacadeBase):
             raise UsageError("sols start at 0")
         adapter = self.adapter(source)
         first = adapter.backfill_request(from_sol, to_sol)
-        backfill = await self._db(self.store.get_backfill, name, from_sol, to_sol)
+        backfill = await asyncio.to_thread(self.store.get_backfill, name, from_sol, to_sol)
         if backfill is None or restart:
-            now = self.clock()
-            backfill = Backfill(
-                source=name,
-                from_sol=from_sol,
-                to_sol=to_sol,
-                next_request=first,
-                done=False,
-                fetched=0,
-                inserted=0,
-                total=None,
-                started_at=now,
-                updated_at=now,
-            )
-            await self._db(self.store.save_backfill, backfill)
+            backfill = decide.new_backfill(name, from_sol, to_sol, first, self.clock())
+            await asyncio.to_thread(self.store.save_backfill, backfill)
         if progress:
             progress(backfill)
         failures = 0
@@ -291,10 +331,10 @@ class Polling(FacadeBase):
                 failures += 1
                 if failures > BACKFILL_RETRIES:
                     raise
-                delay = decide.backoff_delay(failures, self.settings.fetch, self.rand())
-                if isinstance(exc, FetchError) and exc.retry_after:
-                    delay = max(delay, exc.retry_after)
-                delay = min(delay, 300.0)
+                retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+                delay = decide.failure_delay(
+                    failures, self.settings.fetch, self.rand(), retry_after, cap=BACKFILL_MAX_WAIT
+                )
                 log.warning("%s backfill: %s; retrying in %.0fs", name, describe_error(exc), delay)
                 await asyncio.sleep(delay)
                 continue
@@ -305,30 +345,12 @@ class Polling(FacadeBase):
         return backfill
 
     async def _save_backfill_page(self, backfill: Backfill, page: Page) -> Backfill:
-        now = self.clock()
-        result: list[Backfill] = []
-
-        def backfill_after(inserted: int) -> Backfill:
-            result.append(decide.backfill_after_page(backfill, page, inserted, now))
-            return result[-1]
-
-        await self._db(self.store.save_backfill_page, page.candidates, now, backfill_after)
-        return result[-1]
+        after = decide.backfill_after_page(backfill, page, self.clock())
+        return await asyncio.to_thread(self.store.save_backfill_page, page.candidates, after)
 
 
-def owner_is_dead(owner: str) -> bool:
-    """True when ``owner`` (``host:pid:token``) was a process on this host that has exited."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+def lease_name(source: str) -> str:
+    return f"poll:{source}"
 
 
 def describe_error(exc: BaseException) -> str:

@@ -18,20 +18,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from watcher.db.publishing import write_edition
+from watcher import leases
+from watcher.changes import Changes
+from watcher.config import Settings
 from watcher.exceptions import Conflict, InvalidInput
-from watcher.facade import FacadeBase
-from watcher.publish import animate, writer
+from watcher.fetch import Fetcher
+from watcher.permissions import require_admin
+from watcher.plans import EditionPlan, NewDelivery
+from watcher.publish import writer
+from watcher.publish.animator import Animator
 from watcher.publish.cache import SiteBuilder
 from watcher.publish.digest import compare, site_digest
 from watcher.publish.model import (
     Animation,
     ChangeMark,
+    ListDiff,
     PublishReport,
     SiteContent,
     SiteSettings,
@@ -41,9 +48,8 @@ from watcher.publish.model import (
 )
 from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
-from watcher.review.desk import require_admin
-from watcher.types import Actor, Edition, PageRequest, PublishedEntry
-from watcher.urls import clean_url
+from watcher.publish.store import PublishStore
+from watcher.types import Actor, Edition, PublishedEntry, SourceHealth
 
 log = logging.getLogger("watcher.publish.publisher")
 
@@ -53,10 +59,39 @@ MAX_TITLE = 200
 MAX_INTRO = 2000
 
 
-class Publishing(FacadeBase):
+class Audience(Protocol):
+    """Who hears of an edition: the delivery part, as the publisher's plan needs it."""
+
+    def edition_deliveries(self, number: int, adds: bool, now: datetime) -> list[NewDelivery]:
+        """The outbox rows edition ``number`` owes its receivers."""
+        ...
+
+
+class Publisher:
     """Publish editions, keep ``site_dir`` in step with the latest one, export the site."""
 
-    _builder: SiteBuilder | None = None
+    def __init__(
+        self,
+        settings: Settings,
+        store: PublishStore,
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime],
+        owner: str,
+        changes: Changes,
+        audience: Audience,
+        health: Callable[[], list[SourceHealth]],
+    ):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.owner = owner
+        self.changes = changes
+        self.audience = audience
+        self.health = health
+        self.animator = Animator(settings, fetcher)
+        self._builder: SiteBuilder | None = None
 
     # -- settings and reading ---------------------------------------------------------
 
@@ -93,7 +128,7 @@ class Publishing(FacadeBase):
             actor.label,
             self.clock(),
         )
-        self.notify_changed()
+        self.changes.notify()
         return self.site_settings()
 
     def list_editions(self, *, limit: int = 50, before: int | None = None) -> list[Edition]:
@@ -119,78 +154,71 @@ class Publishing(FacadeBase):
 
     async def publish(self, *, force: bool = False) -> PublishReport:
         """Make an edition of whatever changed, and bring the site's files up to it."""
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
         if not await self._take_lease():
             return PublishReport(edition=None, changed=False, busy=True)
         try:
-            snapshot, settings, stored_site = await self._db(self._snapshot)
-            watermark, entries, stored_rows, latest = snapshot
-            timings["read"] = _lap(started)
-            current, stored, changes = compare(entries, stored_rows)
-            new_site = site_digest(settings.title, settings.intro)
-            site_changed = stored_site is not None and stored_site != new_site
-            timings["diff"] = _lap(started) - timings["read"]
-            report = PublishReport(edition=None, changed=False, entries=len(entries))
-            if changes.empty and not site_changed:
-                await self._db(self.store.mark_checked, watermark)
-                behind = latest is not None and self.site_edition() != latest.number
-                if not (force or behind) or latest is None:
-                    return replace(report, audit_id=watermark, timings=timings)
-                site, built, failed = await self._write(
-                    entries, latest, settings, timings, dict(current)
-                )
-                return replace(
-                    report,
-                    audit_id=watermark,
-                    site=site,
-                    animations_built=built,
-                    animations_failed=failed,
-                    timings=timings,
-                )
-            now = self.clock()
-            try:
-                edition, deliveries = await self._db(
-                    self._commit,
-                    now=now,
-                    changes=(changes.added, changes.changed, changes.removed, changes.reordered),
-                    site_changed=site_changed,
-                    current=current,
-                    stored={k: (v.digest, v.position) for k, v in stored.items()},
-                    site=new_site,
-                    watermark=watermark,
-                    after=latest.number if latest is not None else 0,
-                )
-            except Conflict as exc:  # another publisher got there first: try again soon
-                log.warning("publish raced another publisher: %s", exc)
-                return replace(report, busy=True, timings=timings)
-            timings["commit"] = _lap(started) - timings["read"] - timings["diff"]
-            site, built, failed = await self._write(
-                entries, edition, settings, timings, dict(current)
-            )
-            mark = await self._db(self.change_mark)
-            timings["total"] = _lap(started)
-            log.info("edition %d published (%d entries)", edition.number, edition.entries)
-            return PublishReport(
-                edition=edition,
-                changed=True,
-                entries=len(entries),
-                audit_id=watermark,
-                deliveries=deliveries,
-                site=site,
-                animations_built=built,
-                animations_failed=failed,
-                timings=timings,
-                pending=mark.audit_id > watermark,
-            )
+            return await self._publish_holding_the_lease(force)
         finally:
-            await self._db(self.store.drop_lease, LEASE, self.owner)
+            await asyncio.to_thread(self.store.drop_lease, LEASE, self.owner)
+
+    async def _publish_holding_the_lease(self, force: bool) -> PublishReport:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        snapshot, settings, stored_site = await asyncio.to_thread(self._snapshot)
+        watermark, entries, stored_rows, latest = snapshot
+        timings["read"] = _lap(started)
+        current, stored, changes = compare(entries, stored_rows)
+        new_site = site_digest(settings.title, settings.intro)
+        site_changed = stored_site is not None and stored_site != new_site
+        timings["diff"] = _lap(started) - timings["read"]
+        report = PublishReport(
+            edition=None, changed=False, entries=len(entries), audit_id=watermark, timings=timings
+        )
+        if changes.empty and not site_changed:
+            await asyncio.to_thread(self.store.mark_checked, watermark)
+            behind = latest is not None and self.site_edition() != latest.number
+            if not (force or behind) or latest is None:
+                return report
+            site, built, failed = await self._write(
+                entries, latest, settings, timings, dict(current)
+            )
+            return replace(report, site=site, animations_built=built, animations_failed=failed)
+        try:
+            edition, deliveries = await asyncio.to_thread(
+                self._commit,
+                now=self.clock(),
+                changes=changes,
+                site_changed=site_changed,
+                current=current,
+                stored={k: (v.digest, v.position) for k, v in stored.items()},
+                site=new_site,
+                watermark=watermark,
+                after=latest.number if latest is not None else 0,
+            )
+        except Conflict as exc:  # another publisher got there first: try again soon
+            log.warning("publish raced another publisher: %s", exc)
+            return replace(report, audit_id=0, busy=True)
+        timings["commit"] = _lap(started) - timings["read"] - timings["diff"]
+        site, built, failed = await self._write(entries, edition, settings, timings, dict(current))
+        mark = await asyncio.to_thread(self.change_mark)
+        timings["total"] = _lap(started)
+        log.info("edition %d published (%d entries)", edition.number, edition.entries)
+        return replace(
+            report,
+            edition=edition,
+            changed=True,
+            deliveries=deliveries,
+            site=site,
+            animations_built=built,
+            animations_failed=failed,
+            pending=mark.audit_id > watermark,
+        )
 
     def _commit(
         self,
         *,
         now: datetime,
-        changes: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], bool],
+        changes: ListDiff,
         site_changed: bool,
         current: Sequence[tuple[int, str]],
         stored: Mapping[int, tuple[str, int]],
@@ -198,37 +226,34 @@ class Publishing(FacadeBase):
         watermark: int,
         after: int,
     ) -> tuple[Edition, int]:
-        """The edition, the published state and the outbox rows: one transaction."""
-        added, changed, removed, reordered = changes
-        with self.store.write() as connection:
-            edition = write_edition(
-                connection,
-                now=now,
-                added=added,
-                changed=changed,
-                removed=removed,
-                reordered=reordered,
-                site_changed=site_changed,
-                current=current,
-                stored=stored,
-                site_digest=site,
-                audit_id=watermark,
-                after=after,
-            )
-            deliveries = self.enqueue_deliveries(connection, edition, now)
-        self.store.mark_checked(watermark)
-        return edition, deliveries
+        """The edition, the published state and the outbox rows: one plan, one transaction."""
+        number = after + 1
+        plan = EditionPlan(
+            number=number,
+            published_at=now,
+            added=changes.added,
+            changed=changes.changed,
+            removed=changes.removed,
+            reordered=changes.reordered,
+            site_changed=site_changed,
+            current=tuple(current),
+            stored=stored,
+            site_digest=site,
+            audit_id=watermark,
+            deliveries=tuple(self.audience.edition_deliveries(number, bool(changes.added), now)),
+        )
+        return self.store.commit_edition(plan)
 
     async def sync_site(self) -> SyncReport:
         """At start: make the files show the latest edition if they do not (no edition is
         made); ``pending`` when the list has changed since that edition."""
-        latest = await self._db(self.store.latest_edition)
+        latest = await asyncio.to_thread(self.store.latest_edition)
         if latest is None:
             return SyncReport(edition=0, rendered=False, reason="nothing published yet")
         if not await self._take_lease():
             return SyncReport(edition=latest.number, rendered=False, busy=True)
         try:
-            snapshot, settings, stored_site = await self._db(self._snapshot)
+            snapshot, settings, stored_site = await asyncio.to_thread(self._snapshot)
             _, entries, stored_rows, latest = snapshot
             assert latest is not None
             current, _, changes = compare(entries, stored_rows)
@@ -247,15 +272,15 @@ class Publishing(FacadeBase):
                 edition=latest.number, rendered=True, reason=reason, pending=pending, site=site
             )
         finally:
-            await self._db(self.store.drop_lease, LEASE, self.owner)
+            await asyncio.to_thread(self.store.drop_lease, LEASE, self.owner)
 
     async def export_site(self, directory: Path) -> WriteReport:
         """A static copy of the list as published now, for any web host (or file://)."""
-        entries = await self._db(self.store.published_list)
-        latest = await self._db(self.store.latest_edition)
-        settings = await self._db(self.site_settings)
-        animations, _, _ = await self._animations(entries)
-        notes = await self._db(self._notes, self.clock())
+        entries = await asyncio.to_thread(self.store.published_list)
+        latest = await asyncio.to_thread(self.store.latest_edition)
+        settings = await asyncio.to_thread(self.site_settings)
+        animations, _, _ = await self.animator.for_entries(entries)
+        notes = await asyncio.to_thread(self._notes, self.clock())
         content = self._content(entries, latest, settings, animations, notes)
         files = await asyncio.to_thread(render_site, content)
         return await asyncio.to_thread(
@@ -273,7 +298,7 @@ class Publishing(FacadeBase):
     async def _take_lease(self) -> bool:
         now = self.clock()
         until = now + timedelta(seconds=LEASE_SECONDS)
-        return await self._db(self.store.take_lease, LEASE, self.owner, now, until)
+        return await asyncio.to_thread(leases.take, self.store, LEASE, self.owner, now, until)
 
     async def _write(
         self,
@@ -284,8 +309,8 @@ class Publishing(FacadeBase):
         digests: Mapping[int, str],
     ) -> tuple[WriteReport, int, int]:
         started = time.perf_counter()
-        animations, built, failed = await self._animations(entries)
-        notes = await self._db(self._notes, self.clock())
+        animations, built, failed = await self.animator.for_entries(entries)
+        notes = await asyncio.to_thread(self._notes, self.clock())
         timings["animations"] = _lap(started)
         content = self._content(entries, edition, settings, animations, notes)
         content = replace(content, digests=digests)
@@ -323,62 +348,16 @@ class Publishing(FacadeBase):
         )
 
     def _notes(self, now: datetime) -> tuple[str, ...]:
-        """The status line's notes from source health (reads the database: call through
-        ``self._db``)."""
+        """The status line's notes from source health (reads the database: call it in a
+        worker thread)."""
         try:
-            healths = self.sources_health(with_counts=False)
+            healths = self.health()
         except Exception:  # the status line is a courtesy; never fail a publish for it
             log.exception("could not read source health for the status line")
             return ()
         labels = {source.name: source_label(source) for source in self.settings.sources}
         sources = [QuietSource(labels[health.name], health) for health in healths]
         return quiet_notes(sources, now)
-
-    async def _animations(
-        self, entries: Sequence[PublishedEntry]
-    ) -> tuple[dict[int, Animation], int, int]:
-        """Animations for every sequence: from the cache, else built from fetched frames.
-        An entry whose frames cannot be had is shown as its still (counted as failed)."""
-        config = self.settings.publish
-        result: dict[int, Animation] = {}
-        built = failed = 0
-        for entry in entries:
-            urls = animate.sequence(entry, config.animation_max_frames)
-            if not urls:
-                continue
-            key = animate.animation_key(
-                urls, config.animation_max_frames, config.animation_max_width
-            )
-            animation = await asyncio.to_thread(animate.cached, config.cache_dir, key)
-            if animation is None:
-                animation = await self._build_animation(entry.id, key, urls)
-                if animation is None:
-                    failed += 1
-                    continue
-                built += 1
-            result[entry.id] = animation
-        return result, built, failed
-
-    async def _build_animation(self, entry_id: int, key: str, urls: list[str]) -> Animation | None:
-        config = self.settings.publish
-        allowed = [clean_url(url, self.settings.image_hosts) for url in urls]
-        if any(url is None for url in allowed):
-            log.warning(
-                "entry %d: a frame is not on an allowed image host; showing the still", entry_id
-            )
-            return None
-        try:
-            responses = await asyncio.gather(
-                *(self.fetcher.get(PageRequest(url=url)) for url in allowed if url)
-            )
-            animation = await asyncio.to_thread(
-                animate.build, key, [r.body for r in responses], config.animation_max_width
-            )
-            await asyncio.to_thread(animate.store, config.cache_dir, animation)
-        except Exception as exc:  # a bad frame (fetch, decode, bomb) costs the animation only
-            log.warning("entry %d: animation failed (%s); showing the still", entry_id, exc)
-            return None
-        return animation
 
 
 def _lap(started: float) -> float:

@@ -1,4 +1,4 @@
-"""Review: the Watcher's part for editors' decisions, the running list's entries, the audit.
+"""The editors' desk: the Watcher's part for decisions, the running list's entries, the audit.
 
 Validation and permissions live here, so the CLI, the web pages and the JSON API all accept
 and refuse exactly the same things.
@@ -6,18 +6,23 @@ and refuse exactly the same things.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
-from watcher.exceptions import ConfigError, InvalidInput, NotFound, PermissionDenied
-from watcher.facade import FacadeBase
+from watcher.changes import Changes
+from watcher.config import Settings
+from watcher.exceptions import ConfigError, InvalidInput, NotFound
 from watcher.markup import MAX_BODY
+from watcher.permissions import require_admin, require_write
 from watcher.polling.sources.credits import DEFAULT_CREDIT, fallback_credit
+from watcher.review.store import DeskStore
 from watcher.types import (
     RENDITIONS,
     Actor,
     AuditEvent,
     Candidate,
     CandidateFilter,
+    CandidateStatus,
     Entry,
     EntryDraft,
     EntryStatus,
@@ -57,20 +62,42 @@ def check_draft(draft: EntryDraft) -> EntryDraft:
     return cleaned
 
 
-def require_write(actor: Actor) -> None:
-    if not actor.can_write:
-        raise PermissionDenied(f"{actor.label} may only read (a read-scoped token)")
-
-
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("only an admin may do that")
-
-
-class Review(FacadeBase):
+class Desk:
     """Approve, reject, undo; edit, reorder and unpublish entries; read the audit log."""
 
+    def __init__(
+        self,
+        settings: Settings,
+        store: DeskStore,
+        *,
+        clock: Callable[[], datetime],
+        changes: Changes,
+    ):
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.changes = changes
+
     # -- reading ---------------------------------------------------------------------
+
+    def list_candidates(
+        self,
+        *,
+        status: CandidateStatus | None = CandidateStatus.NEW,
+        source: str | None = None,
+        limit: int | None = 100,
+        before_id: int | None = None,
+    ) -> list[Candidate]:
+        """The queue (newest first, keyset-paginated by id). Raises ConfigError for a
+        source that is not configured."""
+        if source is not None:
+            self.settings.source(source)
+        return self.store.list_candidates(
+            status=status, source=source, limit=limit, before_id=before_id
+        )
+
+    def get_candidate(self, candidate_id: int) -> Candidate:
+        return self.store.get_candidate(candidate_id)
 
     def search_candidates(
         self, wanted: CandidateFilter, *, limit: int = 50, before_id: int | None = None
@@ -155,7 +182,7 @@ class Review(FacadeBase):
         )
         credit = draft.credit or first.credit or self._fallback_credit(first.source)
         entry = self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
-        self.notify_changed()
+        self.changes.notify()
         return entry
 
     def approve_each(self, candidate_ids: Sequence[int], actor: Actor) -> list[Entry]:
@@ -181,7 +208,7 @@ class Review(FacadeBase):
         edited since cannot be undone: unpublish it instead)."""
         require_write(actor)
         event = self.store.undo_last(actor.label, self.clock())
-        self.notify_changed()
+        self.changes.notify()
         return event
 
     # -- entries ---------------------------------------------------------------------
@@ -204,7 +231,7 @@ class Review(FacadeBase):
         entry = self.store.update_entry(
             entry_id, version, draft, credit, ids, actor.label, self.clock(), status
         )
-        self.notify_changed()
+        self.changes.notify()
         return entry
 
     def set_entry_status(
@@ -212,20 +239,20 @@ class Review(FacadeBase):
     ) -> Entry:
         require_write(actor)
         entry = self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
-        self.notify_changed()
+        self.changes.notify()
         return entry
 
     def delete_entry(self, entry_id: int, version: int, actor: Actor) -> Entry:
         """Take an entry off the list for good; its candidates return to the queue."""
         require_write(actor)
         entry = self.store.delete_entry(entry_id, version, actor.label, self.clock())
-        self.notify_changed()
+        self.changes.notify()
         return entry
 
     def reorder_entries(self, order: Sequence[int], actor: Actor) -> list[Entry]:
         require_write(actor)
         entries = self.store.reorder_entries(list(order), actor.label, self.clock())
-        self.notify_changed()
+        self.changes.notify()
         return entries
 
     def _fallback_credit(self, source: str) -> str:
@@ -250,4 +277,4 @@ class Review(FacadeBase):
         return ids
 
 
-__all__ = ["Review", "check_draft", "require_admin", "require_write"]
+__all__ = ["Desk", "check_draft"]

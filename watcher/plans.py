@@ -1,0 +1,59 @@
+"""Plans: what the rules decided, as plain values, for ``watcher.db`` to write in one
+transaction each. The store never calls back into a service; whatever it must learn
+inside the transaction (which rows were new, the id a row got) it fills in itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from watcher.types import DeliveryChannel
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A named lease held by ``owner`` until ``until`` (one poller per source, one
+    publisher), renewed in the transaction of the work it covers."""
+
+    name: str
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """An outbox row to insert. ``key`` is unique in the outbox, so inserting the same
+    delivery twice is a no-op. In a plan made before the receiver's row exists (a
+    confirmation mail for a new subscriber), ``{subscriber}`` in ``key`` stands for the id
+    the store gives it, and an empty ``target`` for its address."""
+
+    edition: int | None
+    channel: DeliveryChannel
+    target: str
+    key: str
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EditionPlan:
+    """The next edition of the running list, what it publishes, and who hears of it.
+
+    ``current`` is the list as published now (entry id, content digest, in order) and
+    ``stored`` what the previous edition published (id -> digest, position): the store
+    touches only the rows that differ. ``number`` must be the next edition's, else another
+    publisher got there first and the store raises ``Conflict``.
+    """
+
+    number: int
+    published_at: datetime
+    added: tuple[int, ...]
+    changed: tuple[int, ...]
+    removed: tuple[int, ...]
+    reordered: bool
+    site_changed: bool
+    current: tuple[tuple[int, str], ...]
+    stored: Mapping[int, tuple[str, int]]
+    site_digest: str
+    audit_id: int
+    deliveries: tuple[NewDelivery, ...] = field(default=())
