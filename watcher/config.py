@@ -79,6 +79,9 @@ class EditorConfig:
     setup_link_ttl: float = 3600.0
 
 
+# The list's title until an admin sets one: the config file's default, and what the pages,
+# the feeds and the mails show whenever no title is configured or stored. The one place
+# it is written down, so the site and the mails about it cannot name the list differently.
 DEFAULT_TITLE = "The most spectacular images from Mars"
 DEFAULT_INTRO = (
     "A running list of the best pictures Perseverance and Ingenuity send home, chosen and "
@@ -91,7 +94,7 @@ class PublishConfig:
     """The running list: its first title and intro (admins edit them later in the app), how
     soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``."""
 
-    title: str = ""
+    title: str = DEFAULT_TITLE
     intro: str = ""
     debounce: float = 30.0
     feed_items: int = 50
