@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from watcher.exceptions import ConfigError
+from watcher.limits import MAX_SOURCE
 
 DEFAULT_CONFIG_PATH = Path("config/watcher.toml")
 # What the shipped config (and the demo) keeps of the mixed feeds, the image library and
@@ -30,6 +31,8 @@ RAW_IMAGE_CATEGORIES = ("mars2020", "ingenuity")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+# A source's name: its candidates, poll state and backfills are stored under it.
+_SOURCE_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SOURCE - 1}}}")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
@@ -562,8 +565,10 @@ def _nonempty_str(value: object) -> str:
 
 def _source_name(value: object) -> str:
     name = _nonempty_str(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
-        raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_' (at most 64)")
+    if not _SOURCE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r}: use lowercase letters, digits, '-' and '_' (at most {MAX_SOURCE})"
+        )
     return name
 
 

@@ -24,6 +24,7 @@ from watcher.deliver.channels.channel import BadLink, DeliveryReport, RateLimite
 from watcher.deliver.channels.webhook import Refused, url_problem, vet_blocking
 from watcher.exceptions import InvalidInput, NotFound, UsageError
 from watcher.facade import FacadeBase
+from watcher.limits import MAX_CLIENT
 from watcher.review.desk import require_admin
 from watcher.types import (
     Actor,
@@ -42,7 +43,6 @@ SECRET_ENV = "WATCHER_SECRET_KEY"  # noqa: S105 (the variable's name)
 SECRET_SETTING = "secret_key"  # noqa: S105 (the setting's name)
 MARK_EVERY = 0.25
 LEASE_SAFETY = 0.8
-MAX_CLIENT = 64
 
 
 class Deliveries(FacadeBase):

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import DeliveryConfig
+from watcher.limits import MAX_TARGET
 from watcher.types import DeliveryChannel, DeliveryStatus, Edition
 
-MAX_TARGET = 255  # deliveries.target
 MAX_ERROR = 500
 TEAM_TARGET = "team"
 CANDIDATES_TARGET = "candidates"

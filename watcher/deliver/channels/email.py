@@ -42,11 +42,11 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from watcher.deliver import links
+from watcher.limits import MAX_ADDRESS
 from watcher.markup import plain_text, render_markdown
 from watcher.pictures import shown_credit, still
 from watcher.types import Edition, PublishedEntry
 
-MAX_ADDRESS = 254
 MAX_LOCAL = 64
 _MARK = "\x00unsubscribe\x00"
 # Plain letters and digits: quoted-printable leaves them as they are, so the placeholder
