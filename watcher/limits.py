@@ -44,6 +44,9 @@ MAX_CLIENT = 64
 MAX_USER_AGENT = 256
 # A webhook's URL, in the API's request and in the rule that vets it.
 MAX_WEBHOOK_URL = 2000
+# A confirmation or unsubscribe token as the public pages read it from a link: ours are
+# under 80 characters, so anything this long is refused before it is parsed.
+MAX_LINK_TOKEN = 200
 
 
 def fit_limits(item: CandidateData) -> CandidateData | str:
