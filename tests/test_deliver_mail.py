@@ -24,8 +24,7 @@ from tests.deliver_support import (
 )
 from watcher.config import DEFAULT_TITLE
 from watcher.deliver.channels import email
-from watcher.deliver.channels.channel import BadLink, RateLimited
-from watcher.exceptions import InvalidInput, PermissionDenied, UsageError
+from watcher.exceptions import BadLink, InvalidInput, PermissionDenied, RateLimited, UsageError
 from watcher.types import (
     Actor,
     DeliveryChannel,

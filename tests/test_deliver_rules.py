@@ -12,7 +12,7 @@ import pytest
 from watcher.config import DeliveryConfig
 from watcher.deliver import dispatch, outbox, signing, worker
 from watcher.deliver.channels import email, webhook
-from watcher.deliver.channels.channel import DeliveryError
+from watcher.exceptions import DeliveryError, Refused
 from watcher.types import (
     Delivery,
     DeliveryChannel,
@@ -171,7 +171,7 @@ def test_non_public_addresses_are_refused(address: str) -> None:
 def test_public_addresses_pass_and_a_mixed_answer_is_refused() -> None:
     assert webhook.address_problem(ipaddress.ip_address("93.184.216.34")) is None
     assert webhook.vet_addresses("h", ["93.184.216.34"], allow_private=False) == "93.184.216.34"
-    with pytest.raises(webhook.Refused, match=r"10\.0\.0\.1"):
+    with pytest.raises(Refused, match=r"10\.0\.0\.1"):
         webhook.vet_addresses("h", ["93.184.216.34", "10.0.0.1"], allow_private=False)
     assert webhook.vet_addresses("h", ["10.0.0.1"], allow_private=True) == "10.0.0.1"
 

@@ -20,9 +20,17 @@ from watcher.db.delivery import confirmed_subscribers, enabled_webhook_ids, inse
 from watcher.db.review import write_audit
 from watcher.deliver import dispatch, links, outbox, signing, worker
 from watcher.deliver.channels import email as mail
-from watcher.deliver.channels.channel import BadLink, DeliveryReport, RateLimited
-from watcher.deliver.channels.webhook import Refused, url_problem, vet_blocking
-from watcher.exceptions import InvalidInput, NotFound, UsageError
+from watcher.deliver.channels.channel import DeliveryReport
+from watcher.deliver.channels.webhook import url_problem, vet_blocking
+from watcher.exceptions import (
+    AddressProblem,
+    BadLink,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Refused,
+    UsageError,
+)
 from watcher.facade import FacadeBase
 from watcher.limits import MAX_CLIENT
 from watcher.review.desk import require_admin
@@ -394,7 +402,7 @@ class Deliveries(FacadeBase):
 def _address(text: str) -> str:
     try:
         return mail.normalise_address(text)
-    except mail.AddressProblem as exc:
+    except AddressProblem as exc:
         raise InvalidInput({"email": str(exc)}) from None
 
 

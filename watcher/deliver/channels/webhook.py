@@ -35,18 +35,13 @@ import orjson
 
 from watcher.config import WebhookConfig
 from watcher.deliver import links
-from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.signing import webhook_signature
-from watcher.exceptions import FetchError, HTTPStatusError
+from watcher.exceptions import DeliveryError, FetchError, HTTPStatusError, Refused
 from watcher.fetch import Fetcher
 from watcher.limits import MAX_WEBHOOK_URL
 from watcher.types import Edition, PublishedEntry
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class Refused(ValueError):
-    """A webhook URL the guard will not connect to; the message says why."""
 
 
 # -- the body --------------------------------------------------------------------------
