@@ -29,7 +29,7 @@ RULES = {
     "pictures": {"types"},
     "config": {"exceptions", "limits", "types"},
     "fetch": {"config", "exceptions", "types"},
-    "db": GROUND | {"accounts.passwords"},
+    "db": GROUND,
     "views": {"types", "markup"},
     "polling.decide": GROUND,
     "polling.sources": GROUND,

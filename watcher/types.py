@@ -358,6 +358,18 @@ class Session:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """Failed sign-ins counted under one key (an account, or a client address). The store
+    keeps it and ``accounts.passwords`` decides on it, so it lives with the other values
+    passed between the two."""
+
+    key: str
+    failures: int
+    window_started_at: datetime
+    locked_until: datetime | None
+
+
 class TokenScope(StrEnum):
     READ = "read"
     WRITE = "write"

@@ -9,12 +9,11 @@ from sqlalchemy import Connection, RowMapping, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from watcher.accounts.passwords import Throttle
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
 from watcher.limits import MAX_CLIENT, MAX_USER_AGENT
-from watcher.types import ApiToken, Editor, Role, Session, TokenScope
+from watcher.types import ApiToken, Editor, Role, Session, Throttle, TokenScope
 
 
 def name_key(name: str) -> str:
