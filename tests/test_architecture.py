@@ -1,6 +1,7 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, exceptions, urls, markup, pictures, config, fetch) imports nothing above it.
+Ground (types, limits, exceptions, urls, markup, pictures, config, fetch) imports nothing
+above it.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
 holds pure rules and helpers that import only the ground (and their own concept's rules),
 and one service, the facade's part, which may also use the store. ``db/`` imports only the
@@ -17,17 +18,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
-GROUND = {"types", "exceptions", "urls", "markup", "pictures", "config", "fetch"}
+GROUND = {"types", "limits", "exceptions", "urls", "markup", "pictures", "config", "fetch"}
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
     "types": set(),
+    "limits": {"types"},
     "exceptions": set(),
     "urls": set(),
     "markup": set(),
     "pictures": {"types"},
-    "config": {"exceptions", "types"},
+    "config": {"exceptions", "limits", "types"},
     "fetch": {"config", "exceptions", "types"},
-    "db": GROUND | {"plans", "accounts.passwords"},
+    "db": GROUND | {"plans"},
     "views": {"types", "markup"},
     "polling.decide": GROUND,
     "polling.sources": GROUND,
@@ -60,7 +62,7 @@ RULES |= {
     "leases": set(),
     "polling.store": GROUND | {"plans"},
     "review.store": GROUND,
-    "accounts.store": GROUND | {"accounts.passwords"},
+    "accounts.store": GROUND,
     "publish.store": GROUND | {"plans"},
     "deliver.store": GROUND | {"plans"},
     "polling.poller": SERVICE | {"polling.decide", "polling.sources", "polling.store"},

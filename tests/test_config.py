@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from watcher.config import MISSION_KEYWORDS, OFF_TOPIC, load_settings, parse_duration
+from watcher.db.schema import candidates, poll_state
 from watcher.exceptions import ConfigError
+from watcher.limits import MAX_SOURCE
 
 from .conftest import ROOT
 
@@ -146,6 +148,16 @@ def test_unknown_source_name_lists_the_known_ones(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, SOURCE), env={})
     with pytest.raises(ConfigError, match="known: perseverance"):
         settings.source("curiosity")
+
+
+def test_a_source_name_is_as_long_as_the_database_keeps_and_no_longer(tmp_path: Path) -> None:
+    assert candidates.c.source.type.length == poll_state.c.source.type.length == MAX_SOURCE
+    longest = "p" * MAX_SOURCE
+    settings = load_settings(write(tmp_path, SOURCE.replace("perseverance", longest)), env={})
+    assert settings.sources[0].name == longest
+    too_long = write(tmp_path, SOURCE.replace("perseverance", longest + "p"))
+    with pytest.raises(ConfigError, match=f"at most {MAX_SOURCE}"):
+        load_settings(too_long, env={})
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import feedparser
+import orjson
 import pytest
 
 from tests.conftest import Clock, run
@@ -20,9 +22,9 @@ from tests.deliver_support import (
     text_of,
     token_of,
 )
+from watcher.config import DEFAULT_TITLE
 from watcher.deliver.channels import email
-from watcher.deliver.channels.channel import BadLink, RateLimited
-from watcher.exceptions import InvalidInput, PermissionDenied, UsageError
+from watcher.exceptions import BadLink, InvalidInput, PermissionDenied, RateLimited, UsageError
 from watcher.types import (
     Actor,
     DeliveryChannel,
@@ -82,6 +84,26 @@ def test_subscribe_confirm_edition_mail_once_then_unsubscribe(
         assert publish_edition(watcher, 2, (second,)) == 0
         assert run(watcher.deliver_pending()).claimed == 0
         assert len(sink.messages) == 2
+
+
+def test_with_no_title_configured_or_stored_site_feeds_and_mail_name_the_list_alike(
+    watcher_for: Any, database_url: str
+) -> None:
+    with smtp_server() as (sink, port):
+        watcher = mail_watcher(watcher_for, database_url, port)
+        assert watcher.settings.publish.title == DEFAULT_TITLE
+        watcher.add_subscriber("a@example.org", ADMIN, confirmed=True)
+        approve_one(watcher, 1)
+        report = run(watcher.publish())
+        assert report.edition is not None
+        assert run(watcher.deliver_pending()).sent == 1
+    site = watcher.settings.site_dir
+    assert f"<h1>{DEFAULT_TITLE}</h1>" in (site / "index.html").read_text()
+    assert feedparser.parse((site / "feed.atom").read_bytes()).feed.title == DEFAULT_TITLE
+    assert orjson.loads((site / "feed.json").read_bytes())["title"] == DEFAULT_TITLE
+    [mail] = sink.messages
+    assert mail["Subject"] == f"{DEFAULT_TITLE}: 1 new image"
+    assert watcher.site_settings().title == DEFAULT_TITLE
 
 
 def test_unsubscribing_after_enqueue_skips_the_queued_mail(

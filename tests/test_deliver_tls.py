@@ -21,8 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from watcher.config import EmailConfig
-from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.channels.smtp import SmtpChannel
+from watcher.exceptions import DeliveryError
 
 from .deliver_support import MailSink, free_port
 

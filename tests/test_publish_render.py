@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import orjson
 
+from watcher.config import DEFAULT_TITLE
 from watcher.publish.model import Animation, SiteContent
 from watcher.publish.render import PAGE_SIZE, render_site
 from watcher.types import Frame, PublishedEntry
@@ -203,6 +204,14 @@ def test_feeds_hold_the_newest_created_entries_with_stable_ids() -> None:
     assert all(
         {"id", "url", "title", "content_html", "date_modified"} <= set(i) for i in document["items"]
     )
+
+
+def test_without_a_title_the_page_and_both_feeds_show_the_one_default() -> None:
+    files = render_site(content(entry(1), title=""))
+    assert f"<h1>{DEFAULT_TITLE}</h1>" in files["index.html"].decode()
+    assert f"Heading 1 · {DEFAULT_TITLE}" in files["entries/1.html"].decode()
+    assert feedparser.parse(files["feed.atom"]).feed.title == DEFAULT_TITLE
+    assert orjson.loads(files["feed.json"])["title"] == DEFAULT_TITLE
 
 
 def test_rendering_is_deterministic() -> None:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from watcher.exceptions import ConfigError
+from watcher.limits import MAX_SOURCE
 
 DEFAULT_CONFIG_PATH = Path("config/watcher.toml")
 # What the shipped config (and the demo) keeps of the mixed feeds, the image library and
@@ -30,6 +31,8 @@ RAW_IMAGE_CATEGORIES = ("mars2020", "ingenuity")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+# A source's name: its candidates, poll state and backfills are stored under it.
+_SOURCE_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SOURCE - 1}}}")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
@@ -79,6 +82,9 @@ class EditorConfig:
     setup_link_ttl: float = 3600.0
 
 
+# The list's title until an admin sets one: the config file's default, and what the pages,
+# the feeds and the mails show whenever no title is configured or stored. The one place
+# it is written down, so the site and the mails about it cannot name the list differently.
 DEFAULT_TITLE = "The most spectacular images from Mars"
 DEFAULT_INTRO = (
     "A running list of the best pictures Perseverance and Ingenuity send home, chosen and "
@@ -91,7 +97,7 @@ class PublishConfig:
     """The running list: its first title and intro (admins edit them later in the app), how
     soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``."""
 
-    title: str = ""
+    title: str = DEFAULT_TITLE
     intro: str = ""
     debounce: float = 30.0
     feed_items: int = 50
@@ -559,8 +565,10 @@ def _nonempty_str(value: object) -> str:
 
 def _source_name(value: object) -> str:
     name = _nonempty_str(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
-        raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_' (at most 64)")
+    if not _SOURCE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r}: use lowercase letters, digits, '-' and '_' (at most {MAX_SOURCE})"
+        )
     return name
 
 

@@ -22,17 +22,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.background import DeliveryWorker, Publisher
 from watcher.core import Watcher
-from watcher.exceptions import StorageError, WatcherError
+from watcher.exceptions import ServiceError, StorageError
 from watcher.web import create_app
 
 log = logging.getLogger("watcher.service")
 
 STOP_GRACE_SECONDS = 10.0
 FIRST_POLL_STAGGER_SECONDS = 2.0
-
-
-class ServiceError(WatcherError):
-    """The service could not start (e.g. its port is taken)."""
 
 
 class _Server(uvicorn.Server):

@@ -7,7 +7,7 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -34,33 +34,6 @@ class CandidateStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PUBLISHED = "published"
-
-
-# The longest value the database keeps for these fields (PostgreSQL refuses longer ones).
-FIELD_LIMITS = {
-    "source": 64,
-    "external_id": 255,
-    "mission": 32,
-    "camera": 64,
-    "mars_local_time": 16,
-}
-IDENTITY_FIELDS = ("source", "external_id")
-
-
-def fit_limits(item: CandidateData) -> CandidateData | str:
-    """``item`` with descriptive fields cut to what the database keeps, or why it cannot be
-    stored at all (an identity too long to be a real id)."""
-    for name in IDENTITY_FIELDS:
-        if len(getattr(item, name)) > FIELD_LIMITS[name]:
-            return f"{name} longer than {FIELD_LIMITS[name]} characters"
-    long = {
-        name: value[:limit]
-        for name, limit in FIELD_LIMITS.items()
-        if name not in IDENTITY_FIELDS
-        and (value := getattr(item, name)) is not None
-        and len(value) > limit
-    }
-    return replace(item, **long) if long else item
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -383,6 +356,18 @@ class Session:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """Failed sign-ins counted under one key (an account, or a client address). The store
+    keeps it and ``accounts.passwords`` decides on it, so it lives with the other values
+    passed between the two."""
+
+    key: str
+    failures: int
+    window_started_at: datetime
+    locked_until: datetime | None
 
 
 class TokenScope(StrEnum):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from watcher.config import EditorConfig
+from watcher.types import Throttle
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -68,16 +68,6 @@ def token_hash(token: str) -> str:
 def same_secret(a: str | None, b: str | None) -> bool:
     """Constant-time comparison (for CSRF tokens)."""
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
-
-
-@dataclass(frozen=True, slots=True)
-class Throttle:
-    """Failed sign-ins counted under one key (an account, or a client address)."""
-
-    key: str
-    failures: int
-    window_started_at: datetime
-    locked_until: datetime | None
 
 
 def locked_for(throttle: Throttle | None, now: datetime) -> float | None:

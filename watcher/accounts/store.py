@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from watcher.accounts.passwords import Throttle
 from watcher.types import (
     ApiToken,
     Editor,
     Role,
     Session,
+    Throttle,
     TokenScope,
 )
 

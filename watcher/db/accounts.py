@@ -9,11 +9,11 @@ from sqlalchemy import Connection, RowMapping, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from watcher.accounts.passwords import Throttle
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
-from watcher.types import ApiToken, Editor, Role, Session, TokenScope, name_key
+from watcher.limits import MAX_CLIENT, MAX_USER_AGENT
+from watcher.types import ApiToken, Editor, Role, Session, Throttle, TokenScope, name_key
 
 
 def _editor(row: RowMapping | dict[str, Any]) -> Editor:
@@ -169,8 +169,8 @@ class AccountStore(StoreBase):
                     created_at=now,
                     last_seen_at=now,
                     expires_at=expires_at,
-                    client=(client or "")[:64] or None,
-                    user_agent=(user_agent or "")[:256] or None,
+                    client=(client or "")[:MAX_CLIENT] or None,
+                    user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
                 )
             )
             connection.execute(

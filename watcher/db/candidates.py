@@ -35,13 +35,13 @@ from watcher.db.schema import (
 )
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import NotFound
+from watcher.limits import MAX_FACET_VALUE, fit_limits
 from watcher.types import (
     Candidate,
     CandidateData,
     CandidateFilter,
     CandidateStatus,
     Tile,
-    fit_limits,
 )
 
 log = logging.getLogger("watcher.db")
@@ -138,7 +138,7 @@ def _record_facets(connection: Connection, items: Iterable[CandidateData]) -> No
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(
             insert(facets).on_conflict_do_nothing(),
-            [{"kind": kind, "value": value[:255]} for kind, value in sorted(found)],
+            [{"kind": kind, "value": value[:MAX_FACET_VALUE]} for kind, value in sorted(found)],
         )
 
 

@@ -28,7 +28,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from watcher.types import FIELD_LIMITS
+from watcher.limits import (
+    MAX_ADDRESS,
+    MAX_CAMERA,
+    MAX_CLIENT,
+    MAX_EXTERNAL_ID,
+    MAX_FACET_VALUE,
+    MAX_MARS_LOCAL_TIME,
+    MAX_MISSION,
+    MAX_SOURCE,
+    MAX_TARGET,
+    MAX_USER_AGENT,
+)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -100,16 +111,16 @@ candidates = Table(
     "candidates",
     metadata,
     Column("id", id_type(), primary_key=True, autoincrement=True),
-    Column("source", String(FIELD_LIMITS["source"]), nullable=False),
-    Column("external_id", String(FIELD_LIMITS["external_id"]), nullable=False),
-    Column("mission", String(FIELD_LIMITS["mission"])),
+    Column("source", String(MAX_SOURCE), nullable=False),
+    Column("external_id", String(MAX_EXTERNAL_ID), nullable=False),
+    Column("mission", String(MAX_MISSION)),
     Column("title", Text, nullable=False, server_default=""),
     Column("caption", Text, nullable=False, server_default=""),
     Column("credit", Text),
-    Column("camera", String(FIELD_LIMITS["camera"])),
+    Column("camera", String(MAX_CAMERA)),
     Column("sol", Integer),
     Column("taken_at", UTCDateTime),
-    Column("mars_local_time", String(FIELD_LIMITS["mars_local_time"])),
+    Column("mars_local_time", String(MAX_MARS_LOCAL_TIME)),
     Column("received_at", UTCDateTime),
     Column("page_url", Text),
     Column("thumbnail_url", Text),
@@ -138,7 +149,7 @@ facets = Table(
     "facets",
     metadata,
     Column("kind", String(16), primary_key=True),
-    Column("value", String(255), primary_key=True),
+    Column("value", String(MAX_FACET_VALUE), primary_key=True),
 )
 
 FACET_KINDS = ("camera", "mission", "source")
@@ -152,7 +163,7 @@ FTS_TABLE = "candidates_fts"
 poll_state = Table(
     "poll_state",
     metadata,
-    Column("source", String(64), primary_key=True),
+    Column("source", String(MAX_SOURCE), primary_key=True),
     Column("cursor", Text),
     Column("sweep", json_type()),
     Column("etag", Text),
@@ -170,7 +181,7 @@ backfills = Table(
     "backfills",
     metadata,
     Column("id", id_type(), primary_key=True, autoincrement=True),
-    Column("source", String(64), nullable=False),
+    Column("source", String(MAX_SOURCE), nullable=False),
     Column("range_key", String(64), nullable=False),
     Column("from_sol", Integer),
     Column("to_sol", Integer),
@@ -208,8 +219,8 @@ sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
-    Column("client", String(64)),
-    Column("user_agent", String(256)),
+    Column("client", String(MAX_CLIENT)),
+    Column("user_agent", String(MAX_USER_AGENT)),
     Index(None, "editor_id"),
 )
 
@@ -337,7 +348,7 @@ subscribers = Table(
     "subscribers",
     metadata,
     Column("id", id_type(), primary_key=True, autoincrement=True),
-    Column("email", String(254), nullable=False),
+    Column("email", String(MAX_ADDRESS), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("confirmed_at", UTCDateTime),
@@ -368,7 +379,7 @@ deliveries = Table(
     Column("id", id_type(), primary_key=True, autoincrement=True),
     Column("edition", Integer),
     Column("channel", String(16), nullable=False),
-    Column("target", String(255), nullable=False),
+    Column("target", String(MAX_TARGET), nullable=False),
     Column("key", String(128), nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -388,8 +399,8 @@ subscribe_attempts = Table(
     "subscribe_attempts",
     metadata,
     Column("id", id_type(), primary_key=True, autoincrement=True),
-    Column("client", String(64), nullable=False),
-    Column("email", String(254), nullable=False),
+    Column("client", String(MAX_CLIENT), nullable=False),
+    Column("email", String(MAX_ADDRESS), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Index(None, "client", "at"),
     Index(None, "email", "at"),

@@ -17,11 +17,20 @@ from typing import Any
 from watcher.config import DEFAULT_TITLE, Settings
 from watcher.deliver import dispatch, links, outbox, signing, worker
 from watcher.deliver.channels import email as mail
-from watcher.deliver.channels.channel import BadLink, DeliveryReport, RateLimited
-from watcher.deliver.channels.webhook import Refused, url_problem, vet_blocking
+from watcher.deliver.channels.channel import DeliveryReport
+from watcher.deliver.channels.webhook import url_problem, vet_blocking
 from watcher.deliver.store import DeliveryStore
-from watcher.exceptions import InvalidInput, NotFound, UsageError
+from watcher.exceptions import (
+    AddressProblem,
+    BadLink,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Refused,
+    UsageError,
+)
 from watcher.fetch import Fetcher
+from watcher.limits import MAX_CLIENT
 from watcher.permissions import require_admin
 from watcher.plans import NewDelivery
 from watcher.types import (
@@ -41,7 +50,6 @@ SECRET_ENV = "WATCHER_SECRET_KEY"  # noqa: S105 (the variable's name)
 SECRET_SETTING = "secret_key"  # noqa: S105 (the setting's name)
 MARK_EVERY = 0.25
 LEASE_SAFETY = 0.8
-MAX_CLIENT = 64
 
 
 class Deliverer:
@@ -379,5 +387,5 @@ class Deliverer:
 def _address(text: str) -> str:
     try:
         return mail.normalise_address(text)
-    except mail.AddressProblem as exc:
+    except AddressProblem as exc:
         raise InvalidInput({"email": str(exc)}) from None

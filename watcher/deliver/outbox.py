@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import DeliveryConfig
+from watcher.limits import MAX_TARGET
 from watcher.plans import NewDelivery
 from watcher.types import DeliveryChannel, DeliveryStatus
 
-MAX_TARGET = 255  # deliveries.target
 MAX_ERROR = 500
 TEAM_TARGET = "team"
 CANDIDATES_TARGET = "candidates"

@@ -9,6 +9,12 @@ different address, even if a subscriber id is ever reused.
 - Unsubscribe: ``u<id>.<mac>``, never expires (RFC 8058 one-click links must keep working).
 - Webhooks: ``X-Watcher-Signature: t=<unix ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<body>")>``;
   the timestamp lets receivers refuse replays (``verify_webhook`` checks it).
+
+These formats are in mails already sent and in receivers' code: never change them (a test
+holds tokens made by the first version). This is the one place watcher signs anything;
+the editors' session, setup and API tokens are random secrets kept only as hashes
+(``accounts.passwords``) because they must be revocable or used once, which a signature
+alone cannot be.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from watcher.limits import MAX_LINK_TOKEN
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a label, not a secret)
 _TOKEN = re.compile(
@@ -56,7 +64,7 @@ def unsubscribe_token(secret: str, subscriber_id: int, address: str) -> str:
 
 def parse_token(token: str) -> LinkToken | None:
     """The token's parts, or None when it is not shaped like one of ours."""
-    match = _TOKEN.fullmatch(token.strip()) if len(token) < 200 else None
+    match = _TOKEN.fullmatch(token.strip()) if len(token) < MAX_LINK_TOKEN else None
     if match is None:
         return None
     kind = "confirm" if match["kind"] == "c" else "unsubscribe"

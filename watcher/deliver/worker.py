@@ -26,12 +26,12 @@ from typing import Any
 
 from watcher.config import DeliveryConfig, Settings
 from watcher.deliver import links, outbox
-from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.channels.smtp import SmtpChannel
 from watcher.deliver.channels.team import TeamChannel
 from watcher.deliver.channels.webhook import WebhookChannel
 from watcher.deliver.channels.websub import WebSubChannel
 from watcher.deliver.dispatch import Job
+from watcher.exceptions import DeliveryError
 from watcher.fetch import Fetcher
 from watcher.types import Delivery, DeliveryChannel, DeliveryStatus
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from watcher.exceptions import ReuseFailed
 from watcher.publish import writer
 from watcher.publish.model import SiteContent, WriteReport
 from watcher.publish.render import RenderCache, fingerprint, render_parts
@@ -105,7 +106,7 @@ class SiteBuilder:
                 tags=rendered.tags,
                 reused=rendered.reused,
             )
-        except writer.ReuseFailed as exc:  # the current version lost a file: render it all
+        except ReuseFailed as exc:  # the current version lost a file: render it all
             log.warning("%s; rendering every page again", exc)
             rendered = render_parts(content, cache)
             site = writer.write_site(

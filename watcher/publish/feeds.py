@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 from feedgen.feed import FeedGenerator
 
+from watcher.config import DEFAULT_TITLE
 from watcher.markup import plain_text, render_markdown
 from watcher.pictures import Still, shown_credit, still
 from watcher.publish.model import SiteContent
@@ -67,7 +68,7 @@ def atom_feed(content: SiteContent) -> bytes:
     base = content.base_url.rstrip("/")
     feed = FeedGenerator()
     feed.id(f"{base}/")
-    feed.title(content.title or "Mars, picture by picture")
+    feed.title(content.title or DEFAULT_TITLE)
     feed.subtitle(plain_text(content.intro) or "A running list of Mars pictures")
     feed.link(href=f"{base}/", rel="alternate", type="text/html")
     feed.link(href=f"{base}/feed.atom", rel="self", type="application/atom+xml")
@@ -112,7 +113,7 @@ def json_feed(content: SiteContent) -> bytes:
         items.append(item)
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": content.title or "Mars, picture by picture",
+        "title": content.title or DEFAULT_TITLE,
         "home_page_url": f"{base}/",
         "feed_url": f"{base}/feed.json",
         "description": plain_text(content.intro),

@@ -32,6 +32,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from watcher.config import DEFAULT_TITLE
 from watcher.markup import render_markdown
 from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
 from watcher.publish.digest import digest
@@ -43,7 +44,6 @@ from watcher.urls import entry_path
 PAGE_SIZE = 100
 EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
 PACKAGE = Path(__file__).resolve().parent.parent
-DEFAULT_TITLE = "Mars, picture by picture"
 # Bump when rendering changes in a way the fingerprint cannot see (it hashes the
 # templates, this module, pictures.py and markup.py): cached pieces and reused pages are
 # then dropped.

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import orjson
 
-from watcher.exceptions import StorageError
+from watcher.exceptions import ReuseFailed, StorageError
 from watcher.publish.model import WriteReport
 
 MARKER = "edition.json"
@@ -89,11 +89,6 @@ def _move_real_directory_aside(site_dir: Path) -> None:
         site_dir.rmdir()
         return
     site_dir.rename(site_dir.with_name(f"{site_dir.name}.before-symlink-{time.time_ns()}"))
-
-
-class ReuseFailed(StorageError):
-    """A file the render left out (``reused``) could not be linked from the current
-    version (deleted by hand?): render it again without reuse."""
 
 
 def current_manifest(site_dir: Path) -> dict[str, str]:

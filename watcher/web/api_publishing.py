@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from watcher.limits import MAX_WEBHOOK_URL
 from watcher.types import DeliveryChannel, DeliveryStatus, SubscriberStatus
 from watcher.views import delivery_json, edition_json, iso, subscriber_json, webhook_json
 from watcher.web.api_auth import Admin, Caller, WatcherDep, problems
@@ -96,7 +97,7 @@ class WebhookList(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(max_length=2000)
+    url: str = Field(max_length=MAX_WEBHOOK_URL)
 
 
 class NewWebhook(BaseModel):

@@ -22,13 +22,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from watcher.exceptions import InvalidInput, UsageError
+from watcher.limits import MAX_LINK_TOKEN
 from watcher.types import Subscriber
 from watcher.web.auth import client_address, watcher_of
 from watcher.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-MAX_TOKEN = 200
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -60,7 +60,7 @@ async def _token(request: Request) -> str:
         form = await request.form()
         value = form.get("token")
         token = value if isinstance(value, str) else ""
-    return token.strip()[:MAX_TOKEN]
+    return token.strip()[:MAX_LINK_TOKEN]
 
 
 @router.get("/subscribe")

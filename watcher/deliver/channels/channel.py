@@ -1,8 +1,7 @@
-"""The one interface every delivery channel implements, and the errors around it.
+"""The one interface every delivery channel implements.
 
-``exceptions.py`` has no delivery errors yet, so they live here; each one subclasses the
-``WatcherError`` branch callers already handle (``RateLimited`` is an ``InvalidInput``, so a
-form shows it beside the email field; ``BadLink`` is a ``UsageError``).
+Its failures are ``watcher.exceptions.DeliveryError``: the outbox, the worker and every
+channel share that one class and its flags.
 """
 
 from __future__ import annotations
@@ -10,48 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from watcher.exceptions import InvalidInput, UsageError, WatcherError
-
 P_contra = TypeVar("P_contra", contravariant=True)
-
-
-class DeliveryError(WatcherError):
-    """One delivery failed; the outbox decides what happens next.
-
-    ``permanent``: trying again cannot help (a refused recipient, a blocked address); the
-    delivery ends dead at once. ``retry_after``: the receiver asked for this many seconds.
-    ``broken``: the channel itself is down (the SMTP server refuses connections), so the
-    rest of the batch for that channel is failed at once instead of each waiting a timeout.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        permanent: bool = False,
-        retry_after: float | None = None,
-        broken: bool = False,
-    ):
-        self.permanent = permanent
-        self.retry_after = retry_after
-        self.broken = broken
-        super().__init__(message)
-
-
-class RateLimited(InvalidInput):
-    """Too many sign-ups from one address or for one mailbox; ``retry_after`` seconds."""
-
-    def __init__(self, field: str, message: str, *, retry_after: float):
-        self.retry_after = retry_after
-        super().__init__({field: message})
-
-
-class BadLink(UsageError):
-    """A confirmation or unsubscribe link that is malformed, tampered with, or expired."""
-
-    def __init__(self, message: str, *, expired: bool = False):
-        self.expired = expired
-        super().__init__(message)
 
 
 class Channel(Protocol[P_contra]):

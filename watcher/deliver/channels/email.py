@@ -42,11 +42,12 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from watcher.deliver import links
+from watcher.exceptions import AddressProblem
+from watcher.limits import MAX_ADDRESS
 from watcher.markup import plain_text, render_markdown
 from watcher.pictures import shown_credit, still
 from watcher.types import Edition, PublishedEntry
 
-MAX_ADDRESS = 254
 MAX_LOCAL = 64
 _MARK = "\x00unsubscribe\x00"
 # Plain letters and digits: quoted-printable leaves them as they are, so the placeholder
@@ -63,10 +64,6 @@ _HEADER_VALUE = re.compile(r"[!-~]+")  # printable ASCII, no space: safe unfolde
 _ADDR_SPEC = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-
-
-class AddressProblem(ValueError):
-    """Why a typed address is not usable; the message is shown beside the field."""
 
 
 def normalise_address(text: str) -> str:

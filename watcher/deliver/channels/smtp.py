@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 from watcher.config import EmailConfig
-from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.channels.email import OutgoingMail
+from watcher.exceptions import DeliveryError
 
 IDLE_CHECK = 5.0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import apprise
 
-from watcher.deliver.channels.channel import DeliveryError
+from watcher.exceptions import DeliveryError
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,18 +35,13 @@ import orjson
 
 from watcher.config import WebhookConfig
 from watcher.deliver import links
-from watcher.deliver.channels.channel import DeliveryError
 from watcher.deliver.signing import webhook_signature
-from watcher.exceptions import FetchError, HTTPStatusError
+from watcher.exceptions import DeliveryError, FetchError, HTTPStatusError, Refused
 from watcher.fetch import Fetcher
+from watcher.limits import MAX_WEBHOOK_URL
 from watcher.types import Edition, PublishedEntry
 
-MAX_URL = 2000
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class Refused(ValueError):
-    """A webhook URL the guard will not connect to; the message says why."""
 
 
 # -- the body --------------------------------------------------------------------------
@@ -105,8 +100,8 @@ def payload(edition: Edition, entries: Sequence[PublishedEntry], base_url: str) 
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a webhook, judged on its text alone; None when it can."""
-    if len(url) > MAX_URL:
-        return f"keep it under {MAX_URL} characters"
+    if len(url) > MAX_WEBHOOK_URL:
+        return f"keep it under {MAX_WEBHOOK_URL} characters"
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from watcher.config import SourceConfig
+from watcher.limits import fit_limits
 from watcher.types import (
     INGENUITY,
     PERSEVERANCE,
@@ -24,7 +25,6 @@ from watcher.types import (
     PageRequest,
     PollState,
     cursor_time,
-    fit_limits,
 )
 from watcher.urls import clean_url, host_allowed
 

@@ -1,0 +1,65 @@
+"""How long a value may be, wherever two parts of watcher must agree on it.
+
+A column's size in ``db/schema.py`` and the rule that cuts or refuses a value before it
+reaches that column are one rule, so each is written once, here: a change to one cannot
+leave the other behind. It matters because PostgreSQL refuses a value longer than its
+column while SQLite keeps it, so a drift would pass on SQLite and fail in production.
+The Alembic migrations keep their literal sizes: they are the history of the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from watcher.types import CandidateData
+
+# A source's name: the config file's ``[[sources]] name``, and every table keyed by it.
+MAX_SOURCE = 64
+# NASA's id of an image within its source; longer is not a real id.
+MAX_EXTERNAL_ID = 255
+MAX_MISSION = 32
+MAX_CAMERA = 64
+MAX_MARS_LOCAL_TIME = 16
+
+# The longest value the database keeps for these candidate fields; the sources cut what
+# they normalise to it, and the store checks again before inserting.
+FIELD_LIMITS = {
+    "source": MAX_SOURCE,
+    "external_id": MAX_EXTERNAL_ID,
+    "mission": MAX_MISSION,
+    "camera": MAX_CAMERA,
+    "mars_local_time": MAX_MARS_LOCAL_TIME,
+}
+IDENTITY_FIELDS = ("source", "external_id")
+
+# One value of the queue's filter lists (a camera, a mission, a source).
+MAX_FACET_VALUE = 255
+# What a delivery goes to: an address, a webhook id or a WebSub hub's URL.
+MAX_TARGET = 255
+# An email address (RFC 5321's limit on a path), for subscribers and sign-up attempts.
+MAX_ADDRESS = 254
+# The client address recorded with a session or a sign-up attempt.
+MAX_CLIENT = 64
+# The browser's User-Agent recorded with a session.
+MAX_USER_AGENT = 256
+# A webhook's URL, in the API's request and in the rule that vets it.
+MAX_WEBHOOK_URL = 2000
+# A confirmation or unsubscribe token as the public pages read it from a link: ours are
+# under 80 characters, so anything this long is refused before it is parsed.
+MAX_LINK_TOKEN = 200
+
+
+def fit_limits(item: CandidateData) -> CandidateData | str:
+    """``item`` with descriptive fields cut to what the database keeps, or why it cannot be
+    stored at all (an identity too long to be a real id)."""
+    for name in IDENTITY_FIELDS:
+        if len(getattr(item, name)) > FIELD_LIMITS[name]:
+            return f"{name} longer than {FIELD_LIMITS[name]} characters"
+    long = {
+        name: value[:limit]
+        for name, limit in FIELD_LIMITS.items()
+        if name not in IDENTITY_FIELDS
+        and (value := getattr(item, name)) is not None
+        and len(value) > limit
+    }
+    return replace(item, **long) if long else item
