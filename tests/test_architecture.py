@@ -44,7 +44,7 @@ RULES = {
     "publish.animator": GROUND | {"publish.animate", "publish.model"},
     "publish.cache": GROUND | {"publish.model", "publish.render", "publish.writer"},
     "deliver.outbox": GROUND | {"plans"},
-    "deliver.links": GROUND,
+    "deliver.links": GROUND | {"deliver.signing"},
     "deliver.signing": GROUND,
     "deliver.channels": GROUND | {"deliver.links", "deliver.signing"},
     "deliver.dispatch": GROUND

@@ -1,10 +1,12 @@
-"""Delivering editions: the outbox rules, one module per channel, all free of the database.
+"""Delivering editions: the ``Deliverer`` (the facade's part), the outbox rules and one
+module per channel.
 
-``outbox`` (keys, plans, backoff), ``signing`` (tokens, webhook signatures), ``email``
-(messages), ``links`` (public URLs), ``dispatch`` (what a claimed row becomes) and
-``webhook.payload`` are pure; ``smtp``, ``webhook``, ``websub`` and ``team`` do I/O behind
-the ``Channel`` protocol of ``base``; ``worker`` runs one cycle's sends. The facade part
-``watcher.deliver.deliverer`` wires them to the store.
+``outbox`` (keys, who receives an edition, backoff), ``signing`` (tokens, webhook
+signatures), ``links`` (public and signed URLs), ``dispatch`` (what a claimed row becomes),
+``channels.email`` (messages) and ``channels.webhook.payload`` are pure; ``channels.smtp``,
+``channels.webhook``, ``channels.websub`` and ``channels.team`` do I/O behind the
+``Channel`` protocol of ``channels.channel``; ``worker`` runs one cycle's sends. The
+``Deliverer`` (``deliverer``) wires them to the store through the ``store`` Protocol.
 
 What "exactly once" means here, precisely
 -----------------------------------------

@@ -126,14 +126,12 @@ class Deliverer:
         return self._secret_key
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
-        token = signing.unsubscribe_token(self.secret_key(), subscriber.id, subscriber.email)
-        return links.unsubscribe_url(self.settings.base_url, token)
+        return links.unsubscribe_url(self.settings.base_url, self.secret_key(), subscriber)
 
     def confirm_url(self, subscriber: Subscriber) -> str:
-        token = signing.confirm_token(
-            self.secret_key(), subscriber.id, subscriber.email, self.clock()
+        return links.confirm_url(
+            self.settings.base_url, self.secret_key(), subscriber, self.clock()
         )
-        return links.confirm_url(self.settings.base_url, token)
 
     # -- subscribers ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watcher.deliver import links, signing
+from watcher.deliver import links
 from watcher.deliver.channels import email, team, webhook
 from watcher.deliver.outbox import CANDIDATES_TARGET
 from watcher.types import (
@@ -124,14 +124,13 @@ def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) ->
     if row.channel is DeliveryChannel.CONFIRM:
         if subscriber.status is not SubscriberStatus.PENDING:
             return Job(row, skip=f"subscriber {subscriber.status.value}")
-        token = signing.confirm_token(ctx.secret, subscriber.id, subscriber.email, ctx.now)
         message = email.confirmation_message(
             key=row.key,
             sender=ctx.sender,
             recipient=subscriber.email,
             title=ctx.title,
             base_url=ctx.base_url,
-            confirm=links.confirm_url(ctx.base_url, token),
+            confirm=links.confirm_url(ctx.base_url, ctx.secret, subscriber, ctx.now),
             ttl=ctx.confirm_ttl,
             now=ctx.now,
         )
@@ -151,8 +150,7 @@ def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) ->
     else:
         template = email.MailTemplate.build(mail, sender=ctx.sender, base_url=ctx.base_url)
         _remember(cache.templates, which, template)
-    token = signing.unsubscribe_token(ctx.secret, subscriber.id, subscriber.email)
-    unsubscribe = links.unsubscribe_url(ctx.base_url, token)
+    unsubscribe = links.unsubscribe_url(ctx.base_url, ctx.secret, subscriber)
     stamped = (
         template.stamp(
             key=row.key, recipient=subscriber.email, unsubscribe=unsubscribe, now=ctx.now

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 from feedgen.feed import FeedGenerator
 
-from watcher.config import DEFAULT_TITLE
+from watcher.config import DEFAULT_INTRO, DEFAULT_TITLE
 from watcher.markup import plain_text, render_markdown
 from watcher.pictures import Still, shown_credit, still
 from watcher.publish.model import SiteContent
@@ -69,7 +69,7 @@ def atom_feed(content: SiteContent) -> bytes:
     feed = FeedGenerator()
     feed.id(f"{base}/")
     feed.title(content.title or DEFAULT_TITLE)
-    feed.subtitle(plain_text(content.intro) or "A running list of Mars pictures")
+    feed.subtitle(plain_text(content.intro) or plain_text(DEFAULT_INTRO))
     feed.link(href=f"{base}/", rel="alternate", type="text/html")
     feed.link(href=f"{base}/feed.atom", rel="self", type="application/atom+xml")
     for hub in content.hubs:
