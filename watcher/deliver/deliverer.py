@@ -344,6 +344,7 @@ class Deliveries(FacadeBase):
             webhooks=hooks,
             editions=editions,
             entries=entries,
+            templates_dir=self.settings.publish.templates_dir,
         )
         if self._mail_render_cache is None:
             self._mail_render_cache = dispatch.new_cache()

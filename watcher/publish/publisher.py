@@ -320,6 +320,7 @@ class Publishing(FacadeBase):
             feed_items=self.settings.publish.feed_items,
             hubs=self.settings.publish.websub_hubs,
             subscribe=self.settings.email.enabled,
+            templates_dir=self.settings.publish.templates_dir,
         )
 
     def _notes(self, now: datetime) -> tuple[str, ...]:
