@@ -1,7 +1,7 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, limits, exceptions, urls, markup, pictures, config, fetch) imports nothing
-above it.
+Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config, fetch)
+imports nothing above it.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
 holds pure rules and helpers that import only the ground (and their own concept's rules),
 and one service, the facade's part, which may also use the store. ``db/`` imports only the
@@ -18,7 +18,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
-GROUND = {"types", "limits", "exceptions", "urls", "markup", "pictures", "config", "fetch"}
+GROUND = {
+    "types", "limits", "exceptions", "urls", "markup", "pictures", "template_dirs", "config",
+    "fetch",
+}  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
     "types": set(),
@@ -27,7 +30,8 @@ RULES = {
     "urls": set(),
     "markup": set(),
     "pictures": {"types"},
-    "config": {"exceptions", "limits", "types"},
+    "template_dirs": set(),
+    "config": {"exceptions", "limits", "types", "template_dirs"},
     "fetch": {"config", "exceptions", "types"},
     "db": GROUND | {"plans"},
     "views": {"types", "markup"},

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from watcher.exceptions import ConfigError
 from watcher.limits import MAX_SOURCE
+from watcher.template_dirs import folders
 
 DEFAULT_CONFIG_PATH = Path("config/watcher.toml")
 # What the shipped config (and the demo) keeps of the mixed feeds, the image library and
@@ -95,7 +96,9 @@ DEFAULT_INTRO = (
 @dataclass(frozen=True, slots=True)
 class PublishConfig:
     """The running list: its first title and intro (admins edit them later in the app), how
-    soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``."""
+    soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``.
+    ``templates_dir``: the operator's templates, looked up before the shipped ones by the
+    site, the web app and the mail alike (see ``watcher.template_dirs``)."""
 
     title: str = DEFAULT_TITLE
     intro: str = ""
@@ -105,6 +108,7 @@ class PublishConfig:
     animation_max_frames: int = 60
     animation_max_width: int = 800
     cache_dir: Path = Path("var/cache")
+    templates_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +240,19 @@ def load_settings(
 
 
 def apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """``WATCHER_DATABASE_URL`` and ``WATCHER_SITE_DIR`` win over the file."""
+    """``WATCHER_DATABASE_URL``, ``WATCHER_SITE_DIR`` and ``WATCHER_TEMPLATES_DIR`` win over
+    the file."""
     changes: dict[str, Any] = {}
     if env.get("WATCHER_DATABASE_URL"):
         changes["database_url"] = env["WATCHER_DATABASE_URL"]
     if env.get("WATCHER_SITE_DIR"):
         changes["site_dir"] = Path(env["WATCHER_SITE_DIR"])
+    if env.get("WATCHER_TEMPLATES_DIR"):
+        try:
+            templates_dir = _templates_dir(env["WATCHER_TEMPLATES_DIR"])
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="WATCHER_TEMPLATES_DIR") from None
+        changes["publish"] = replace(settings.publish, templates_dir=templates_dir)
     return replace(settings, **changes) if changes else settings
 
 
@@ -282,6 +293,7 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
             "animation_max_frames",
             "animation_max_width",
             "cache_dir",
+            "templates_dir",
         ),
     )
     email = reader.table(
@@ -392,6 +404,7 @@ def settings_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> 
                 publish, "publish.animation_max_width", _int_range(64, 4000), 800
             ),
             cache_dir=Path(reader.get(publish, "publish.cache_dir", _nonempty_str, "var/cache")),
+            templates_dir=reader.get(publish, "publish.templates_dir", _templates_dir, None),
         ),
         email=EmailConfig(
             enabled=reader.get(email, "email.enabled", _bool, False),
@@ -595,6 +608,22 @@ def _email(value: object) -> str:
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
         raise ValueError(f"{address!r} is not an email address")
     return address
+
+
+def _templates_dir(value: object) -> Path:
+    """An existing folder laid out like the shipped ``templates/`` (``site/index.html``,
+    ...). Checked here because a wrong path would otherwise restyle nothing, silently."""
+    path = Path(_nonempty_str(value)).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{str(path)!r} is not a directory (it must exist)")
+    known = folders()
+    if not any((path / name).is_dir() for name in known):
+        layout = ", ".join(f"{name}/" for name in known)
+        raise ValueError(
+            f"{str(path)!r} holds none of the template folders ({layout}): it takes the "
+            "layout of templates/, e.g. site/index.html to restyle the list's pages"
+        )
+    return path
 
 
 def _duration_or_zero(value: object) -> float:

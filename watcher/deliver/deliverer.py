@@ -338,6 +338,7 @@ class Deliverer:
             webhooks=hooks,
             editions=editions,
             entries=entries,
+            templates_dir=self.settings.publish.templates_dir,
         )
         return dispatch.plan(rows, context, self._mail_render_cache)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from watcher.deliver import links
@@ -53,6 +54,7 @@ class Context:
     webhooks: Mapping[int, tuple[Webhook, str]]
     editions: Mapping[int, Edition]
     entries: Mapping[int, Sequence[PublishedEntry]]
+    templates_dir: Path | None = None  # the operator's templates, looked in first
 
 
 @dataclass(slots=True)
@@ -133,6 +135,7 @@ def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) ->
             confirm=links.confirm_url(ctx.base_url, ctx.secret, subscriber, ctx.now),
             ttl=ctx.confirm_ttl,
             now=ctx.now,
+            templates_dir=ctx.templates_dir,
         )
         return Job(row, message)
     if subscriber.status is not SubscriberStatus.CONFIRMED:
@@ -142,7 +145,13 @@ def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) ->
     mail = cache.mails.get(edition.number)
     if mail is None:
         entries = ctx.entries.get(edition.number, ())
-        mail = email.render_edition(edition, entries, title=ctx.title, base_url=ctx.base_url)
+        mail = email.render_edition(
+            edition,
+            entries,
+            title=ctx.title,
+            base_url=ctx.base_url,
+            templates_dir=ctx.templates_dir,
+        )
         _remember(cache.mails, edition.number, mail)
     which = (edition.number, ctx.sender, ctx.base_url)
     if which in cache.templates:

@@ -78,10 +78,10 @@ class SiteBuilder:
         self._cache: RenderCache | None = None
         self._version = ""
 
-    def cache(self) -> RenderCache:
+    def cache(self, templates_dir: Path | None = None) -> RenderCache:
         """The render cache, started from the persisted pieces on first use (or when the
         templates changed under a running process)."""
-        version = fingerprint()
+        version = fingerprint(templates_dir)
         if self._cache is None or version != self._version:
             self._cache = RenderCache(load_pieces(self.cache_dir, version))
             self._version = version
@@ -92,7 +92,7 @@ class SiteBuilder:
         (of which ``page_and_feeds``: index pages and both feeds), ``write`` and ``cache``
         (keeping the pieces for a restart) in seconds."""
         started = time.perf_counter()
-        cache = self.cache()
+        cache = self.cache(content.templates_dir)
         previous = writer.current_manifest(self.site_dir)
         rendered = render_parts(content, cache, previous)
         timings["render"] = _since(started)

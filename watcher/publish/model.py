@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import NamedTuple
 
 from watcher.types import Edition, PublishedEntry
@@ -82,6 +83,7 @@ class SiteContent:
     the feeds' ``updated`` show (the edition's time). ``notes`` explain quiet periods
     (a feed failing, solar conjunction). ``digests`` (entry id -> digest) lets a renderer
     reuse what it rendered for an unchanged entry; it is computed when left out.
+    ``templates_dir`` holds the operator's templates, used before the shipped ones.
     """
 
     title: str
@@ -96,6 +98,7 @@ class SiteContent:
     hubs: tuple[str, ...] = ()
     digests: Mapping[int, str] | None = None
     subscribe: bool = False  # offer the email sign-up form (email is configured)
+    templates_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -345,6 +345,7 @@ class Publisher:
             feed_items=self.settings.publish.feed_items,
             hubs=self.settings.publish.websub_hubs,
             subscribe=self.settings.email.enabled,
+            templates_dir=self.settings.publish.templates_dir,
         )
 
     def _notes(self, now: datetime) -> tuple[str, ...]:

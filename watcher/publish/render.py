@@ -38,6 +38,7 @@ from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
 from watcher.publish.digest import digest
 from watcher.publish.feeds import atom_feed, json_feed
 from watcher.publish.model import Animation, RenderedSite, SiteContent
+from watcher.template_dirs import effective_files, search_path
 from watcher.types import PublishedEntry
 from watcher.urls import entry_path
 
@@ -79,10 +80,11 @@ class EntryView:
     href: str  # the permalink, relative to the site root
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+@lru_cache(maxsize=4)
+def environment(templates_dir: Path | None = None) -> Environment:
+    """The site's templates (``site/``), the operator's ``templates_dir`` first."""
     env = Environment(
-        loader=FileSystemLoader(str(PACKAGE / "templates" / "site")),
+        loader=FileSystemLoader(search_path(templates_dir, "site")),
         autoescape=select_autoescape(["html", "xml"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -152,20 +154,22 @@ def pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE))
 
 
-def fingerprint() -> str:
-    """What rendered pieces depend on besides their content: the templates, this module,
-    the Markdown renderer and the libraries' versions. Part of every cache key and reuse
-    tag, so changing a template re-renders everything once (no stale page survives)."""
-    return _fingerprint(PACKAGE)
+def fingerprint(templates_dir: Path | None = None) -> str:
+    """What rendered pieces depend on besides their content: the templates (the operator's
+    where ``templates_dir`` has them), this module, the Markdown renderer and the libraries'
+    versions. Part of every cache key and reuse tag, so changing a template re-renders
+    everything once (no stale page survives)."""
+    return _fingerprint(PACKAGE, templates_dir)
 
 
 @lru_cache(maxsize=4)
-def _fingerprint(package: Path) -> str:
+def _fingerprint(package: Path, templates_dir: Path | None) -> str:
     hasher = hashlib.sha256(f"render {RENDER_VERSION}".encode())
-    sources = sorted((package / "templates" / "site").glob("*.html"))
-    sources += [package / "publish" / "render.py", package / "pictures.py", package / "markup.py"]
-    for path in sources:
-        hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    templates = effective_files(templates_dir, "site")
+    code = [package / "publish" / "render.py", package / "pictures.py", package / "markup.py"]
+    sources = [*templates.items(), *((path.name, path) for path in code)]
+    for name, path in sources:
+        hasher.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in ("jinja2", "markdown-it-py", "nh3", "markupsafe"):
         hasher.update(f"{name}={metadata.version(name)}".encode())
     return hasher.hexdigest()[:16]
@@ -207,8 +211,9 @@ class RenderCache:
         return {k: v for k, v in self._old.items() if k.startswith(prefix)}
 
 
-def _article(view: EntryView, root: str, lazy: bool) -> str:
-    return environment().get_template("_article.html").render(view=view, root=root, lazy=lazy)
+def _article(view: EntryView, root: str, lazy: bool, templates_dir: Path | None) -> str:
+    template = environment(templates_dir).get_template("_article.html")
+    return template.render(view=view, root=root, lazy=lazy)
 
 
 def _page(
@@ -216,7 +221,7 @@ def _page(
 ) -> bytes:
     root = "" if number == 1 else "../"
     html = (
-        environment()
+        environment(content.templates_dir)
         .get_template("index.html")
         .render(
             root=root,
@@ -258,12 +263,12 @@ def render_parts(
     previous = previous or {}
     digests = content.digests or {}
     title = content.title or DEFAULT_TITLE
-    version = fingerprint()
+    version = fingerprint(content.templates_dir)
     shared = f"{version}\0{title}\0{content.subscribe:d}"
     context = hashlib.sha256(shared.encode()).hexdigest()[:16]
     started = time.perf_counter()
     total = pages(len(content.entries))
-    page_template = environment().get_template("entry.html")
+    page_template = environment(content.templates_dir).get_template("entry.html")
     files: dict[str, bytes] = {}
     tags: dict[str, str] = {}
     reused: list[str] = []
@@ -288,7 +293,7 @@ def render_parts(
         if article is None or (page_wanted and page is None):
             view = entry_view(entry, animation)
             if article is None:
-                article = cache.keep(article_key, _article(view, root, lazy))
+                article = cache.keep(article_key, _article(view, root, lazy, content.templates_dir))
             if page_wanted and page is None:
                 back = "../" + page_path(number + 1) + f"#entry-{entry.id}"
                 page = cache.keep(

@@ -66,7 +66,7 @@ def create_app(watcher: Watcher) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.state.watcher = watcher
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(watcher.settings.publish.templates_dir)
     policy = content_security_policy(watcher.settings)
 
     @app.middleware("http")

@@ -2,22 +2,25 @@
 
 Templates hold no logic beyond loops and conditionals; what they show is prepared here or
 in the route. The only HTML that is not escaped is the editors' paragraph after
-``markup.render_markdown`` sanitised it (the ``markdown`` filter).
+``markup.render_markdown`` sanitised it (the ``markdown`` filter). Names are paths in the
+template tree (``editor/queue.html``), the operator's ``templates_dir`` looked in first.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from watcher import __version__
 from watcher.markup import render_markdown
+from watcher.template_dirs import search_path
 
 
 def utc(moment: datetime | None, with_seconds: bool = False) -> str:
@@ -30,9 +33,9 @@ def markdown(text: str | None) -> Markup:
     return Markup(render_markdown(text or ""))  # noqa: S704 (sanitised by nh3 in render_markdown)
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(templates_dir: Path | None = None) -> Jinja2Templates:
     environment = Environment(
-        loader=PackageLoader("watcher", "templates"),
+        loader=FileSystemLoader(search_path(templates_dir)),
         autoescape=select_autoescape(["html", "xml"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

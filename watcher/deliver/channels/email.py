@@ -1,9 +1,9 @@
 """Subscribers' mail, built here and nowhere else; pure (``now`` passed in).
 
-An edition's mail is rendered once (HTML and plain text, from ``templates/email``) and
-then stamped per recipient with their unsubscribe link, so 10,000 mails cost one
-rendering. Images are linked, never attached: a mail stays small and the pictures come
-from NASA's servers at full quality.
+An edition's mail is rendered once (HTML and plain text, from ``templates/email`` or the
+operator's copy of it in ``templates_dir``) and then stamped per recipient with their
+unsubscribe link, so 10,000 mails cost one rendering. Images are linked, never attached:
+a mail stays small and the pictures come from NASA's servers at full quality.
 
 Stamping works on bytes, not on ``EmailMessage``s. Building and flattening one
 ``EmailMessage`` per recipient costs about 3 ms in the header registry and generator,
@@ -36,16 +36,18 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watcher.deliver import links
 from watcher.exceptions import AddressProblem
 from watcher.limits import MAX_ADDRESS
 from watcher.markup import plain_text, render_markdown
 from watcher.pictures import shown_credit, still
+from watcher.template_dirs import search_path
 from watcher.types import Edition, PublishedEntry
 
 MAX_LOCAL = 64
@@ -97,10 +99,10 @@ def message_id(key: str, base_url: str) -> str:
     return f"<{key}@{urlsplit(base_url).hostname or 'localhost'}>"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@lru_cache(maxsize=4)
+def _environment(templates_dir: Path | None) -> Environment:
     return Environment(
-        loader=PackageLoader("watcher", "templates/email"),
+        loader=FileSystemLoader(search_path(templates_dir, "email")),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -108,8 +110,8 @@ def _environment() -> Environment:
     )
 
 
-def _render(name: str, **context: Any) -> str:
-    return _environment().get_template(name).render(**context)
+def _render(name: str, templates_dir: Path | None, **context: Any) -> str:
+    return _environment(templates_dir).get_template(name).render(**context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,9 +252,15 @@ def _item(entry: PublishedEntry, base_url: str) -> dict[str, Any]:
 
 
 def render_edition(
-    edition: Edition, entries: Sequence[PublishedEntry], *, title: str, base_url: str
+    edition: Edition,
+    entries: Sequence[PublishedEntry],
+    *,
+    title: str,
+    base_url: str,
+    templates_dir: Path | None = None,
 ) -> EditionMail:
-    """The mail for ``edition``: the entries it added, in list order."""
+    """The mail for ``edition``: the entries it added, in list order (``templates_dir``: the
+    operator's templates, looked in before the shipped ones)."""
     added = [entry for entry in entries if entry.id in set(edition.added)]
     subject = subject_line(title, len(added))
     day = edition.published_at
@@ -267,7 +275,9 @@ def render_edition(
         "unsubscribe_url": _MARK,
     }
     return EditionMail(
-        subject, _render("edition.html", **context), _render("edition.txt", **context)
+        subject,
+        _render("edition.html", templates_dir, **context),
+        _render("edition.txt", templates_dir, **context),
     )
 
 
@@ -281,6 +291,7 @@ def confirmation_message(
     confirm: str,
     ttl: float,
     now: datetime,
+    templates_dir: Path | None = None,
 ) -> EmailMessage:
     """The double opt-in mail: one signed link that expires after ``ttl`` seconds."""
     hours = max(1, round(ttl / 3600))
@@ -292,8 +303,10 @@ def confirmation_message(
         "ttl": f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else f"{hours} hours",
     }
     msg = _message(key, sender, recipient, str(context["subject"]), base_url, now)
-    msg.set_content(_render("confirm.txt", **context), cte="quoted-printable")
-    msg.add_alternative(_render("confirm.html", **context), subtype="html", cte="quoted-printable")
+    text = _render("confirm.txt", templates_dir, **context)
+    page = _render("confirm.html", templates_dir, **context)
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
 
 
