@@ -3,7 +3,7 @@ title and intro, subscribers, webhooks and the delivery log (admins)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -15,6 +15,7 @@ from watcher.views import (
     EditionOut,
     Moment,
     PublishOut,
+    Shape,
     SubscriberOut,
     WebhookOut,
 )
@@ -30,7 +31,7 @@ class EditionList(BaseModel):
     next: str | None
 
 
-class SiteOut(BaseModel):
+class SiteOut(Shape):
     title: str
     intro: str
     updated_by: str | None
@@ -38,16 +39,9 @@ class SiteOut(BaseModel):
     edition: int | None = Field(description="The edition the site's files show.")
 
     @classmethod
-    def of(cls, watcher: Watcher) -> SiteOut:
+    def of(cls, watcher: Watcher) -> Self:
         """The site's text as stored, and the edition its files show."""
-        settings = watcher.site_settings()
-        return cls(
-            title=settings.title,
-            intro=settings.intro,
-            updated_by=settings.updated_by,
-            updated_at=settings.updated_at,
-            edition=watcher.site_edition(),
-        )
+        return cls._of(watcher.site_settings(), edition=watcher.site_edition())
 
 
 class SiteIn(BaseModel):
