@@ -379,12 +379,12 @@ def test_second_replica_skips_a_source_another_is_polling(watcher_for: Any, cloc
 
 
 def test_watcher_queue_json_shape(watcher_for: Any) -> None:
-    from watcher.views import candidate_json
+    from watcher.views import CandidateOut
 
     with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(3)}) as nasa:
         watcher = watcher_for([raw_source(nasa.raw_images_url)])
         run(watcher.poll_source("perseverance"))
-        rows = [candidate_json(c) for c in watcher.list_candidates()]
+        rows = [CandidateOut.of(c).model_dump(mode="json") for c in watcher.list_candidates()]
         assert len(rows) == 3
         assert set(rows[0]) >= QUEUE_FIELDS
         assert rows[0]["status"] == "new" and rows[0]["mission"] == "perseverance"

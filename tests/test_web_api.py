@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import Browser, WebApp
 from watcher.types import Actor, Role, TokenScope
-from watcher.views import candidate_json, entry_json
+from watcher.views import CandidateOut, EntryOut
 
 PROBLEM = "application/problem+json"
 WHEN = "2026-11-25 12:00 UTC"  # the test clock's now, as conflicts print it
@@ -306,15 +306,17 @@ def editor_entry(web: WebApp, ids: list[int], name: str = "alice") -> int:
 
 
 def test_api_shapes_are_the_cli_shapes(web: WebApp, client: TestClient) -> None:
-    """The response models re-serialise the views' dicts: nothing may change on the way."""
+    """The API answers with the shapes the CLI prints: nothing may change on the way."""
     ids = web.seed(2)
     read = bearer(web, "read")
     listed = client.get("/api/v1/candidates", headers=read).json()["items"]
-    assert listed == [candidate_json(web.watcher.get_candidate(i)) for i in ids[::-1]]
+    shapes = [CandidateOut.of(web.watcher.get_candidate(i)) for i in ids[::-1]]
+    assert listed == [shape.model_dump(mode="json") for shape in shapes]
     one = client.get(f"/api/v1/candidates/{ids[0]}", headers=read).json()
     assert {key: one[key] for key in listed[1]} == listed[1]
     entry = web.watcher.approve(ids, None, editor("alice"))
-    assert client.get(f"/api/v1/entries/{entry.id}", headers=read).json() == entry_json(entry)
+    shown = client.get(f"/api/v1/entries/{entry.id}", headers=read).json()
+    assert shown == EntryOut.of(entry).model_dump(mode="json")
 
 
 # -- decisions -----------------------------------------------------------------------------

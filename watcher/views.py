@@ -1,12 +1,19 @@
-"""JSON shapes of watcher's values, shared by ``watcher ... --json`` and the HTTP API.
+"""The JSON shapes of watcher's values: one model per shape, for ``watcher ... --json``, the
+HTTP API (its answers and its OpenAPI document) and the editor pages alike.
 
-Pure functions; the field names are contracts (DESIGN.md's ``queue --json`` fields).
+``Model.of(value)`` builds a shape from its domain value and ``.model_dump(mode="json")`` is
+its JSON, so no shape is written out twice. The field names, their order, null-vs-missing
+and the datetime format are contracts (DESIGN.md's ``queue --json`` fields;
+``tests/golden/json_contracts.json`` pins every one).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any, Literal, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from watcher.markup import render_markdown
 from watcher.types import (
@@ -23,182 +30,336 @@ from watcher.types import (
 )
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def iso(value: datetime) -> str:
+    """A moment as every contract writes it: ISO 8601 with ``Z`` for UTC, fractions of a
+    second only when there are some (``2026-08-01T10:14:03Z``)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+# A moment in a shape: a datetime in Python, ``iso`` text in JSON; the OpenAPI document
+# calls it a date-time, as the JSON Schema of a datetime does.
+Moment = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+CandidateState = Literal["new", "approved", "rejected", "published"]
+
+
+class Shape(BaseModel):
+    """A shape's model, filled from the domain value's attributes of the same names (enums
+    by their value, nested values by their own shape)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return value.value if isinstance(value, Enum) else value
+
+    @classmethod
+    def _of(cls, value: object, **given: Any) -> Self:
+        """Each field from ``value``'s attribute of that name, unless ``given``."""
+        names = cls.model_fields
+        return cls.model_validate({n: given[n] if n in given else getattr(value, n) for n in names})
+
+
+# -- the queue ----------------------------------------------------------------------------
+
+_CANDIDATE_EXAMPLE: dict[str, Any] = {
+    "id": 4211,
+    "source": "perseverance",
+    "external_id": "NRF_1965_0791209845_417ECM_N0880000NCAM00500_01_295J",
+    "mission": "perseverance",
+    "title": "Mars Perseverance Sol 1965: Right Navigation Camera (Navcam)",
+    "caption": "NASA's Mars Perseverance rover acquired this image using its Right Navcam.",
+    "credit": "NASA/JPL-Caltech",
+    "camera": "NAVCAM_RIGHT",
+    "sol": 1965,
+    "taken_at": "2026-08-01T10:14:03Z",
+    "mars_local_time": "15:28:38",
+    "received_at": "2026-08-01T12:40:10Z",
+    "first_seen_at": "2026-08-01T12:45:00Z",
+    "status": "new",
+    "page_url": None,
+    "image_url": None,
+    "thumbnail_url": None,
+    "medium_url": None,
+    "large_url": None,
+    "full_url": None,
+    "width": 1288,
+    "height": 968,
+    "version": 1,
+    "decided_by": None,
+    "decided_at": None,
+    "reject_reason": None,
+    "tiles": [],
+}
+
+
+class TileOut(Shape):
+    """One piece of a frame NASA sent in tiles: where it sits and its files."""
+
+    imageid: str
+    left: int = Field(description="NASA's subframeRect: 1-based column of the left edge.")
+    top: int
+    width: int
+    height: int
+    thumbnail_url: str | None
+    medium_url: str | None
+    large_url: str | None
+    full_url: str | None
+
+
+class CandidateOut(Shape):
+    """A candidate as ``watcher queue --json`` prints it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CANDIDATE_EXAMPLE]})
+
+    id: int
+    source: str
+    external_id: str
+    mission: str | None
+    title: str
+    caption: str
+    credit: str | None
+    camera: str | None
+    sol: int | None
+    taken_at: Moment | None
+    mars_local_time: str | None
+    received_at: Moment | None
+    first_seen_at: Moment | None
+    status: CandidateState
+    page_url: str | None
+    image_url: str | None = Field(description="The largest rendition known.")
+    thumbnail_url: str | None
+    medium_url: str | None
+    large_url: str | None
+    full_url: str | None
+    width: int | None
+    height: int | None
+    version: int = Field(description="Grows with each decision; send it back to decide.")
+    decided_by: str | None
+    decided_at: Moment | None
+    reject_reason: str | None
+    tiles: list[TileOut] = Field(
+        default_factory=list,
+        description="A frame NASA sent in tiles: every tile seen, its own files included.",
+    )
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> Self:
+        return cls._of(candidate)
+
+
+class CandidateBrief(Shape):
+    """A candidate in a list of neighbours: enough for a thumbnail strip."""
+
+    id: int
+    title: str
+    camera: str | None
+    sol: int | None
+    taken_at: Moment | None
+    status: CandidateState
+    thumbnail_url: str | None
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> Self:
+        return cls._of(candidate)
+
+
+# A source's health at a glance: ``watcher sources``, ``/healthz``, the API.
+class SourceHealthOut(Shape):
+    name: str
+    kind: str
+    url: str
+    enabled: bool
+    interval_seconds: float
+    health: Literal["ok", "pending", "failing", "disabled"]
+    last_attempt_at: Moment | None
+    last_success_at: Moment | None
+    last_error: str | None
+    last_error_at: Moment | None
+    consecutive_failures: int
+    next_poll_at: Moment | None
+    cursor: str | None
+    candidates: int
+
+    @classmethod
+    def of(cls, health: SourceHealth) -> Self:
+        return cls._of(health)
 
 
 def source_health_json(health: SourceHealth) -> dict[str, Any]:
-    return {
-        "name": health.name,
-        "kind": health.kind,
-        "url": health.url,
-        "enabled": health.enabled,
-        "interval_seconds": health.interval_seconds,
-        "health": health.health.value,
-        "last_attempt_at": iso(health.last_attempt_at),
-        "last_success_at": iso(health.last_success_at),
-        "last_error": health.last_error,
-        "last_error_at": iso(health.last_error_at),
-        "consecutive_failures": health.consecutive_failures,
-        "next_poll_at": iso(health.next_poll_at),
-        "cursor": health.cursor,
-        "candidates": health.candidates,
-    }
+    """For ``/healthz``, which sends plain dicts."""
+    return SourceHealthOut.of(health).model_dump(mode="json")
 
 
-def candidate_json(candidate: Candidate) -> dict[str, Any]:
-    """The stable JSON shape of a candidate (``watcher queue --json``, the API)."""
-    return {
-        "id": candidate.id,
-        "source": candidate.source,
-        "external_id": candidate.external_id,
-        "mission": candidate.mission,
-        "title": candidate.title,
-        "caption": candidate.caption,
-        "credit": candidate.credit,
-        "camera": candidate.camera,
-        "sol": candidate.sol,
-        "taken_at": iso(candidate.taken_at),
-        "mars_local_time": candidate.mars_local_time,
-        "received_at": iso(candidate.received_at),
-        "first_seen_at": iso(candidate.first_seen_at),
-        "status": candidate.status.value,
-        "page_url": candidate.page_url,
-        "image_url": candidate.image_url,
-        "thumbnail_url": candidate.thumbnail_url,
-        "medium_url": candidate.medium_url,
-        "large_url": candidate.large_url,
-        "full_url": candidate.full_url,
-        "width": candidate.width,
-        "height": candidate.height,
-        "version": candidate.version,
-        "decided_by": candidate.decided_by,
-        "decided_at": iso(candidate.decided_at),
-        "reject_reason": candidate.reject_reason,
-        "tiles": [tile.to_json() for tile in candidate.tiles],
-    }
+# -- the running list and the audit log -------------------------------------------------------
 
 
-def entry_json(entry: Entry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "heading": entry.heading,
-        "body": entry.body,
-        "body_html": render_markdown(entry.body),
-        "alt_text": entry.alt_text,
-        "credit": entry.credit,
-        "rendition": entry.rendition,
-        "position": entry.position,
-        "status": entry.status.value,
-        "version": entry.version,
-        "candidate_ids": list(entry.candidate_ids),
-        "created_by": entry.created_by,
-        "created_at": iso(entry.created_at),
-        "updated_by": entry.updated_by,
-        "updated_at": iso(entry.updated_at),
-    }
+class EntryOut(Shape):
+    """An entry of the running list."""
+
+    id: int
+    heading: str
+    body: str = Field(description="The editor's paragraph (Markdown subset).")
+    body_html: str = Field(description="``body`` rendered and sanitised.")
+    alt_text: str
+    credit: str
+    rendition: Literal["medium", "large", "full"]
+    position: int
+    status: Literal["published", "unpublished"]
+    version: int = Field(description="Send it back (or If-Match) to edit or delete.")
+    candidate_ids: list[int] = Field(description="Its frames, in order.")
+    created_by: str
+    created_at: Moment | None
+    updated_by: str
+    updated_at: Moment | None
+
+    @classmethod
+    def of(cls, entry: Entry) -> Self:
+        return cls._of(entry, body_html=render_markdown(entry.body))
 
 
-def editor_json(editor: Editor) -> dict[str, Any]:
-    return {
-        "name": editor.name,
-        "role": editor.role.value,
-        "disabled": editor.disabled,
-        "created_at": iso(editor.created_at),
-        "last_login_at": iso(editor.last_login_at),
-    }
+class AuditEventOut(Shape):
+    id: int
+    at: Moment | None
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    undone_by: int | None = Field(description="The id of the event that undid this one.")
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> Self:
+        return cls._of(event)
 
 
-def token_json(token: ApiToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
-        "scope": token.scope.value,
-        "created_by": token.created_by,
-        "created_at": iso(token.created_at),
-        "last_used_at": iso(token.last_used_at),
-        "revoked_at": iso(token.revoked_at),
-    }
+# -- accounts -------------------------------------------------------------------------------
 
 
-def audit_json(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": iso(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "before": event.before,
-        "after": event.after,
-        "undone_by": event.undone_by,
-    }
+class EditorOut(Shape):
+    name: str
+    role: Literal["admin", "editor"]
+    disabled: bool
+    created_at: Moment | None
+    last_login_at: Moment | None
+
+    @classmethod
+    def of(cls, editor: Editor) -> Self:
+        return cls._of(editor)
 
 
-def candidate_brief_json(candidate: Candidate) -> dict[str, Any]:
-    """A candidate in a strip of thumbnails (its sequence neighbours): a small shape."""
-    return {
-        "id": candidate.id,
-        "title": candidate.title,
-        "camera": candidate.camera,
-        "sol": candidate.sol,
-        "taken_at": iso(candidate.taken_at),
-        "status": candidate.status.value,
-        "thumbnail_url": candidate.thumbnail_url,
-    }
+class TokenOut(Shape):
+    """An API token as listed: never its secret."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    scope: Literal["read", "write"]
+    created_by: str
+    created_at: Moment | None
+    last_used_at: Moment | None
+    revoked_at: Moment | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> Self:
+        return cls._of(token)
 
 
-def edition_json(edition: Edition) -> dict[str, Any]:
-    return {
-        "number": edition.number,
-        "published_at": iso(edition.published_at),
-        "added": list(edition.added),
-        "changed": list(edition.changed),
-        "removed": list(edition.removed),
-        "reordered": edition.reordered,
-        "site_changed": edition.site_changed,
-        "entries": edition.entries,
-    }
+# -- the publication -----------------------------------------------------------------------
 
 
-def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
-    return {
-        "id": subscriber.id,
-        "email": subscriber.email,
-        "status": subscriber.status.value,
-        "created_at": iso(subscriber.created_at),
-        "confirmed_at": iso(subscriber.confirmed_at),
-        "unsubscribed_at": iso(subscriber.unsubscribed_at),
-    }
+class EditionOut(Shape):
+    """One publish that changed something. Ids are entry ids."""
+
+    number: int
+    published_at: Moment | None
+    added: list[int]
+    changed: list[int]
+    removed: list[int]
+    reordered: bool
+    site_changed: bool = Field(description="The title or intro changed.")
+    entries: int = Field(description="How many entries the list held.")
+
+    @classmethod
+    def of(cls, edition: Edition) -> Self:
+        return cls._of(edition)
 
 
-def webhook_json(webhook: Webhook) -> dict[str, Any]:
-    return {
-        "id": webhook.id,
-        "url": webhook.url,
-        "enabled": webhook.enabled,
-        "created_by": webhook.created_by,
-        "created_at": iso(webhook.created_at),
-        "consecutive_failures": webhook.consecutive_failures,
-        "disabled_reason": webhook.disabled_reason,
-        "last_success_at": iso(webhook.last_success_at),
-        "last_error": webhook.last_error,
-        "last_error_at": iso(webhook.last_error_at),
-    }
+class Publication(Protocol):
+    """What a publish reports (the facade's ``PublishReport``), as far as it is shown."""
+
+    @property
+    def edition(self) -> Edition | None: ...
+    @property
+    def changed(self) -> bool: ...
+    @property
+    def busy(self) -> bool: ...
+    @property
+    def entries(self) -> int: ...
+    @property
+    def deliveries(self) -> int: ...
 
 
-def delivery_json(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "edition": delivery.edition,
-        "channel": delivery.channel.value,
-        "target": delivery.target,
-        "key": delivery.key,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "next_attempt_at": iso(delivery.next_attempt_at),
-        "created_at": iso(delivery.created_at),
-        "sent_at": iso(delivery.sent_at),
-        "last_error": delivery.last_error,
-    }
+class PublishOut(Shape):
+    edition: EditionOut | None = Field(description="The new edition; null when nothing changed.")
+    changed: bool
+    busy: bool = Field(description="Another publisher (a replica) was publishing just then.")
+    entries: int
+    deliveries: int = Field(description="Deliveries queued for the new edition.")
+
+    @classmethod
+    def of(cls, report: Publication) -> Self:
+        return cls._of(report)
+
+
+class SubscriberOut(Shape):
+    id: int
+    email: str
+    status: Literal["pending", "confirmed", "unsubscribed"]
+    created_at: Moment | None
+    confirmed_at: Moment | None
+    unsubscribed_at: Moment | None
+
+    @classmethod
+    def of(cls, subscriber: Subscriber) -> Self:
+        return cls._of(subscriber)
+
+
+class WebhookOut(Shape):
+    id: int
+    url: str
+    enabled: bool
+    created_by: str
+    created_at: Moment | None
+    consecutive_failures: int
+    disabled_reason: str | None
+    last_success_at: Moment | None
+    last_error: str | None
+    last_error_at: Moment | None
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> Self:
+        return cls._of(webhook)
+
+
+class DeliveryOut(Shape):
+    id: int
+    edition: int | None
+    channel: Literal["email", "confirm", "webhook", "websub", "apprise"]
+    target: str
+    key: str = Field(description="The idempotency key: Message-ID / X-Watcher-Delivery.")
+    status: Literal["pending", "sent", "dead"]
+    attempts: int
+    next_attempt_at: Moment | None
+    created_at: Moment | None
+    sent_at: Moment | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> Self:
+        return cls._of(delivery)

@@ -14,7 +14,7 @@ from rich.table import Table
 from watcher.cli.app import app, err, fail, out, with_watcher
 from watcher.core import Watcher
 from watcher.types import ApiToken, Editor, Role, TokenScope
-from watcher.views import editor_json, token_json
+from watcher.views import EditorOut, TokenOut
 
 editors_app = typer.Typer(help="Editor accounts (admins manage them).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
@@ -65,7 +65,7 @@ def editors_list(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([editor_json(e) for e in found]))
+        print(json.dumps([EditorOut.of(e).model_dump(mode="json") for e in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("name", "role", "status", "created", "last sign-in"):
@@ -151,7 +151,7 @@ def tokens_list(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([token_json(t) for t in found]))
+        print(json.dumps([TokenOut.of(t).model_dump(mode="json") for t in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("id", "name", "scope", "prefix", "created by", "last used", "revoked"):

@@ -28,7 +28,7 @@ from watcher.cli.app import (
 )
 from watcher.core import Watcher
 from watcher.types import Backfill, CandidateStatus, PollReport
-from watcher.views import candidate_json, source_health_json
+from watcher.views import CandidateOut, SourceHealthOut
 
 
 class StatusFilter(StrEnum):
@@ -197,7 +197,7 @@ def queue(
         found = await asyncio.to_thread(
             watcher.list_candidates, status=wanted, source=source, limit=limit or None
         )
-        return [candidate_json(c) for c in found]
+        return [CandidateOut.of(c).model_dump(mode="json") for c in found]
 
     rows = with_watcher(ctx, body)
     if as_json:
@@ -234,7 +234,8 @@ def sources(
     """Each source's health: last success, last error, next poll."""
 
     async def body(watcher: Watcher) -> list[dict[str, Any]]:
-        return [source_health_json(s) for s in await asyncio.to_thread(watcher.sources_health)]
+        found = await asyncio.to_thread(watcher.sources_health)
+        return [SourceHealthOut.of(s).model_dump(mode="json") for s in found]
 
     rows = with_watcher(ctx, body)
     if as_json:

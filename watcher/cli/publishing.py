@@ -16,11 +16,12 @@ from watcher.cli.review import cli_actor
 from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook
 from watcher.views import (
-    delivery_json,
-    edition_json,
+    DeliveryOut,
+    EditionOut,
+    PublishOut,
+    SubscriberOut,
+    WebhookOut,
     iso,
-    subscriber_json,
-    webhook_json,
 )
 
 subscribers_app = typer.Typer(help="Email subscribers.", no_args_is_help=True)
@@ -51,18 +52,8 @@ def publish(
 
     report = with_watcher(ctx, body)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "edition": edition_json(report.edition) if report.edition else None,
-                    "changed": report.changed,
-                    "busy": report.busy,
-                    "entries": report.entries,
-                    "deliveries": report.deliveries,
-                    "timings": dict(report.timings),
-                }
-            )
-        )
+        shown = PublishOut.of(report).model_dump(mode="json")
+        print(json.dumps({**shown, "timings": dict(report.timings)}))
         return
     if report.busy:
         err.print("another publisher (a replica) holds the lease; nothing done")
@@ -107,7 +98,7 @@ def editions(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([edition_json(e) for e in found]))
+        print(json.dumps([EditionOut.of(e).model_dump(mode="json") for e in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("edition", "published", "entries", "added", "changed", "removed"):
@@ -188,7 +179,7 @@ def subscribers_list(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([subscriber_json(s) for s in found]))
+        print(json.dumps([SubscriberOut.of(s).model_dump(mode="json") for s in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("id", "email", "status", "since"):
@@ -242,14 +233,15 @@ def webhooks_list(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([webhook_json(w) for w in found]))
+        print(json.dumps([WebhookOut.of(w).model_dump(mode="json") for w in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("id", "url", "state", "last success", "last error"):
         table.add_column(column)
     for w in found:
         state = "enabled" if w.enabled else f"disabled: {w.disabled_reason or ''}"
-        table.add_row(str(w.id), w.url, state, iso(w.last_success_at) or "-", w.last_error or "-")
+        success = iso(w.last_success_at) if w.last_success_at else "-"
+        table.add_row(str(w.id), w.url, state, success, w.last_error or "-")
     out.print(table)
 
 
@@ -289,7 +281,7 @@ def deliveries(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([delivery_json(d) for d in found]))
+        print(json.dumps([DeliveryOut.of(d).model_dump(mode="json") for d in found]))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("id", "edition", "channel", "to", "status", "attempts", "last error"):

@@ -14,7 +14,7 @@ from rich.table import Table
 from watcher.cli.app import app, out, with_watcher
 from watcher.core import Watcher
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
-from watcher.views import entry_json
+from watcher.views import EntryOut
 
 
 def cli_actor() -> Actor:
@@ -53,7 +53,7 @@ def approve(
 
     entry = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps(entry_json(entry)))
+        print(json.dumps(EntryOut.of(entry).model_dump(mode="json")))
     else:
         ids = ", ".join(str(i) for i in entry.candidate_ids)
         out.print(f"approved candidate {ids} as entry #{entry.id}: {entry.heading}")
@@ -101,7 +101,8 @@ def entries(
 
     found = with_watcher(ctx, body)
     if as_json:
-        print(json.dumps([entry_json(e) for e in found], ensure_ascii=False))
+        rows = [EntryOut.of(e).model_dump(mode="json") for e in found]
+        print(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("#", "id", "status", "frames", "by"):

@@ -3,15 +3,15 @@ editors, API tokens."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from watcher.types import TokenScope
-from watcher.views import audit_json, editor_json, token_json
+from watcher.views import AuditEventOut, EditorOut, TokenOut
 from watcher.web.api_auth import Admin, WatcherDep, problems
 from watcher.web.api_candidates import next_page
-from watcher.web.api_models import AuditPage, EditorList, NewToken, TokenCreate, TokenList, TokenOut
+from watcher.web.api_models import AuditPage, EditorList, NewToken, TokenCreate, TokenList
 
 router = APIRouter()
 
@@ -30,7 +30,7 @@ def audit(
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, description="Keyset: only ids below this.")] = None,
-) -> dict[str, Any]:
+) -> AuditPage:
     """Every decision and edit, newest first: who, when, what, before and after."""
     events = watcher.audit_events(
         admin,
@@ -40,20 +40,20 @@ def audit(
         subject_type=subject_type or None,
         subject_id=subject_id or None,
     )
-    return {
-        "items": [audit_json(e) for e in events],
-        "next": next_page(request, [e.id for e in events], limit),
-    }
+    return AuditPage(
+        items=[AuditEventOut.of(e) for e in events],
+        next=next_page(request, [e.id for e in events], limit),
+    )
 
 
 @router.get("/editors", response_model=EditorList, summary="Editors (admins)")
-def editors(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
-    return {"items": [editor_json(e) for e in watcher.list_editors(admin)]}
+def editors(watcher: WatcherDep, admin: Admin) -> EditorList:
+    return EditorList(items=[EditorOut.of(e) for e in watcher.list_editors(admin)])
 
 
 @router.get("/tokens", response_model=TokenList, summary="API tokens, without secrets (admins)")
-def tokens(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
-    return {"items": [token_json(t) for t in watcher.list_api_tokens(admin)]}
+def tokens(watcher: WatcherDep, admin: Admin) -> TokenList:
+    return TokenList(items=[TokenOut.of(t) for t in watcher.list_api_tokens(admin)])
 
 
 @router.post(
@@ -64,10 +64,10 @@ def tokens(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
     summary="Create an API token (admins)",
     responses=problems(422),
 )
-def create_token(new: TokenCreate, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+def create_token(new: TokenCreate, watcher: WatcherDep, admin: Admin) -> NewToken:
     """The answer holds the secret, this once; only its hash is kept."""
     token, secret = watcher.create_api_token(new.name, TokenScope(new.scope), admin)
-    return {"token": token_json(token), "secret": secret}
+    return NewToken(token=TokenOut.of(token), secret=secret)
 
 
 @router.post(
@@ -78,6 +78,6 @@ def create_token(new: TokenCreate, watcher: WatcherDep, admin: Admin) -> dict[st
 )
 def revoke_token(
     token_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> dict[str, Any]:
+) -> TokenOut:
     """From now on the token is refused (401); it stays listed, with `revoked_at`."""
-    return token_json(watcher.revoke_api_token(token_id, admin))
+    return TokenOut.of(watcher.revoke_api_token(token_id, admin))

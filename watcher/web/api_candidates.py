@@ -9,23 +9,14 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import CandidateFilter, CandidateStatus, EntryDraft, day_start
-from watcher.views import (
-    audit_json,
-    candidate_brief_json,
-    candidate_json,
-    entry_json,
-    source_health_json,
-)
+from watcher.views import AuditEventOut, CandidateOut, EntryOut, SourceHealthOut
 from watcher.web.api_auth import Caller, WatcherDep, etag, problems
 from watcher.web.api_models import (
     ApproveIn,
-    AuditEventOut,
     BulkIn,
     BulkResults,
     CandidateDetail,
-    CandidateOut,
     CandidatePage,
-    EntryOut,
     Facets,
     Me,
     RejectIn,
@@ -47,16 +38,10 @@ def next_page(request: Request, ids: list[int], limit: int) -> str | None:
 
 
 @router.get("/me", response_model=Me, summary="Who the caller is")
-def me(actor: Caller) -> dict[str, Any]:
+def me(actor: Caller) -> Me:
     """The signed-in editor or the token: name, role, kind (`editor` or `token`), and whether
     it may change anything."""
-    return {
-        "name": actor.name,
-        "role": actor.role.value,
-        "kind": actor.kind,
-        "can_write": actor.can_write,
-        "is_admin": actor.is_admin,
-    }
+    return Me.of(actor)
 
 
 @router.get(
@@ -89,7 +74,7 @@ def list_candidates(
     before: Annotated[
         int | None, Query(ge=1, description="Keyset: only ids below this (see `next`).")
     ] = None,
-) -> dict[str, Any]:
+) -> CandidatePage:
     """Newest first. Follow `next` (also sent as `Link: rel="next"`) for the next page."""
     wanted = CandidateFilter(
         status=None if status == "all" else CandidateStatus(status),
@@ -106,7 +91,7 @@ def list_candidates(
     following = next_page(request, [c.id for c in found], limit)
     if following:
         response.headers["Link"] = f'<{following}>; rel="next"'
-    return {"items": [candidate_json(c) for c in found], "next": following}
+    return CandidatePage(items=[CandidateOut.of(c) for c in found], next=following)
 
 
 @router.get(
@@ -117,17 +102,13 @@ def list_candidates(
 )
 def get_candidate(
     candidate_id: CandidateId, response: Response, watcher: WatcherDep, actor: Caller
-) -> dict[str, Any]:
+) -> CandidateDetail:
     """All metadata, NASA's raw record, the frames of the same sequence (same camera and
     sol, close in time) and the entry holding it. `ETag` carries its version."""
     candidate = watcher.get_candidate(candidate_id)
     response.headers["ETag"] = etag(candidate.version)
-    return {
-        **candidate_json(candidate),
-        "raw": dict(candidate.raw),
-        "neighbours": [candidate_brief_json(c) for c in watcher.neighbours(candidate)],
-        "entry_id": watcher.entry_of(candidate.id),
-    }
+    neighbours = watcher.neighbours(candidate)
+    return CandidateDetail.in_context(candidate, neighbours, watcher.entry_of(candidate.id))
 
 
 @router.post(
@@ -144,7 +125,7 @@ def approve(
     watcher: WatcherDep,
     actor: Caller,
     draft: Annotated[ApproveIn | None, Body()] = None,
-) -> dict[str, Any]:
+) -> EntryOut:
     """Every field is optional: the heading and alt text start from NASA's title, the
     credit from NASA's credit. With `version`, a candidate changed since is refused (409)."""
     given = draft or ApproveIn.model_validate({})
@@ -162,7 +143,7 @@ def approve(
     )
     response.headers["Location"] = f"/api/v1/entries/{entry.id}"
     response.headers["ETag"] = etag(entry.version)
-    return entry_json(entry)
+    return EntryOut.of(entry)
 
 
 @router.post(
@@ -177,12 +158,12 @@ def reject(
     watcher: WatcherDep,
     actor: Caller,
     decision: Annotated[RejectIn | None, Body()] = None,
-) -> dict[str, Any]:
+) -> CandidateOut:
     """An optional reason; with `version`, a candidate changed since is refused (409)."""
     given = decision or RejectIn.model_validate({})
     candidate = watcher.reject(candidate_id, actor, reason=given.reason, version=given.version)
     response.headers["ETag"] = etag(candidate.version)
-    return candidate_json(candidate)
+    return CandidateOut.of(candidate)
 
 
 def refusal(exc: Conflict | NotFound | InvalidInput) -> dict[str, Any]:
@@ -224,10 +205,10 @@ def bulk(decision: BulkIn, watcher: WatcherDep, actor: Caller) -> dict[str, Any]
     summary="Undo your last approve or reject",
     responses=problems(404, 409),
 )
-def undo(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+def undo(watcher: WatcherDep, actor: Caller) -> AuditEventOut:
     """Takes back the caller's latest decision not undone yet; answers the audit event of
     the undo. An approval whose entry was edited since cannot be undone (409)."""
-    return audit_json(watcher.undo_last(actor))
+    return AuditEventOut.of(watcher.undo_last(actor))
 
 
 @router.get("/facets", response_model=Facets, summary="Values the queue's filters can take")
@@ -237,6 +218,6 @@ def facets(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
 
 
 @router.get("/sources", response_model=SourceList, summary="Each source's health")
-def sources(watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+def sources(watcher: WatcherDep, actor: Caller) -> SourceList:
     """Last poll, outcome, next poll and candidate count of each configured source."""
-    return {"items": [source_health_json(s) for s in watcher.sources_health()]}
+    return SourceList(items=[SourceHealthOut.of(s) for s in watcher.sources_health()])

@@ -3,20 +3,19 @@ reorder)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from watcher.exceptions import InvalidInput
 from watcher.types import EntryDraft, EntryStatus
-from watcher.views import entry_json
+from watcher.views import EntryOut
 from watcher.web.api_auth import Caller, WatcherDep, etag, problems, wanted_version
-from watcher.web.api_models import EntryCreate, EntryList, EntryOut, EntryPatch, OrderIn
+from watcher.web.api_models import DRAFT_FIELDS, EntryCreate, EntryList, EntryPatch, OrderIn
 
 router = APIRouter()
 
 EntryId = Annotated[int, Path(ge=1, description="The entry's id.")]
-DRAFT_FIELDS = ("heading", "body", "alt_text", "credit", "rendition")
 
 
 @router.get(
@@ -29,10 +28,10 @@ def list_entries(
     watcher: WatcherDep,
     actor: Caller,
     status: Annotated[Literal["published", "unpublished", "all"], Query()] = "all",
-) -> dict[str, Any]:
+) -> EntryList:
     """In list order (position)."""
     wanted = None if status == "all" else EntryStatus(status)
-    return {"items": [entry_json(e) for e in watcher.list_entries(wanted)]}
+    return EntryList(items=[EntryOut.of(e) for e in watcher.list_entries(wanted)])
 
 
 @router.post(
@@ -45,7 +44,7 @@ def list_entries(
 )
 def create_entry(
     new: EntryCreate, response: Response, watcher: WatcherDep, actor: Caller
-) -> dict[str, Any]:
+) -> EntryOut:
     """Approves the candidates (all still new) into one entry: a still, or a sequence in the
     order given. Empty fields start from NASA's title and credit."""
     entry = watcher.approve(
@@ -62,7 +61,7 @@ def create_entry(
     )
     response.headers["Location"] = f"/api/v1/entries/{entry.id}"
     response.headers["ETag"] = etag(entry.version)
-    return entry_json(entry)
+    return EntryOut.of(entry)
 
 
 @router.put(
@@ -71,9 +70,9 @@ def create_entry(
     summary="Reorder the running list",
     responses=problems(409, 422),
 )
-def reorder(order: OrderIn, watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
+def reorder(order: OrderIn, watcher: WatcherDep, actor: Caller) -> EntryList:
     """`order` names every entry once; if the list changed meanwhile, 409."""
-    return {"items": [entry_json(e) for e in watcher.reorder_entries(order.order, actor)]}
+    return EntryList(items=[EntryOut.of(e) for e in watcher.reorder_entries(order.order, actor)])
 
 
 @router.get(
@@ -84,11 +83,11 @@ def reorder(order: OrderIn, watcher: WatcherDep, actor: Caller) -> dict[str, Any
 )
 def get_entry(
     entry_id: EntryId, response: Response, watcher: WatcherDep, actor: Caller
-) -> dict[str, Any]:
+) -> EntryOut:
     """`ETag` carries its version, for `If-Match` on PATCH and DELETE."""
     entry = watcher.get_entry(entry_id)
     response.headers["ETag"] = etag(entry.version)
-    return entry_json(entry)
+    return EntryOut.of(entry)
 
 
 @router.patch(
@@ -104,7 +103,7 @@ def patch_entry(
     response: Response,
     watcher: WatcherDep,
     actor: Caller,
-) -> dict[str, Any]:
+) -> EntryOut:
     """Send the version you saw (`version`, or `If-Match: "vN"`) and the fields to change;
     fields left out keep their value. `status` publishes or unpublishes. A stale version is
     refused with 409 naming who changed it and when."""
@@ -132,7 +131,7 @@ def patch_entry(
         entry = watcher.set_entry_status(entry_id, version, EntryStatus(changes.status), actor)
     assert entry is not None
     response.headers["ETag"] = etag(entry.version)
-    return entry_json(entry)
+    return EntryOut.of(entry)
 
 
 @router.delete(

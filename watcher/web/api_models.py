@@ -1,46 +1,29 @@
-"""The JSON API's request and response models.
+"""The JSON API's request models, and the responses only the API sends.
 
-Responses mirror the shapes of ``watcher.views`` (the routes build them with those functions
-and FastAPI checks them against these models), so the OpenAPI document describes exactly
-what is sent. Requests are checked here for types and sizes; the facade checks the rest.
+A response is built from the shapes of ``watcher.views`` (one model per value, the same the
+CLI prints), wrapped here in the pages and lists the routes answer, so the OpenAPI document
+describes exactly what is sent. Requests are checked here for types and sizes; the facade
+checks the rest.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_CANDIDATE_EXAMPLE: dict[str, Any] = {
-    "id": 4211,
-    "source": "perseverance",
-    "external_id": "NRF_1965_0791209845_417ECM_N0880000NCAM00500_01_295J",
-    "mission": "perseverance",
-    "title": "Mars Perseverance Sol 1965: Right Navigation Camera (Navcam)",
-    "caption": "NASA's Mars Perseverance rover acquired this image using its Right Navcam.",
-    "credit": "NASA/JPL-Caltech",
-    "camera": "NAVCAM_RIGHT",
-    "sol": 1965,
-    "taken_at": "2026-08-01T10:14:03Z",
-    "mars_local_time": "15:28:38",
-    "received_at": "2026-08-01T12:40:10Z",
-    "first_seen_at": "2026-08-01T12:45:00Z",
-    "status": "new",
-    "page_url": None,
-    "image_url": None,
-    "thumbnail_url": None,
-    "medium_url": None,
-    "large_url": None,
-    "full_url": None,
-    "width": 1288,
-    "height": 968,
-    "version": 1,
-    "decided_by": None,
-    "decided_at": None,
-    "reject_reason": None,
-    "tiles": [],
-}
+from watcher.types import Actor, Candidate
+from watcher.views import (
+    AuditEventOut,
+    CandidateBrief,
+    CandidateOut,
+    EditorOut,
+    EntryOut,
+    Shape,
+    SourceHealthOut,
+    TokenOut,
+)
 
 
 class Problem(BaseModel):
@@ -72,7 +55,7 @@ class Problem(BaseModel):
 # -- responses ----------------------------------------------------------------------------
 
 
-class Me(BaseModel):
+class Me(Shape):
     name: str
     role: Literal["admin", "editor"]
     kind: Literal["editor", "token", "cli"] = Field(
@@ -81,68 +64,9 @@ class Me(BaseModel):
     can_write: bool
     is_admin: bool
 
-
-class TileOut(BaseModel):
-    """One piece of a frame NASA sent in tiles: where it sits and its files."""
-
-    imageid: str
-    left: int = Field(description="NASA's subframeRect: 1-based column of the left edge.")
-    top: int
-    width: int
-    height: int
-    thumbnail_url: str | None
-    medium_url: str | None
-    large_url: str | None
-    full_url: str | None
-
-
-class CandidateOut(BaseModel):
-    """A candidate as ``watcher queue --json`` prints it."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_CANDIDATE_EXAMPLE]})
-
-    id: int
-    source: str
-    external_id: str
-    mission: str | None
-    title: str
-    caption: str
-    credit: str | None
-    camera: str | None
-    sol: int | None
-    taken_at: datetime | None
-    mars_local_time: str | None
-    received_at: datetime | None
-    first_seen_at: datetime | None
-    status: Literal["new", "approved", "rejected", "published"]
-    page_url: str | None
-    image_url: str | None = Field(description="The largest rendition known.")
-    thumbnail_url: str | None
-    medium_url: str | None
-    large_url: str | None
-    full_url: str | None
-    width: int | None
-    height: int | None
-    version: int = Field(description="Grows with each decision; send it back to decide.")
-    decided_by: str | None
-    decided_at: datetime | None
-    reject_reason: str | None
-    tiles: list[TileOut] = Field(
-        default_factory=list,
-        description="A frame NASA sent in tiles: every tile seen, its own files included.",
-    )
-
-
-class CandidateBrief(BaseModel):
-    """A candidate in a list of neighbours: enough for a thumbnail strip."""
-
-    id: int
-    title: str
-    camera: str | None
-    sol: int | None
-    taken_at: datetime | None
-    status: Literal["new", "approved", "rejected", "published"]
-    thumbnail_url: str | None
+    @classmethod
+    def of(cls, actor: Actor) -> Self:
+        return cls._of(actor)
 
 
 class CandidateDetail(CandidateOut):
@@ -153,6 +77,18 @@ class CandidateDetail(CandidateOut):
         description="Frames of the same camera and sol, close in time, oldest first."
     )
     entry_id: int | None = Field(description="The entry holding this candidate, if any.")
+
+    @classmethod
+    def in_context(
+        cls, candidate: Candidate, neighbours: Iterable[Candidate], entry_id: int | None
+    ) -> Self:
+        """``candidate`` with its raw record, its ``neighbours`` and the entry holding it."""
+        return cls._of(
+            candidate,
+            raw=dict(candidate.raw),
+            neighbours=[CandidateBrief.of(c) for c in neighbours],
+            entry_id=entry_id,
+        )
 
 
 class CandidatePage(BaseModel):
@@ -173,26 +109,6 @@ class BulkResults(BaseModel):
     results: list[BulkResult]
 
 
-class EntryOut(BaseModel):
-    """An entry of the running list."""
-
-    id: int
-    heading: str
-    body: str = Field(description="The editor's paragraph (Markdown subset).")
-    body_html: str = Field(description="``body`` rendered and sanitised.")
-    alt_text: str
-    credit: str
-    rendition: Literal["medium", "large", "full"]
-    position: int
-    status: Literal["published", "unpublished"]
-    version: int = Field(description="Send it back (or If-Match) to edit or delete.")
-    candidate_ids: list[int] = Field(description="Its frames, in order.")
-    created_by: str
-    created_at: datetime | None
-    updated_by: str
-    updated_at: datetime | None
-
-
 class EntryList(BaseModel):
     items: list[EntryOut]
 
@@ -205,37 +121,8 @@ class Facets(BaseModel):
     source: list[str] = []
 
 
-class SourceHealthOut(BaseModel):
-    name: str
-    kind: str
-    url: str
-    enabled: bool
-    interval_seconds: float
-    health: Literal["ok", "pending", "failing", "disabled"]
-    last_attempt_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
-    next_poll_at: datetime | None
-    cursor: str | None
-    candidates: int
-
-
 class SourceList(BaseModel):
     items: list[SourceHealthOut]
-
-
-class AuditEventOut(BaseModel):
-    id: int
-    at: datetime | None
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    undone_by: int | None = Field(description="The id of the event that undid this one.")
 
 
 class AuditPage(BaseModel):
@@ -243,29 +130,8 @@ class AuditPage(BaseModel):
     next: str | None
 
 
-class EditorOut(BaseModel):
-    name: str
-    role: Literal["admin", "editor"]
-    disabled: bool
-    created_at: datetime | None
-    last_login_at: datetime | None
-
-
 class EditorList(BaseModel):
     items: list[EditorOut]
-
-
-class TokenOut(BaseModel):
-    """An API token as listed: never its secret."""
-
-    id: int
-    name: str
-    prefix: str = Field(description="The first characters of the secret, to recognise it.")
-    scope: Literal["read", "write"]
-    created_by: str
-    created_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
 
 
 class TokenList(BaseModel):
@@ -290,6 +156,10 @@ class Draft(BaseModel):
     alt_text: str | None = Field(None, max_length=2000, description="Empty: NASA's title.")
     credit: str | None = Field(None, max_length=1000, description="Null: NASA's credit.")
     rendition: Literal["medium", "large", "full"] | None = None
+
+
+# The fields of an entry its editor writes (the API's drafts, the pages' entry forms).
+DRAFT_FIELDS = tuple(Draft.model_fields)
 
 
 class ApproveIn(Draft):

@@ -3,15 +3,23 @@ title and intro, subscribers, webhooks and the delivery log (admins)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from watcher.core import Watcher
 from watcher.limits import MAX_WEBHOOK_URL
 from watcher.types import DeliveryChannel, DeliveryStatus, SubscriberStatus
-from watcher.views import delivery_json, edition_json, iso, subscriber_json, webhook_json
+from watcher.views import (
+    DeliveryOut,
+    EditionOut,
+    Moment,
+    PublishOut,
+    Shape,
+    SubscriberOut,
+    WebhookOut,
+)
 from watcher.web.api_auth import Admin, Caller, WatcherDep, problems
 from watcher.web.api_candidates import next_page
 
@@ -19,52 +27,27 @@ router = APIRouter()
 admin_router = APIRouter()
 
 
-class EditionOut(BaseModel):
-    """One publish that changed something. Ids are entry ids."""
-
-    number: int
-    published_at: datetime | None
-    added: list[int]
-    changed: list[int]
-    removed: list[int]
-    reordered: bool
-    site_changed: bool = Field(description="The title or intro changed.")
-    entries: int = Field(description="How many entries the list held.")
-
-
 class EditionList(BaseModel):
     items: list[EditionOut]
     next: str | None
 
 
-class PublishOut(BaseModel):
-    edition: EditionOut | None = Field(description="The new edition; null when nothing changed.")
-    changed: bool
-    busy: bool = Field(description="Another publisher (a replica) was publishing just then.")
-    entries: int
-    deliveries: int = Field(description="Deliveries queued for the new edition.")
-
-
-class SiteOut(BaseModel):
+class SiteOut(Shape):
     title: str
     intro: str
     updated_by: str | None
-    updated_at: datetime | None
+    updated_at: Moment | None
     edition: int | None = Field(description="The edition the site's files show.")
+
+    @classmethod
+    def of(cls, watcher: Watcher) -> Self:
+        """The site's text as stored, and the edition its files show."""
+        return cls._of(watcher.site_settings(), edition=watcher.site_edition())
 
 
 class SiteIn(BaseModel):
     title: str = Field(max_length=10_000)
     intro: str = Field("", max_length=100_000)
-
-
-class SubscriberOut(BaseModel):
-    id: int
-    email: str
-    status: Literal["pending", "confirmed", "unsubscribed"]
-    created_at: datetime | None
-    confirmed_at: datetime | None
-    unsubscribed_at: datetime | None
 
 
 class SubscriberList(BaseModel):
@@ -79,19 +62,6 @@ class SubscriberIn(BaseModel):
     )
 
 
-class WebhookOut(BaseModel):
-    id: int
-    url: str
-    enabled: bool
-    created_by: str
-    created_at: datetime | None
-    consecutive_failures: int
-    disabled_reason: str | None
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-
-
 class WebhookList(BaseModel):
     items: list[WebhookOut]
 
@@ -103,20 +73,6 @@ class WebhookIn(BaseModel):
 class NewWebhook(BaseModel):
     webhook: WebhookOut
     secret: str = Field(description="Signs every delivery; shown this once.")
-
-
-class DeliveryOut(BaseModel):
-    id: int
-    edition: int | None
-    channel: Literal["email", "confirm", "webhook", "websub", "apprise"]
-    target: str
-    key: str = Field(description="The idempotency key: Message-ID / X-Watcher-Delivery.")
-    status: Literal["pending", "sent", "dead"]
-    attempts: int
-    next_attempt_at: datetime | None
-    created_at: datetime | None
-    sent_at: datetime | None
-    last_error: str | None
 
 
 class DeliveryList(BaseModel):
@@ -138,12 +94,12 @@ def editions(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[int | None, Query(ge=1, description="Keyset: numbers below this.")] = None,
-) -> dict[str, Any]:
+) -> EditionList:
     found = watcher.list_editions(limit=limit, before=before)
-    return {
-        "items": [edition_json(e) for e in found],
-        "next": next_page(request, [e.number for e in found], limit),
-    }
+    return EditionList(
+        items=[EditionOut.of(e) for e in found],
+        next=next_page(request, [e.number for e in found], limit),
+    )
 
 
 @router.get(
@@ -152,39 +108,19 @@ def editions(
     summary="One edition",
     responses=problems(422, 404),
 )
-def edition(
-    number: Annotated[int, Path(ge=1)], watcher: WatcherDep, caller: Caller
-) -> dict[str, Any]:
-    return edition_json(watcher.get_edition(number))
+def edition(number: Annotated[int, Path(ge=1)], watcher: WatcherDep, caller: Caller) -> EditionOut:
+    return EditionOut.of(watcher.get_edition(number))
 
 
 @router.post("/publish", response_model=PublishOut, summary="Publish now")
-async def publish(watcher: WatcherDep, caller: Caller) -> dict[str, Any]:
+async def publish(watcher: WatcherDep, caller: Caller) -> PublishOut:
     """Publishing follows every change by itself (after the configured debounce); this does
     it at once. When nothing changed since the last edition, no edition is made and no file
     is touched (`changed` is false)."""
-    report = await watcher.publish()
-    return {
-        "edition": edition_json(report.edition) if report.edition else None,
-        "changed": report.changed,
-        "busy": report.busy,
-        "entries": report.entries,
-        "deliveries": report.deliveries,
-    }
+    return PublishOut.of(await watcher.publish())
 
 
 # -- the site's text (admins) ------------------------------------------------------------
-
-
-def _site(watcher: Any) -> dict[str, Any]:
-    settings = watcher.site_settings()
-    return {
-        "title": settings.title,
-        "intro": settings.intro,
-        "updated_by": settings.updated_by,
-        "updated_at": iso(settings.updated_at),
-        "edition": watcher.site_edition(),
-    }
 
 
 @admin_router.get(
@@ -193,8 +129,8 @@ def _site(watcher: Any) -> dict[str, Any]:
     summary="The list's title and intro (admins)",
     responses=problems(422),
 )
-def site(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
-    return _site(watcher)
+def site(watcher: WatcherDep, admin: Admin) -> SiteOut:
+    return SiteOut.of(watcher)
 
 
 @admin_router.put(
@@ -203,11 +139,11 @@ def site(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
     summary="Change the list's title and intro (admins)",
     responses=problems(422),
 )
-def update_site(body: SiteIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+def update_site(body: SiteIn, watcher: WatcherDep, admin: Admin) -> SiteOut:
     """The intro takes the same small Markdown subset as entries. Published with the next
     edition."""
     watcher.update_site_settings(admin, title=body.title, intro=body.intro)
-    return _site(watcher)
+    return SiteOut.of(watcher)
 
 
 # -- subscribers (admins) ----------------------------------------------------------------
@@ -226,12 +162,12 @@ def subscribers(
     status: Annotated[SubscriberStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[int | None, Query(ge=0, description="Keyset: ids above this.")] = None,
-) -> dict[str, Any]:
+) -> SubscriberList:
     found = watcher.list_subscribers(status=status, limit=limit, after_id=after)
     following = None
     if len(found) >= limit:
         following = str(request.url.include_query_params(after=found[-1].id))
-    return {"items": [subscriber_json(s) for s in found], "next": following}
+    return SubscriberList(items=[SubscriberOut.of(s) for s in found], next=following)
 
 
 @admin_router.post(
@@ -241,9 +177,10 @@ def subscribers(
     summary="Add a subscriber (admins)",
     responses=problems(422),
 )
-def add_subscriber(body: SubscriberIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+def add_subscriber(body: SubscriberIn, watcher: WatcherDep, admin: Admin) -> SubscriberOut:
     """Unless `confirmed`, the address gets a confirmation mail first (double opt-in)."""
-    return subscriber_json(watcher.add_subscriber(body.email, admin, confirmed=body.confirmed))
+    added = watcher.add_subscriber(body.email, admin, confirmed=body.confirmed)
+    return SubscriberOut.of(added)
 
 
 @admin_router.delete(
@@ -254,16 +191,16 @@ def add_subscriber(body: SubscriberIn, watcher: WatcherDep, admin: Admin) -> dic
 )
 def remove_subscriber(
     subscriber_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> dict[str, Any]:
-    return subscriber_json(watcher.remove_subscriber(str(subscriber_id), admin))
+) -> SubscriberOut:
+    return SubscriberOut.of(watcher.remove_subscriber(str(subscriber_id), admin))
 
 
 # -- webhooks (admins) -------------------------------------------------------------------
 
 
 @admin_router.get("/webhooks", response_model=WebhookList, summary="Webhooks (admins)")
-def webhooks(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
-    return {"items": [webhook_json(w) for w in watcher.list_webhooks()]}
+def webhooks(watcher: WatcherDep, admin: Admin) -> WebhookList:
+    return WebhookList(items=[WebhookOut.of(w) for w in watcher.list_webhooks()])
 
 
 @admin_router.post(
@@ -273,12 +210,12 @@ def webhooks(watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
     summary="Register a webhook (admins)",
     responses=problems(422),
 )
-def add_webhook(body: WebhookIn, watcher: WatcherDep, admin: Admin) -> dict[str, Any]:
+def add_webhook(body: WebhookIn, watcher: WatcherDep, admin: Admin) -> NewWebhook:
     """Each edition is POSTed to `url` as JSON, signed: `X-Watcher-Signature: t=<unix
     time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. URLs reaching private or loopback
     addresses are refused unless the config allows them."""
     webhook, secret = watcher.add_webhook(body.url, admin)
-    return {"webhook": webhook_json(webhook), "secret": secret}
+    return NewWebhook(webhook=WebhookOut.of(webhook), secret=secret)
 
 
 @admin_router.delete(
@@ -289,8 +226,8 @@ def add_webhook(body: WebhookIn, watcher: WatcherDep, admin: Admin) -> dict[str,
 )
 def remove_webhook(
     webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> dict[str, Any]:
-    return webhook_json(watcher.remove_webhook(webhook_id, admin))
+) -> WebhookOut:
+    return WebhookOut.of(watcher.remove_webhook(webhook_id, admin))
 
 
 @admin_router.post(
@@ -301,8 +238,8 @@ def remove_webhook(
 )
 def enable_webhook(
     webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> dict[str, Any]:
-    return webhook_json(watcher.enable_webhook(webhook_id, admin))
+) -> WebhookOut:
+    return WebhookOut.of(watcher.enable_webhook(webhook_id, admin))
 
 
 # -- the delivery log (admins) -----------------------------------------------------------
@@ -321,6 +258,6 @@ def deliveries(
     channel: Annotated[DeliveryChannel | None, Query()] = None,
     status: Annotated[DeliveryStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> DeliveryList:
     found = watcher.list_deliveries(edition=edition, channel=channel, status=status, limit=limit)
-    return {"items": [delivery_json(d) for d in found]}
+    return DeliveryList(items=[DeliveryOut.of(d) for d in found])

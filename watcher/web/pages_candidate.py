@@ -16,6 +16,7 @@ from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import RENDITIONS, Candidate, CandidateStatus, Session
 from watcher.urls import clean_url
+from watcher.web.api_models import DRAFT_FIELDS
 from watcher.web.auth import actor_of, checked_form, editor_session, safe_next, watcher_of
 from watcher.web.pages_common import (
     candidate_href,
@@ -37,8 +38,7 @@ from watcher.web.templating import render, utc
 router = APIRouter(include_in_schema=False)
 
 EPOCH = datetime.min.replace(tzinfo=UTC)
-ENTRY_FIELDS = ("heading", "body", "alt_text", "credit", "rendition")
-FORM_FIELDS = (*ENTRY_FIELDS, "reason")
+FORM_FIELDS = (*DRAFT_FIELDS, "reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,9 @@ class Decision:
 def draft_values(form: FormData | None, candidate: Candidate) -> dict[str, str]:
     """The entry form's values: as typed, or the defaults (NASA's credit, large)."""
     if form is None:
-        values = dict.fromkeys(ENTRY_FIELDS, "")
+        values = dict.fromkeys(DRAFT_FIELDS, "")
         return {**values, "credit": candidate.credit or "", "rendition": "large"}
-    values = {key: text(form, key) for key in ENTRY_FIELDS}
+    values = {key: text(form, key) for key in DRAFT_FIELDS}
     return {**values, "rendition": values["rendition"] or "large"}
 
 

@@ -14,6 +14,8 @@ from starlette.datastructures import FormData
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import RENDITIONS, Entry, EntryStatus, Session
+from watcher.views import EntryOut
+from watcher.web.api_models import DRAFT_FIELDS
 from watcher.web.auth import actor_of, checked_form, editor_session, watcher_of
 from watcher.web.pages_common import (
     Card,
@@ -28,7 +30,7 @@ from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
 
-EDIT_FIELDS = ("heading", "body", "alt_text", "credit", "rendition", "frames")
+EDIT_FIELDS = (*DRAFT_FIELDS, "frames")
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -154,14 +156,11 @@ def delete(
 
 
 def entry_values(entry: Entry) -> dict[str, str]:
-    return {
-        "heading": entry.heading,
-        "body": entry.body,
-        "alt_text": entry.alt_text,
-        "credit": entry.credit,
-        "rendition": entry.rendition,
-        "frames": ", ".join(str(i) for i in entry.candidate_ids),
-    }
+    """The edit form's fields, from the entry's shape: what its editor wrote, and its frames
+    as they are typed (ids separated by commas)."""
+    shown = EntryOut.of(entry)
+    frames = ", ".join(str(i) for i in shown.candidate_ids)
+    return {**shown.model_dump(include=set(DRAFT_FIELDS)), "frames": frames}
 
 
 def parse_frames(value: str) -> list[int]:
