@@ -14,22 +14,21 @@ Typical use in a test::
         assert nasa.request_count("/rss/api/") == 3
 
 The offline demo: ``demo_emulator().start()`` (see ``watcher.demo.packaged``).
-Modules: ``server`` (HTTP), ``datasets`` (what is served), ``records`` (synthetic record
-shape), ``queries`` (request parsing), ``faults``, ``pictures`` (JPEG/PNG per imageid,
-drawn by ``terrain``), ``scenes`` (hand-made sequences, stereo twins, tiles),
-``placeholder`` (the old SVG, for ``.svg`` URLs), ``packaged``.
+Modules: ``server`` (the emulator: what is served where, one request's life), ``wire``
+(HTTP plumbing), ``injection`` (faults applied to requests), ``faults`` (the fault values),
+``responses`` (the answers), ``local_pictures`` (URLs pointed at the emulator's pictures),
+``datasets`` (the raw-image dataset contract, recorded records), ``synthetic`` (generated
+raw images), ``image_library`` (images-api items), ``records`` (synthetic record shape),
+``queries`` (request parsing), ``pictures`` (JPEG/PNG per imageid, drawn by ``terrain``),
+``scenes`` (hand-made sequences, stereo twins, tiles), ``placeholder`` (the old SVG, for
+``.svg`` URLs), ``library`` (the demo's made-up items), ``packaged``, ``behaviours``.
 """
 
 from __future__ import annotations
 
-from watcher.demo.datasets import (
-    ImageLibraryDataset,
-    RawImagesDataset,
-    RawImagesResult,
-    RecordedRawImages,
-    SyntheticRawImages,
-)
+from watcher.demo.datasets import RawImagesDataset, RawImagesResult, RecordedRawImages
 from watcher.demo.faults import Fault, FaultKind
+from watcher.demo.image_library import ImageLibraryDataset
 from watcher.demo.packaged import (
     PACKAGED_FEEDS,
     demo_emulator,
@@ -43,6 +42,7 @@ from watcher.demo.pictures import Pictures, Shot
 from watcher.demo.queries import ImageLibraryQuery, RawImagesQuery
 from watcher.demo.scenes import DemoScenes
 from watcher.demo.server import NasaEmulator, RecordedRequest
+from watcher.demo.synthetic import SyntheticRawImages
 
 __all__ = [
     "PACKAGED_FEEDS",

@@ -14,10 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from watcher.demo.datasets import ImageLibraryDataset, RecordedRawImages, SyntheticRawImages
+from watcher.demo.datasets import RecordedRawImages
+from watcher.demo.image_library import ImageLibraryDataset
 from watcher.demo.library import demo_library_items, with_demo_news
 from watcher.demo.scenes import SHADOW_FRAMES, DemoScenes, build_scenes
 from watcher.demo.server import NasaEmulator
+from watcher.demo.synthetic import SyntheticRawImages
 
 PERSEVERANCE_CAPTURE = "m2020_raw_images_sol1965_navcam_right_p0.json"
 IMAGE_LIBRARY_CAPTURE = "images_api_search_q_mars_2019-01.json"

@@ -2,8 +2,9 @@
 
 The emulator's records now point at raster pictures (``watcher.demo.pictures``); this
 drawing still answers ``/img/<imageid>_<size>.svg``, the URLs saved before that (and
-seeded by the browser test). Every piece of text that goes into the SVG is escaped, and
-the name is validated before we get here, so a hostile imageid cannot inject markup.
+seeded by the browser test), at the raster pictures' sizes. Every piece of text that goes
+into the SVG is escaped, and the name is validated before we get here, so a hostile
+imageid cannot inject markup.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ import re
 import zlib
 from html import escape
 
-SIZES = {
-    "small": (320, 240),
-    "medium": (800, 600),
-    "large": (1200, 900),
-    "full_res": (1600, 1200),
-}
+from watcher.demo.pictures import SIZES
+
 NAME = re.compile(
     r"^(?P<imageid>[A-Za-z0-9][A-Za-z0-9_.-]{0,159})_(?P<size>small|medium|large|full_res)\.svg$"
 )

@@ -239,11 +239,9 @@ class RecordFactory:
         ``camera`` forces one (hand-made scenes: a Navcam sequence, stereo twins)."""
         h = mix(self.seed * 1_000_003 + salt)
         h2 = mix(h)
-        h3 = mix(h2)
         camera = camera or self._wheel[h % len(self._wheel)]
         utc_ms = taken_ms(sol, lmst_ms)
-        sclk_ms = utc_ms - _J2000_MS + _SCLK_OFFSET_MS
-        sclk_s, sclk_frac = divmod(sclk_ms, 1000)
+        sclk_s, sclk_frac = divmod(utc_ms - _J2000_MS + _SCLK_OFFSET_MS, 1000)
         site = 1 + sol // 19
         drive = (sol * 37 + salt % 7) % 2400
         frame = 1 + salt % 3 if frame is None else frame
@@ -253,58 +251,20 @@ class RecordFactory:
             f"N{site % 1000:03d}{drive:04d}{camera.code}{(salt // 3) % 100000:05d}_"
             f"{frame:02d}_{h2 % 1000:03d}J"
         )
-        width, height = camera.width, camera.height
-        scale = 1
-        if thumbnail:
-            scale = 8
-            width, height = width // 8, height // 8
-        base = (
-            f"https://mars.nasa.gov/mars2020-raw-images/pub/ods/surface/sol/{sol:05d}"
-            f"/ids/edr/browse/{camera.directory}/{imageid}01"
-        )
-        lmst_s, lmst_frac = divmod(lmst_ms, 1000)
-        hh, rest = divmod(lmst_s % 86_400, 3600)
-        mm, ss = divmod(rest, 60)
-        taken = time.gmtime(utc_ms // 1000)
-        when = f"{_MONTHS[taken.tm_mon - 1]} {taken.tm_mday}, {taken.tm_year}"
-        vector = _triple(h3, 1.0)
         # Shared by a sol's frames, as in the capture (and cached: formatting is the cost).
         xyz, attitude = _rover_pose(self.seed, sol)
-        position, model = _camera_model(self.seed, camera.instrument, sol)
+        taken = time.gmtime(utc_ms // 1000)
+        clock, clock_ms = _lmst_clock(lmst_ms)
         return {
-            "extended": {
-                "mastAz": _fixed(h, 180.0, 3),
-                "mastEl": _fixed(h2, 60.0, 4),
-                "sclk": f"{sclk_s}.{sclk_frac:03d}",
-                "scaleFactor": str(scale),
-                "xyz": xyz,
-                "subframeRect": f"(1,1,{width},{height})",
-                "dimension": f"({width},{height})",
-            },
+            "extended": _extended(h, h2, f"{sclk_s}.{sclk_frac:03d}", xyz, camera, thumbnail),
             "sol": sol,
             "attitude": attitude,
-            "image_files": {
-                "medium": f"{base}_800.jpg",
-                "small": f"{base}_320.jpg",
-                "full_res": f"{base}.png",
-                "large": f"{base}_1200.jpg",
-            },
+            "image_files": _image_files(sol, camera, imageid),
             "imageid": imageid,
-            "camera": {
-                "filter_name": "UNK",
-                "camera_vector": vector,
-                "camera_model_component_list": model,
-                "camera_position": position,
-                "instrument": camera.instrument,
-                "camera_model_type": "CAHVORE",
-            },
-            "caption": (
-                f"{self.vehicle} acquired this image using its {camera.about} \n\n"
-                f"This image was acquired on {when} (Sol {sol}) at the local mean solar "
-                f"time of {hh:02d}:{mm:02d}:{ss:02d}."
-            ),
+            "camera": _camera_fields(self.seed, camera, sol, mix(h2)),
+            "caption": self._caption(camera, sol, taken, clock),
             "sample_type": "Thumbnail" if thumbnail else "Full",
-            "date_taken_mars": f"Sol-{sol:05d}M{hh:02d}:{mm:02d}:{ss:02d}.{lmst_frac:03d}",
+            "date_taken_mars": f"Sol-{sol:05d}M{clock}.{clock_ms:03d}",
             "credit": camera.credit,
             "date_taken_utc": time.strftime("%Y-%m-%dT%H:%M:%S", taken) + f".{utc_ms % 1000:03d}",
             "json_link": (
@@ -317,6 +277,69 @@ class RecordFactory:
             "site": site,
             "date_received": iso_utc(received_s),
         }
+
+    def _caption(self, camera: Camera, sol: int, taken: time.struct_time, clock: str) -> str:
+        """NASA's caption: who took the picture with what, then when (Earth date, sol and
+        local mean solar time)."""
+        when = f"{_MONTHS[taken.tm_mon - 1]} {taken.tm_mday}, {taken.tm_year}"
+        return (
+            f"{self.vehicle} acquired this image using its {camera.about} \n\n"
+            f"This image was acquired on {when} (Sol {sol}) at the local mean solar "
+            f"time of {clock}."
+        )
+
+
+def _extended(
+    h: int, h2: int, sclk: str, xyz: str, camera: Camera, thumbnail: bool
+) -> dict[str, str]:
+    """The ``extended`` block: pointing, clock, scale and frame size (a thumbnail is the
+    frame scaled down by 8), all as strings."""
+    scale = 8 if thumbnail else 1
+    width, height = camera.width // scale, camera.height // scale
+    return {
+        "mastAz": _fixed(h, 180.0, 3),
+        "mastEl": _fixed(h2, 60.0, 4),
+        "sclk": sclk,
+        "scaleFactor": str(scale),
+        "xyz": xyz,
+        "subframeRect": f"(1,1,{width},{height})",
+        "dimension": f"({width},{height})",
+    }
+
+
+def _image_files(sol: int, camera: Camera, imageid: str) -> dict[str, str]:
+    """The renditions' URLs on NASA's host: browse JPEGs by width and the full PNG."""
+    base = (
+        f"https://mars.nasa.gov/mars2020-raw-images/pub/ods/surface/sol/{sol:05d}"
+        f"/ids/edr/browse/{camera.directory}/{imageid}01"
+    )
+    return {
+        "medium": f"{base}_800.jpg",
+        "small": f"{base}_320.jpg",
+        "full_res": f"{base}.png",
+        "large": f"{base}_1200.jpg",
+    }
+
+
+def _camera_fields(seed: int, camera: Camera, sol: int, h3: int) -> dict[str, str]:
+    """The ``camera`` block: the camera's model on ``sol`` and where this frame points."""
+    position, model = _camera_model(seed, camera.instrument, sol)
+    return {
+        "filter_name": "UNK",
+        "camera_vector": _triple(h3, 1.0),
+        "camera_model_component_list": model,
+        "camera_position": position,
+        "instrument": camera.instrument,
+        "camera_model_type": "CAHVORE",
+    }
+
+
+def _lmst_clock(lmst_ms: int) -> tuple[str, int]:
+    """Local mean solar time as ``HH:MM:SS`` and its milliseconds."""
+    lmst_s, lmst_frac = divmod(lmst_ms, 1000)
+    hh, rest = divmod(lmst_s % 86_400, 3600)
+    mm, ss = divmod(rest, 60)
+    return f"{hh:02d}:{mm:02d}:{ss:02d}", lmst_frac
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2,14 +2,14 @@
 
 Kept apart from ``server`` (sockets, threads, faults) so the wire formats are easy to read:
 the raw-images envelope, the images-api Collection+JSON, RSS, the demo's pictures, and the
-validator logic (ETag / Last-Modified -> 304).
+validator logic (ETag / Last-Modified -> 304). Where the answers point at the emulator's
+own pictures, ``local_pictures`` rewrites them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,16 +20,22 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from watcher.demo import placeholder
-from watcher.demo.datasets import (
-    ImageLibraryDataset,
-    LatestSummary,
-    RawImagesDataset,
-    RawImagesResult,
+from watcher.demo.datasets import LatestSummary, RawImagesDataset, RawImagesResult
+from watcher.demo.image_library import ImageLibraryDataset, first_data
+from watcher.demo.local_pictures import (
+    LIBRARY_NAME,
+    RENDITION_EXTENSIONS,
+    RENDITION_SIZES,
+    rewrite_feed,
+    rewrite_item,
+    rewrite_manifest,
+    rewrite_records,
 )
 from watcher.demo.pictures import EXTENSIONS, NAME, Pictures, content_type
 from watcher.demo.queries import (
     Condition,
     QueryError,
+    RawImagesQuery,
     parse_image_library,
     parse_raw_images,
     repeated_keys,
@@ -38,20 +44,6 @@ from watcher.demo.queries import (
 from watcher.demo.records import iso_utc
 
 RAW_IMAGES_TYPE = "mars2020-images-list-1.1"
-# The image library's rendition names, the picture size each stands for, its extension.
-RENDITION = re.compile(r"~(orig|large|medium|small|thumb)\.[A-Za-z0-9]+$")
-RENDITION_SIZES = {
-    "orig": "full_res",
-    "large": "large",
-    "medium": "medium",
-    "small": "small",
-    "thumb": "small",
-}
-RENDITION_EXTENSIONS = {name: EXTENSIONS[size] for name, size in RENDITION_SIZES.items()}
-LIBRARY_NAME = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,159})~(?P<rendition>orig|large|medium|small|thumb)"
-    r"\.(?P<ext>jpg|png)$"
-)
 RAW_IMAGES_CACHE = "max-age=60"
 Pairs = Sequence[tuple[str, str]]
 
@@ -103,24 +95,22 @@ def raw_images(
     if query.imageid is not None:
         record = dataset.by_id(query.imageid)
         found = [record] if record is not None else []
-        return _raw_reply({"image": _rewritten(found, image_base)})
+        return _raw_reply({"image": rewrite_records(found, image_base)})
     if query.latest and not latest_images:
         return _raw_reply(_summary(dataset.summary(), query.category))
     if query.mission is not None and query.mission != query.category:
         result = RawImagesResult([], 0, len(dataset))
     elif query.latest:
         top = dataset.summary().latest_sol
-        wanted = Condition("sol", "eq", float(top if top is not None else -1))
-        result = dataset.query(replace(query, conditions=(*query.conditions, wanted)))
+        result = _of_sol(dataset, query, top if top is not None else -1)
     elif query.sol is not None:
-        wanted = Condition("sol", "eq", float(query.sol))
-        result = dataset.query(replace(query, conditions=(*query.conditions, wanted)))
+        result = _of_sol(dataset, query, query.sol)
         if not result.total_results:  # NASA answers other sols' images for an empty sol
             result = dataset.query(query)
     else:
         result = dataset.query(query)
     envelope: dict[str, Any] = {
-        "images": _rewritten(result.images, image_base),
+        "images": rewrite_records(result.images, image_base),
         "per_page": str(query.num),
         "total_results": result.total_results,
         "type": RAW_IMAGES_TYPE,
@@ -131,6 +121,13 @@ def raw_images(
     if not result.images:
         envelope["error_message"] = "No more images."
     return _raw_reply(envelope)
+
+
+def _of_sol(dataset: RawImagesDataset, query: RawImagesQuery, sol: int) -> RawImagesResult:
+    """The query's answer narrowed to one sol: what ``latest=true`` (as images) and
+    ``sol=`` both ask for."""
+    wanted = Condition("sol", "eq", float(sol))
+    return dataset.query(replace(query, conditions=(*query.conditions, wanted)))
 
 
 def _raw_reply(data: dict[str, Any]) -> Reply:
@@ -153,12 +150,6 @@ def _summary(summary: LatestSummary, category: str) -> dict[str, Any]:
     }
 
 
-def _rewritten(records: list[dict[str, Any]], image_base: str | None) -> list[dict[str, Any]]:
-    if image_base is None:
-        return records
-    return [rewrite_record(record, image_base) for record in records]
-
-
 def image_library(
     dataset: ImageLibraryDataset | None, pairs: Pairs, base_url: str, image_base: str | None
 ) -> Reply:
@@ -179,13 +170,17 @@ def image_library(
         items = [rewrite_item(item, image_base) for item in items]
     href = f"{base_url}/search"
     others = [(k, v) for k, v in pairs if k != "page"]
+
+    def link(rel: str, prompt: str, page: int) -> dict[str, str]:
+        """A link to another page of the same search (its other parameters kept)."""
+        paged = urlencode([("page", str(page)), *others])
+        return {"rel": rel, "prompt": prompt, "href": f"{href}?{paged}"}
+
     links = []
     if query.page > 1:
-        previous = urlencode([("page", str(query.page - 1)), *others])
-        links.append({"rel": "prev", "prompt": "Previous", "href": f"{href}?{previous}"})
+        links.append(link("prev", "Previous", query.page - 1))
     if query.page * query.page_size < total:
-        following = urlencode([("page", str(query.page + 1)), *others])
-        links.append({"rel": "next", "prompt": "Next", "href": f"{href}?{following}"})
+        links.append(link("next", "Next", query.page + 1))
     collection: dict[str, Any] = {
         "version": "1.0",
         "href": f"{href}?{urlencode(pairs)}" if pairs else href,
@@ -208,28 +203,16 @@ def asset_manifest(
     if files is None:
         return Reply(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
     if image_base is not None:
-        name = _safe_name(nasa_id)
-        files = [
-            f"{image_base}/{name}~{marker.group(1)}.{RENDITION_EXTENSIONS[marker.group(1)]}"
-            if (marker := RENDITION.search(url))
-            else url
-            for url in files
-        ]
+        files = rewrite_manifest(files, nasa_id, image_base)
     return Reply(200, orjson.dumps(files), headers=[("Cache-Control", "max-age=86400")])
 
 
 def _local_manifest(item: dict[str, Any], base_url: str) -> dict[str, Any]:
-    data = item.get("data")
-    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+    data = first_data(item)
+    if data is None:
         return item
-    nasa_id = str(data[0].get("nasa_id", "")).strip()
+    nasa_id = str(data.get("nasa_id", "")).strip()
     return {**item, "href": f"{base_url}/assets/{quote(nasa_id, safe='')}/collection.json"}
-
-
-_ASSET_FILE = re.compile(
-    rb"https://images-assets\.nasa\.gov/image/[^/\s\"'<>]+/([A-Za-z0-9_.-]+)~"
-    rb"(orig|large|medium|small|thumb)\.[A-Za-z0-9]+"
-)
 
 
 def rss(entry: tuple[bytes, str] | None, image_base: str | None = None) -> Reply:
@@ -238,14 +221,7 @@ def rss(entry: tuple[bytes, str] | None, image_base: str | None = None) -> Reply
         return not_found()
     body, modified = entry
     if image_base is not None:
-        base = image_base.encode()
-
-        def local(match: re.Match[bytes]) -> bytes:
-            rendition = match.group(2).decode()
-            extension = RENDITION_EXTENSIONS[rendition].encode()
-            return base + b"/" + match.group(1) + b"~" + match.group(2) + b"." + extension
-
-        body = _ASSET_FILE.sub(local, body)
+        body = rewrite_feed(body, image_base)
     return Reply(
         200, body, "application/rss+xml; charset=UTF-8", cacheable=True, last_modified=modified
     )
@@ -271,53 +247,22 @@ def image(name: str, pictures: Pictures) -> Reply:
             assert library is not None
             imageid, rendition, extension = library.group("name", "rendition", "ext")
             if extension != RENDITION_EXTENSIONS[rendition]:
-                return Reply(404, b"not found", "text/plain")
+                return _no_picture()
             size = RENDITION_SIZES[rendition]
         if extension != EXTENSIONS[size]:
-            return Reply(404, b"not found", "text/plain")
+            return _no_picture()
         body = pictures.get(imageid, size)
         return Reply(200, body, content_type(size), [IMAGE_CACHING])
     legacy = placeholder.NAME.match(name)
     if legacy is None:
-        return Reply(404, b"not found", "text/plain")
+        return _no_picture()
     svg = placeholder.placeholder_svg(legacy.group("imageid"), legacy.group("size"))
     return Reply(200, svg, "image/svg+xml", [IMAGE_CACHING])
 
 
-def picture_url(image_base: str, imageid: str, size: str) -> str:
-    """Where the emulator serves ``imageid`` at ``size`` (the id percent-encoded: one that
-    ``NAME`` refuses then gets a 404, never a path)."""
-    return f"{image_base}/{quote(imageid, safe='')}_{size}.{EXTENSIONS.get(size, 'jpg')}"
-
-
-def rewrite_record(record: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A copy of ``record`` whose ``image_files`` point at the emulator's pictures
-    (``{image_base}/<imageid>_<size>.jpg``, ``.png`` for ``full_res``)."""
-    files, imageid = record.get("image_files"), record.get("imageid")
-    if not isinstance(files, dict) or not isinstance(imageid, str):
-        return record
-    name = imageid.strip()
-    return {**record, "image_files": {size: picture_url(image_base, name, size) for size in files}}
-
-
-def rewrite_item(item: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A copy of an images-api item whose ``preview`` link is a picture of the emulator's
-    (a generic Mars scene seeded by the ``nasa_id``)."""
-    links, data = item.get("links"), item.get("data")
-    if not isinstance(links, list) or not isinstance(data, list) or not data:
-        return item
-    nasa_id = str(data[0].get("nasa_id", "")) if isinstance(data[0], dict) else ""
-    href = f"{image_base}/{_safe_name(nasa_id)}~thumb.jpg"
-    new_links = [
-        {**link, "href": href} if isinstance(link, dict) and link.get("rel") == "preview" else link
-        for link in links
-    ]
-    return {**item, "links": new_links}
-
-
-def _safe_name(nasa_id: str) -> str:
-    """A picture name for an images-api id (which may hold spaces and anything else)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", nasa_id.strip()).strip("-.") or "image"
+def _no_picture() -> Reply:
+    """Any ``/img/`` name the emulator does not draw."""
+    return Reply(404, b"not found", "text/plain")
 
 
 def conditional(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ DUST_DEVIL_FRAMES = 10
 SHADOW_FRAMES = 10
 REPEAT_FRAMES = 4
 STEREO_SHIFT = 6  # per-mille of the frame width between the left and the right eye
+_EYES = (-1, 1)  # the left eye's view moves left, the right eye's right
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,42 +70,13 @@ def build_scenes(
     rover = _Builder(RecordFactory("mars2020", perseverance_seed), perseverance_newest_s)
     heli = _Builder(RecordFactory("ingenuity", ingenuity_seed), ingenuity_newest_s)
     sol = perseverance_sol
-    shots: dict[str, Shot] = {}
-
-    devil = rover.sequence("NAVCAM_LEFT", sol, _lmst(13, 12), 4_000, DUST_DEVIL_FRAMES, 4242)
-    devil_seed = _seed("dust devil", sol)
-    for k, record in enumerate(devil):
-        place = 120 + 760 * k // (DUST_DEVIL_FRAMES - 1)
-        shots[record["imageid"]] = _shot(record, devil_seed, horizon=400, devil=place)
-
-    stereo: list[tuple[str, str]] = []
-    twins: list[dict[str, Any]] = []
-    for left, right, lmst, sequence in (
-        ("NAVCAM_LEFT", "NAVCAM_RIGHT", _lmst(13, 40), 4250),
-        ("MCZ_LEFT", "MCZ_RIGHT", _lmst(14, 5, 30), 4260),
-    ):
-        pair = [rover.sequence(name, sol, lmst, 0, 1, sequence)[0] for name in (left, right)]
-        pair_seed = _seed(f"stereo {left}", sol)
-        for record, eye in zip(pair, (-1, 1), strict=True):
-            window = (50 + eye * STEREO_SHIFT, 1000, 1100, 750)
-            shots[record["imageid"]] = _shot(record, pair_seed, horizon=410, window=window)
-        stereo.append((pair[0]["imageid"], pair[1]["imageid"]))
-        twins += pair
-
-    repeats = rover.sequence("FRONT_HAZCAM_LEFT_A", sol, _lmst(14, 31), 2_000, REPEAT_FRAMES, 4270)
-    repeat_seed = _seed("repeats", sol)
-    for k, record in enumerate(repeats):
-        gain = 1000 + (0, 6, -5, 3)[k % 4]
-        shots[record["imageid"]] = _shot(record, repeat_seed, horizon=240, wheel=1, gain=gain)
-
-    shadow = heli.sequence("HELI_NAV", ingenuity_sol, _lmst(12, 2), 1_500, SHADOW_FRAMES, 4833)
-    shadow_seed = _seed("ingenuity shadow", ingenuity_sol)
-    for k, record in enumerate(shadow):
-        t = k / (SHADOW_FRAMES - 1)
-        where = (round(260 + 280 * t), round(690 - 200 * t), round(300 + 320 * t), 20 + 47 * k)
-        shots[record["imageid"]] = _shot(record, shadow_seed, ground=True, shadow=where)
-
+    # The rover's scenes in this order: each frame is received after the one before.
+    devil, devil_shots = _dust_devil(rover, sol)
+    twins, stereo, stereo_shots = _stereo_twins(rover, sol)
+    repeats, repeat_shots = _repeats(rover, sol)
+    shadow, shadow_shots = _shadow(heli, ingenuity_sol)
     tile_records = list(tiles)
+    shots = {**devil_shots, **stereo_shots, **repeat_shots, **shadow_shots}
     shots.update(tile_shots(tile_records))
     return DemoScenes(
         perseverance=(*devil, *twins, *repeats),
@@ -116,6 +88,61 @@ def build_scenes(
         repeats=tuple(r["imageid"] for r in repeats),
         tiles=tuple(str(r["imageid"]) for r in tile_records if str(r["imageid"]) in shots),
     )
+
+
+_Scene = tuple[list[dict[str, Any]], dict[str, Shot]]  # the records and what each shows
+
+
+def _dust_devil(rover: _Builder, sol: int) -> _Scene:
+    """A Navcam sequence with a dust devil crossing the frame from left to right."""
+    devil = rover.sequence("NAVCAM_LEFT", sol, _lmst(13, 12), 4_000, DUST_DEVIL_FRAMES, 4242)
+    seed = _seed("dust devil", sol)
+    return devil, _shots(
+        devil, seed, lambda k: {"horizon": 400, "devil": 120 + 760 * k // (DUST_DEVIL_FRAMES - 1)}
+    )
+
+
+def _stereo_twins(
+    rover: _Builder, sol: int
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]], dict[str, Shot]]:
+    """Navcam and Mastcam-Z left/right pairs: one scene, each eye a few pixels aside."""
+    twins: list[dict[str, Any]] = []
+    stereo: list[tuple[str, str]] = []
+    shots: dict[str, Shot] = {}
+    for left, right, lmst, sequence in (
+        ("NAVCAM_LEFT", "NAVCAM_RIGHT", _lmst(13, 40), 4250),
+        ("MCZ_LEFT", "MCZ_RIGHT", _lmst(14, 5, 30), 4260),
+    ):
+        pair = [rover.sequence(name, sol, lmst, 0, 1, sequence)[0] for name in (left, right)]
+        shots |= _shots(
+            pair,
+            _seed(f"stereo {left}", sol),
+            lambda k: {"horizon": 410, "window": (50 + _EYES[k] * STEREO_SHIFT, 1000, 1100, 750)},
+        )
+        stereo.append((pair[0]["imageid"], pair[1]["imageid"]))
+        twins += pair
+    return twins, stereo, shots
+
+
+def _repeats(rover: _Builder, sol: int) -> _Scene:
+    """Hazcam frames seconds apart that differ only in noise and gain."""
+    repeats = rover.sequence("FRONT_HAZCAM_LEFT_A", sol, _lmst(14, 31), 2_000, REPEAT_FRAMES, 4270)
+    seed = _seed("repeats", sol)
+    return repeats, _shots(
+        repeats, seed, lambda k: {"horizon": 240, "wheel": 1, "gain": 1000 + (0, 6, -5, 3)[k % 4]}
+    )
+
+
+def _shadow(heli: _Builder, sol: int) -> _Scene:
+    """Ingenuity's descent: its shadow grows and moves across the navigation camera's view."""
+    shadow = heli.sequence("HELI_NAV", sol, _lmst(12, 2), 1_500, SHADOW_FRAMES, 4833)
+
+    def drawn(k: int) -> dict[str, Any]:
+        t = k / (SHADOW_FRAMES - 1)
+        where = (round(260 + 280 * t), round(690 - 200 * t), round(300 + 320 * t), 20 + 47 * k)
+        return {"ground": True, "shadow": where}
+
+    return shadow, _shots(shadow, _seed("ingenuity shadow", sol), drawn)
 
 
 def tile_shots(records: Iterable[Mapping[str, Any]]) -> dict[str, Shot]:
@@ -181,6 +208,16 @@ class _Builder:
                 record["extended"][key] = first["extended"][key]
             record["camera"]["camera_vector"] = first["camera"]["camera_vector"]
         return records
+
+
+def _shots(
+    records: Sequence[Mapping[str, Any]], seed: int, drawn: Callable[[int], dict[str, Any]]
+) -> dict[str, Shot]:
+    """The shots of one scene's frames: one scene (``seed``), frame ``k`` drawn as
+    ``drawn(k)`` says, each with its own grain."""
+    return {
+        str(record["imageid"]): _shot(record, seed, **drawn(k)) for k, record in enumerate(records)
+    }
 
 
 def _shot(record: Mapping[str, Any], seed: int, **drawn: Any) -> Shot:

@@ -34,6 +34,9 @@ Test hooks: ``requests`` (every request as sent, repeated keys visible, thread-s
 (see ``watcher.demo.faults``), ``every(seconds, fn)`` (a background ticker, e.g. to
 ``release`` records while a demo runs).
 
+Here is what is served where and the life of one request; the HTTP plumbing is in
+``wire``, fault injection in ``injection``, the answers themselves in ``responses``.
+
 Example::
 
     with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(1_000_000)}) as nasa:
@@ -48,31 +51,28 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import socket
-import socketserver
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from watcher.demo import responses
-from watcher.demo.datasets import ImageLibraryDataset, RawImagesDataset
+from watcher.demo.datasets import RawImagesDataset
 from watcher.demo.faults import Fault, FaultKind
+from watcher.demo.image_library import ImageLibraryDataset
+from watcher.demo.injection import FaultQueue, replaces_answer, write_damaged, write_fault
 from watcher.demo.pictures import Pictures, Shot
 from watcher.demo.responses import Reply
+from watcher.demo.wire import EmulatorHTTPServer, Handler, write_reply
 
 __all__ = ["NasaEmulator", "RecordedRequest"]
 
 logger = logging.getLogger("watcher.demo")
-
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,51 +92,6 @@ class RecordedRequest:
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
-
-
-@dataclass(slots=True)
-class _Injection:
-    fault: Fault
-    path_prefix: str
-    remaining: int | None  # None: until clear_faults()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], emulator: NasaEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), a DNS lookup we neither need nor
-        # want (it can hang on a machine without DNS).
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real servers
-    timeout = 30  # idle keep-alive connections give their thread back
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.emulator._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.emulator._track(self.connection, add=False)
-
-    def do_GET(self) -> None:
-        self.server.emulator._serve(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("emulator: " + format, *args)
 
 
 class NasaEmulator:
@@ -175,12 +130,11 @@ class NasaEmulator:
             self.set_rss(name, body)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
-        self._injections: list[_Injection] = []
+        self._faults = FaultQueue()
         self._in_flight = 0
         self._max_in_flight = 0
-        self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: EmulatorHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._tickers: list[tuple[float, Callable[[], object]]] = []
 
@@ -190,7 +144,7 @@ class NasaEmulator:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), self)
+        self._server = EmulatorHTTPServer((self.host, self.port), self._serve)
         self.port = self._server.server_port
         thread = threading.Thread(
             target=self._server.serve_forever,
@@ -211,11 +165,7 @@ class NasaEmulator:
         if server is not None:
             server.shutdown()
             server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+            server.close_connections()
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
@@ -306,51 +256,46 @@ class NasaEmulator:
         """
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 (or None for 'until cleared')")
-        with self._lock:
-            self._injections.append(_Injection(fault, path_prefix, times))
+        self._faults.add(fault, path_prefix, times)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._injections.clear()
+        self._faults.clear()
 
     # -- serving --------------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
-
-    def _take_fault(self, path: str) -> Fault | None:
-        with self._lock:
-            for injection in self._injections:
-                if path.startswith(injection.path_prefix):
-                    if injection.remaining is not None:
-                        injection.remaining -= 1
-                        if injection.remaining <= 0:
-                            self._injections.remove(injection)
-                    return injection.fault
-        return None
-
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, h: Handler) -> None:
+        """Answer one GET. It is recorded first and counts as in flight until its answer
+        starts; a failure while answering never kills the handler's thread."""
         split = urlsplit(h.path)
         pairs = parse_qsl(split.query, keep_blank_values=True)
-        record = RecordedRequest(
-            h.command,
-            split.path,
-            tuple(pairs),
-            split.query,
-            tuple(h.headers.items()),
-            time.monotonic(),
+        headers = tuple(h.headers.items())
+        request = RecordedRequest(
+            h.command, split.path, tuple(pairs), split.query, headers, time.monotonic()
         )
+        answered = self._arrived(request)
+        try:
+            self._answer(h, split.path, pairs, answered)
+        except OSError:  # the client went away (timed out, gave up on a huge body ...)
+            h.close_connection = True
+        except Exception:  # a bug in a dataset: answer 500 rather than kill the thread
+            logger.exception("emulator failed on %s", h.path)
+            h.close_connection = True
+            answered()
+            with contextlib.suppress(OSError):
+                write_reply(h, Reply(500, b'{"error": "emulator bug"}'))
+        finally:
+            answered()
+
+    def _arrived(self, request: RecordedRequest) -> Callable[[], None]:
+        """Record ``request`` and count it in flight; the function returned ends the count
+        (once, however often it is called)."""
         with self._lock:
-            self._requests.append(record)
+            self._requests.append(request)
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
         finished = False
 
-        def finish() -> None:
+        def answered() -> None:
             # Called before the first byte of the answer leaves, so a client that has its
             # response (and sends the next request) can never overlap this one in the count.
             nonlocal finished
@@ -359,43 +304,35 @@ class NasaEmulator:
                 with self._lock:
                     self._in_flight -= 1
 
-        try:
-            if self.latency > 0:
-                self._stopping.wait(self.latency)
-            fault = self._take_fault(split.path)
-            if fault is not None and fault.kind is FaultKind.DELAY:
-                self._stopping.wait(fault.seconds)
-                fault = None
-            if fault is not None and fault.kind not in (FaultKind.TRUNCATE, FaultKind.DISCONNECT):
-                finish()
-                self._write_fault(h, fault)
-                return
-            reply = responses.conditional(
-                self._route(split.path, pairs),
-                if_none_match=h.headers.get("If-None-Match"),
-                if_modified_since=h.headers.get("If-Modified-Since"),
-                etag=self.etag,
-            )
-            finish()
-            if fault is not None and fault.kind is FaultKind.TRUNCATE:
-                reply.body = reply.body[: int(len(reply.body) * fault.fraction)]
-            if fault is not None and fault.kind is FaultKind.DISCONNECT:
-                self._write(h, reply, send=int(len(reply.body) * fault.fraction))
-                h.close_connection = True
-            else:
-                self._write(h, reply)
-        except OSError:  # the client went away (timed out, gave up on a huge body ...)
-            h.close_connection = True
-        except Exception:  # a bug in a dataset: answer 500 rather than kill the thread
-            logger.exception("emulator failed on %s", h.path)
-            h.close_connection = True
-            finish()
-            with contextlib.suppress(OSError):
-                self._write(h, Reply(500, b'{"error": "emulator bug"}'))
-        finally:
-            finish()
+        return answered
+
+    def _answer(
+        self, h: Handler, path: str, pairs: list[tuple[str, str]], answered: Callable[[], None]
+    ) -> None:
+        """After the configured latency, the answer as the next injected fault shapes it:
+        delayed, replaced, or the normal answer (304 when the client's copy is current)
+        damaged or whole."""
+        if self.latency > 0:
+            self._stopping.wait(self.latency)
+        fault = self._faults.take(path)
+        if fault is not None and fault.kind is FaultKind.DELAY:
+            self._stopping.wait(fault.seconds)
+            fault = None
+        if fault is not None and replaces_answer(fault):
+            answered()
+            write_fault(h, fault, self._stopping)
+            return
+        reply = responses.conditional(
+            self._route(path, pairs),
+            if_none_match=h.headers.get("If-None-Match"),
+            if_modified_since=h.headers.get("If-Modified-Since"),
+            etag=self.etag,
+        )
+        answered()
+        write_damaged(h, reply, fault)
 
     def _route(self, path: str, pairs: list[tuple[str, str]]) -> Reply:
+        """What is served where: each path of NASA's hosts that the emulator stands in for."""
         image_base = f"{self.base_url}/img" if self.rewrite_images else None
         if path in ("/rss/api/", "/rss/api"):
             return responses.raw_images(
@@ -415,46 +352,3 @@ class NasaEmulator:
         if path == "/":
             return responses.index()
         return responses.not_found()
-
-    def _write(self, h: _Handler, reply: Reply, *, send: int | None = None) -> None:
-        h.send_response(reply.status)
-        if reply.status != 304:
-            h.send_header("Content-Type", reply.content_type)
-            h.send_header("Content-Length", str(len(reply.body)))
-        for key, value in reply.headers:
-            h.send_header(key, value)
-        h.end_headers()
-        if reply.status != 304:
-            h.wfile.write(reply.body if send is None else reply.body[:send])
-        h.wfile.flush()
-
-    def _write_fault(self, h: _Handler, fault: Fault) -> None:
-        kind = fault.kind
-        if kind is FaultKind.DROP:
-            h.close_connection = True
-        elif kind is FaultKind.REDIRECT_LOOP:
-            self._write(h, Reply(302, b"", "text/plain", [("Location", "/__loop/1")]))
-        elif kind is FaultKind.GZIP_BOMB:
-            body = responses.gzip_zeros(fault.size)
-            self._write(h, Reply(200, body, "application/json", [("Content-Encoding", "gzip")]))
-        elif kind is FaultKind.OVERSIZED:
-            h.send_response(200)
-            h.send_header("Content-Type", "application/json")
-            if fault.content_length:
-                h.send_header("Content-Length", str(fault.size))
-            else:
-                h.send_header("Connection", "close")
-                h.close_connection = True
-            h.end_headers()
-            chunk = b" " * _CHUNK
-            left = fault.size
-            while left > 0 and not self._stopping.is_set():
-                h.wfile.write(chunk[: min(left, _CHUNK)])
-                left -= _CHUNK
-            h.close_connection = True
-        else:
-            reply = Reply(fault.status, fault.body, "text/plain", [])
-            content_type = dict(fault.headers).get("Content-Type")
-            reply.content_type = content_type or reply.content_type
-            reply.headers = [(k, v) for k, v in fault.headers if k != "Content-Type"]
-            self._write(h, reply)
