@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+import orjson
+
 from watcher.config import SourceConfig
+from watcher.exceptions import ParseError
 from watcher.limits import fit_limits
 from watcher.types import (
     INGENUITY,
@@ -310,6 +313,27 @@ def snippet(body: object, limit: int = 60) -> str:
     cleaned = "".join(ch if ch.isprintable() else " " for ch in head)
     short = " ".join(cleaned.split())[:limit]
     return repr(short) if short else "an empty body"
+
+
+def json_body(body: bytes, feed: str) -> Any:
+    """The body decoded as JSON; ``ParseError`` naming the feed, and quoting what came back
+    (an HTML error page, usually), when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ParseError(f"{feed}: expected JSON, got {snippet(body)}") from None
+
+
+def next_page(request: PageRequest, page: int, **context: Any) -> PageRequest:
+    """``request`` one page on: ``page + 1`` in its params and its context, which keeps
+    what else it held, updated with ``context``."""
+    following = page + 1
+    return PageRequest(
+        request.url,
+        replace_param(request.params, "page", str(following)),
+        False,
+        {**request.context, **context, "page": following},
+    )
 
 
 def replace_param(

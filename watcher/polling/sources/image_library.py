@@ -32,12 +32,12 @@ from watcher.polling.sources.common import (
     Problems,
     high_water,
     infer_mission,
+    json_body,
+    next_page,
     optional_text,
     param,
     parse_timestamp,
     positive,
-    replace_param,
-    snippet,
     text,
     to_int,
 )
@@ -100,10 +100,7 @@ class ImageLibraryAdapter(AdapterBase):
         return PageRequest(self.config.url, params, False, {"query": query, "page": page})
 
     def parse_page(self, body: bytes, request: PageRequest) -> Page:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise ParseError(f"image library: expected JSON, got {snippet(body)}") from None
+        data = json_body(body, "image library")
         collection = data.get("collection") if isinstance(data, dict) else None
         if not isinstance(collection, dict):
             raise ParseError("image library: the response has no 'collection' object")
@@ -120,12 +117,7 @@ class ImageLibraryAdapter(AdapterBase):
         more = _has_next_link(collection.get("links")) and bool(items)
         page_size = to_int(param(request.params, "page_size")) or self.config.page_size
         if more and page < self.config.max_pages and page * page_size < MAX_RESULTS:
-            following: PageRequest | None = PageRequest(
-                request.url,
-                replace_param(request.params, "page", str(page + 1)),
-                False,
-                {**request.context, "query": query, "page": page + 1},
-            )
+            following: PageRequest | None = next_page(request, page, query=query)
         else:
             following = self._next_query(request, query)
         return Page(
