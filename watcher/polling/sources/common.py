@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 
@@ -30,6 +30,8 @@ from watcher.types import (
     cursor_time,
 )
 from watcher.urls import clean_url, host_allowed
+
+T = TypeVar("T")
 
 MAX_PROBLEMS = 5
 _INT64 = 2**63
@@ -223,6 +225,12 @@ def _strings(values: Iterable[object]) -> Iterable[str]:
             yield value
         elif isinstance(value, list | tuple):
             yield from (v for v in value if isinstance(v, str))
+
+
+def list_of(value: object, kind: type[T]) -> list[T]:
+    """The items of ``value`` that are a ``kind`` when it is a list; [] for anything else
+    (a feed's "list" may be missing, a single object, or hold nulls)."""
+    return [v for v in value if isinstance(v, kind)] if isinstance(value, list) else []
 
 
 def to_int(value: object) -> int | None:

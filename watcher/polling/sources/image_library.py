@@ -33,6 +33,7 @@ from watcher.polling.sources.common import (
     high_water,
     infer_mission,
     json_body,
+    list_of,
     next_page,
     optional_text,
     param,
@@ -150,7 +151,7 @@ class ImageLibraryAdapter(AdapterBase):
         result = self.normalise(item)
         if isinstance(result, CandidateData):
             keywords = result.raw.get("data", [{}])[0].get("keywords")
-            texts = [result.title, result.caption, *_strings(keywords)]
+            texts = [result.title, result.caption, *list_of(keywords, str)]
             if not self.topic.wanted(texts):
                 return None
         return result
@@ -258,10 +259,6 @@ def _has_next_link(links: object) -> bool:
     return isinstance(links, list) and any(
         isinstance(link, dict) and link.get("rel") == "next" for link in links
     )
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _lines(description: str) -> str:
