@@ -1,7 +1,8 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
 Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config, fetch)
-imports nothing above it.
+imports nothing above it; fetch's helpers (fetch_body, fetch_failures) are ground too,
+imported by fetch alone.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
 holds pure rules and helpers that import only the ground (and their own concept's rules),
 and one service, the facade's part, which may also use the store. ``db/`` imports only the
@@ -32,7 +33,11 @@ RULES = {
     "pictures": {"types"},
     "template_dirs": set(),
     "config": {"exceptions", "limits", "types", "template_dirs"},
-    "fetch": {"config", "exceptions", "types"},
+    # fetch's helpers sit beside it in the ground, but only fetch imports them: every other
+    # module reaches HTTP through fetch.Fetcher.
+    "fetch_body": {"config", "exceptions", "types"},
+    "fetch_failures": {"config", "exceptions", "types"},
+    "fetch": {"config", "exceptions", "types", "fetch_body", "fetch_failures"},
     "db": GROUND | {"plans"},
     "views": {"types", "markup"},
     "polling.decide": GROUND,

@@ -29,20 +29,20 @@ header and TLS server name, leaves no second DNS lookup to rebind).
 
 Retrying is deliberately *not* done here: the core records the failure and schedules the
 next poll from ``retry_after`` and the failure count, which survives restarts.
+
+Two helpers keep this module to the client itself: ``fetch_body`` reads a body within the
+cap, ``fetch_failures`` turns a failure into a ``FetchError``. Callers import only from
+here (``parse_retry_after`` and ``MAX_RETRY_AFTER`` included).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -50,13 +50,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from watcher.config import FetchConfig
-from watcher.exceptions import (
-    FetchConnectError,
-    FetchError,
-    FetchTimeout,
-    HTTPStatusError,
-    ResponseTooLarge,
-    TooManyRedirects,
+from watcher.exceptions import FetchError, FetchTimeout, HTTPStatusError, TooManyRedirects
+from watcher.fetch_body import ACCEPT_ENCODING, read_body, read_error_head
+from watcher.fetch_failures import (
+    MAX_RETRY_AFTER,
+    FetchErrors,
+    parse_retry_after,
+    redirect_not_followed,
+    status_error,
+    timeout_message,
 )
 from watcher.types import PageRequest
 
@@ -68,14 +70,6 @@ ACCEPT = (
     "application/json, application/rss+xml, application/atom+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-# We decode bodies ourselves (to cap decoded size exactly), so we only offer what we decode.
-ACCEPT_ENCODING = "gzip, deflate"
-MAX_RETRY_AFTER = 86_400.0
-_SNIPPET_BYTES = 2048
-_SNIPPET_CHARS = 100
-_DELTA_SECONDS = re.compile(r"^\s*(-?\d{1,30}(?:\.\d+)?)\s*$")
-_TAG = re.compile(r"<[^>]{0,500}>")
-_NON_PRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,34 +87,6 @@ class Response:
     def not_modified(self) -> bool:
         """True for a 304: the stored ETag / Last-Modified still describe the resource."""
         return self.status == HTTPStatus.NOT_MODIFIED
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value, or None when absent or unparseable.
-
-    Accepts delta-seconds (``"120"``) and an HTTP-date (``"Wed, 21 Oct 2015 07:28:00 GMT"``)
-    measured from ``now`` (a naive ``now`` is taken as UTC). The result is clamped to
-    ``0 <= s <= MAX_RETRY_AFTER``: a date in the past means "now", and a hostile or buggy
-    server cannot park a source for a year.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if match := _DELTA_SECONDS.match(text):
-        seconds = float(match.group(1))
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def build_url(url: str, params: tuple[tuple[str, str], ...]) -> str:
@@ -144,47 +110,6 @@ def build_url(url: str, params: tuple[tuple[str, str], ...]) -> str:
     added = urlencode(params, safe=":,")  # keep NASA's documented form readable
     query = f"{parts.query}&{added}" if parts.query else added
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-class _BodyDecoder:
-    """Decodes a gzip/deflate/identity body incrementally, never producing more than asked.
-
-    ``zlib``'s ``max_length`` bounds each step's output, so a gzip bomb is stopped after at
-    most ``limit + 1`` decoded bytes, whatever the compression ratio.
-    """
-
-    def __init__(self, content_encoding: str, url: str) -> None:
-        encoding = content_encoding.strip().lower()
-        self._url = url
-        self._z: zlib._Decompress | None = None
-        self._deflate_first = False
-        if encoding in ("", "identity"):
-            return
-        if encoding in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            # "deflate" is zlib-wrapped by the spec, raw deflate by some servers: try both.
-            self._z = zlib.decompressobj()
-            self._deflate_first = True
-        else:
-            raise FetchConnectError(f"unsupported Content-Encoding {encoding!r}", url=url)
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        """Decoded bytes of ``data``; at most ``limit + 1`` of them (more means: over cap)."""
-        if self._z is None:
-            return data
-        try:
-            try:
-                out = self._z.decompress(data, limit + 1)
-            except zlib.error:
-                if not self._deflate_first:
-                    raise
-                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                out = self._z.decompress(data, limit + 1)
-        except zlib.error as exc:
-            raise FetchConnectError(f"could not decode body: {exc}", url=self._url) from exc
-        self._deflate_first = False
-        return out
 
 
 class Fetcher:
@@ -363,7 +288,7 @@ class Fetcher:
         limit: float,
         started: float,
     ) -> Response:
-        try:
+        with FetchErrors(url, lambda _: f"no answer within {limit:g}s"):
             request = client.build_request(
                 "POST",
                 target,
@@ -378,33 +303,19 @@ class Fetcher:
                 if 300 <= resp.status_code < 400:
                     location = resp.headers.get("Location")
                     if resp.status_code == HTTPStatus.NOT_MODIFIED or not location:
-                        raise await self._status_error(resp, url)
-                    where = urlsplit(location).netloc or "the same host"
-                    raise HTTPStatusError(
-                        f"HTTP {resp.status_code}: redirect to {_sanitise(where)[:100]} not "
-                        "followed (register the final URL)",
-                        url=url,
-                        status=resp.status_code,
-                    )
+                        raise await _status_error(resp, url)
+                    raise redirect_not_followed(resp.status_code, location, url)
                 final = await self._finish(resp, started)
                 return Response(
                     url, final.status, final.body, final.etag, final.last_modified, final.elapsed
                 )
             finally:
                 await resp.aclose()
-        except httpx.TimeoutException as exc:
-            raise FetchTimeout(f"no answer within {limit:g}s", url=url) from exc
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise FetchConnectError(_describe(exc), url=url) from exc
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise FetchError(_describe(exc), url=url) from exc
-        except OSError as exc:
-            raise FetchConnectError(_describe(exc), url=url) from exc
 
     async def _fetch(
         self, client: httpx.AsyncClient, url: str, headers: dict[str, str], started: float
     ) -> Response:
-        try:
+        with FetchErrors(url, lambda exc: timeout_message(exc, self.config)):
             request = client.build_request("GET", url, headers=headers)
             redirects = 0
             while True:
@@ -421,16 +332,6 @@ class Fetcher:
                     request = resp.next_request
                 finally:
                     await resp.aclose()
-        except httpx.TimeoutException as exc:
-            raise FetchTimeout(_timeout_message(exc, self.config), url=url) from exc
-        except httpx.TooManyRedirects as exc:
-            raise TooManyRedirects(str(exc) or "too many redirects", url=url) from exc
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise FetchConnectError(_describe(exc), url=url) from exc
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise FetchError(_describe(exc), url=url) from exc
-        except OSError as exc:  # belt and braces: a socket error httpx did not wrap
-            raise FetchConnectError(_describe(exc), url=url) from exc
 
     async def _finish(self, resp: httpx.Response, started: float) -> Response:
         """Turn a final (non-redirect) streamed response into a Response or an error."""
@@ -441,84 +342,11 @@ class Fetcher:
         if status == HTTPStatus.NOT_MODIFIED:
             return Response(final_url, status, b"", etag, last_modified, time.monotonic() - started)
         if not 200 <= status < 300:
-            raise await self._status_error(resp, final_url)
-        cap = self.config.max_body_bytes
-        declared = resp.headers.get("Content-Length", "").strip()
-        if declared.isdigit() and int(declared) > cap:
-            raise ResponseTooLarge(
-                f"Content-Length {int(declared):,} bytes exceeds the {cap:,}-byte cap",
-                url=final_url,
-            )
-        body = await _read_capped(resp, cap, final_url)
-        if body is None:
-            raise ResponseTooLarge(f"body exceeds the {cap:,}-byte cap", url=final_url)
+            raise await _status_error(resp, final_url)
+        body = await read_body(resp, self.config.max_body_bytes, final_url)
         return Response(final_url, status, body, etag, last_modified, time.monotonic() - started)
 
-    async def _status_error(self, resp: httpx.Response, url: str) -> HTTPStatusError:
-        status = resp.status_code
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"), datetime.now(UTC))
-        reason = _sanitise(resp.reason_phrase) or _standard_reason(status)
-        message = f"HTTP {status} {reason}".rstrip()
-        content_type = resp.headers.get("Content-Type", "").lower()
-        if content_type.startswith("text/") or "json" in content_type or "xml" in content_type:
-            try:
-                raw = await _read_capped(resp, _SNIPPET_BYTES, url, truncate=True)
-            except FetchError:
-                raw = None
-            snippet = _sanitise(_TAG.sub(" ", (raw or b"").decode("utf-8", "replace")))
-            if snippet:
-                message += f": {snippet[:_SNIPPET_CHARS]}"
-        return HTTPStatusError(message, url=url, status=status, retry_after=retry_after)
 
-
-async def _read_capped(
-    resp: httpx.Response, cap: int, url: str, *, truncate: bool = False
-) -> bytes | None:
-    """Decoded body up to ``cap`` bytes; None when it is longer (or its head if ``truncate``)."""
-    if resp.is_stream_consumed:
-        # Only transport fakes (httpx.MockTransport with content=...) hand over a body that
-        # httpx has already read and decoded; a network response is always a stream.
-        content = resp.content
-        if len(content) > cap:
-            return content[:cap] if truncate else None
-        return content
-    decoder = _BodyDecoder(resp.headers.get("Content-Encoding", ""), url)
-    chunks: list[bytes] = []
-    size = 0
-    async for raw in resp.aiter_raw():
-        data = decoder.decode(raw, cap - size)
-        size += len(data)
-        if size > cap:
-            if truncate:
-                chunks.append(data)
-                return b"".join(chunks)[:cap]
-            return None
-        chunks.append(data)
-    return b"".join(chunks)
-
-
-def _timeout_message(exc: httpx.TimeoutException, config: FetchConfig) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connect timed out after {config.connect_timeout:g}s"
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"no data for {config.read_timeout:g}s"
-    if isinstance(exc, httpx.WriteTimeout):
-        return f"send timed out after {config.read_timeout:g}s"
-    return f"no free connection within {config.connect_timeout:g}s"
-
-
-def _describe(exc: BaseException) -> str:
-    text = _sanitise(str(exc))
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _sanitise(text: str) -> str:
-    """One line of printable text: control characters and runs of whitespace collapsed."""
-    return " ".join(_NON_PRINTABLE.sub(" ", text).split())
-
-
-def _standard_reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+async def _status_error(resp: httpx.Response, url: str) -> HTTPStatusError:
+    """The error for an unusable answer, quoting the start of its page when it has one."""
+    return status_error(resp, url, await read_error_head(resp, url))

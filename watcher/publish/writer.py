@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -128,83 +129,25 @@ def write_site(
     A file whose manifest value (its reuse tag from ``tags``, else the sha256 of its
     bytes) equals the current version's is hardlinked from it, and so is every path in
     ``reused`` (rendered not at all; ``ReuseFailed`` if it cannot be linked)."""
-    tags = tags or {}
     versions = versions_dir(site_dir)
     building: Path | None = None
     try:
         versions.mkdir(parents=True, exist_ok=True)
         _move_real_directory_aside(site_dir)
         previous = current_version(site_dir)
-        old = _manifest(previous) if previous is not None else {}
-        source = str(previous) if previous is not None else ""
         name = f"{time.time_ns():020d}-e{edition}"
         building = versions / f".tmp-{name}"
         building.mkdir()
-        root = str(building)
-        manifest: dict[str, str] = {}
-        written: list[str] = []
-        linked = 0
-        made: set[str] = {""}
-        for relative in sorted([*files, *reused]):
-            if relative.startswith("/") or ".." in relative.split("/"):
-                raise StorageError(f"refusing to write outside the site: {relative!r}")
-            folder = relative.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(f"{root}/{folder}", exist_ok=True)
-                made.add(folder)
-            target = f"{root}/{relative}"
-            data = files.get(relative)
-            if data is None:  # reused: the current version has it under the same tag
-                tagged = old.get(relative)
-                try:
-                    if tagged is None:
-                        raise FileNotFoundError("not in the current version's manifest")
-                    os.link(f"{source}/{relative}", target)
-                except OSError as exc:
-                    raise ReuseFailed(f"cannot reuse {relative}: {exc}") from exc
-                manifest[relative] = tagged
-                linked += 1
-                continue
-            value = tags.get(relative)
-            before = old.get(relative)
-            if value is None or (before is not None and not before.startswith("t:")):
-                sha = hashlib.sha256(data).hexdigest()
-                value = value or sha
-                same = before == sha
-            else:
-                same = before == value
-            manifest[relative] = value
-            if same:
-                try:
-                    os.link(f"{source}/{relative}", target)
-                    linked += 1
-                    continue
-                except OSError:
-                    pass  # gone or another filesystem: write it
-            _put(Path(target), data)
-            written.append(target)
+        version = _fill(building, files, reused, tags or {}, previous)
         _put(building / MARKER, orjson.dumps({"edition": edition, "version": name}))
-        written.append(f"{root}/{MARKER}")
-        # Durable before the swap: the new bytes (linked files were made durable by the
-        # version that wrote them), then every directory of the version.
-        started = time.perf_counter()
-        if len(written) > MANY:
-            _syncfs(building)
-        else:
-            for path in written:
-                _fsync(Path(path))
-        for folder in sorted(made, key=len, reverse=True):
-            _fsync(Path(f"{root}/{folder}" if folder else root))
-        synced = time.perf_counter() - started
-        (versions / f"{name}{MANIFEST}").write_bytes(orjson.dumps(manifest))
+        version.written.append(f"{version.root}/{MARKER}")
+        synced = _make_durable(building, version)
+        (versions / f"{name}{MANIFEST}").write_bytes(orjson.dumps(version.manifest))
         final = versions / name
         os.rename(building, final)
         building = None
         _fsync(versions)
-        link = site_dir.with_name(f".{site_dir.name}.swap-{name}")
-        os.symlink(os.path.relpath(final, site_dir.parent), link)
-        os.replace(link, site_dir)
-        _fsync(site_dir.parent)
+        _swap(site_dir, final)
         removed = _prune(versions, keep={final.name} | ({previous.name} if previous else set()))
         for stale in site_dir.parent.glob(f".{site_dir.name}.swap-*"):
             stale.unlink(missing_ok=True)
@@ -217,11 +160,122 @@ def write_site(
     return WriteReport(
         version=name,
         edition=edition,
-        written=len(written),
-        linked=linked,
+        written=len(version.written),
+        linked=version.linked,
         removed_versions=removed,
         synced=round(synced, 6),
     )
+
+
+@dataclass(slots=True)
+class _Version:
+    """A version directory being filled (under its temporary name ``root``): its manifest,
+    the files it wrote (to be made durable), how many it hardlinked and the folders it made
+    (``""`` is ``root`` itself)."""
+
+    root: str
+    manifest: dict[str, str] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    linked: int = 0
+    made: set[str] = field(default_factory=lambda: {""})
+
+
+def _fill(
+    building: Path,
+    files: Mapping[str, bytes],
+    reused: Sequence[str],
+    tags: Mapping[str, str],
+    previous: Path | None,
+) -> _Version:
+    """Every file of the new version, in path order: hardlinked from ``previous`` when it
+    is unchanged there (or is in ``reused``), else written."""
+    old = _manifest(previous) if previous is not None else {}
+    source = str(previous) if previous is not None else ""
+    version = _Version(str(building))
+    for relative in sorted([*files, *reused]):
+        target = _place(version, relative)
+        data = files.get(relative)
+        if data is None:  # reused: the current version has it under the same tag
+            version.manifest[relative] = _link_reused(source, relative, target, old.get(relative))
+            version.linked += 1
+            continue
+        value, same = _manifest_value(data, tags.get(relative), old.get(relative))
+        version.manifest[relative] = value
+        if same and _link(f"{source}/{relative}", target):
+            version.linked += 1
+            continue
+        _put(Path(target), data)
+        version.written.append(target)
+    return version
+
+
+def _place(version: _Version, relative: str) -> str:
+    """Where ``relative`` goes in the version, its folder made (once per folder); a path
+    that would leave the site is refused, whatever produced it."""
+    if relative.startswith("/") or ".." in relative.split("/"):
+        raise StorageError(f"refusing to write outside the site: {relative!r}")
+    folder = relative.rpartition("/")[0]
+    if folder not in version.made:
+        os.makedirs(f"{version.root}/{folder}", exist_ok=True)
+        version.made.add(folder)
+    return f"{version.root}/{relative}"
+
+
+def _link_reused(source: str, relative: str, target: str, tagged: str | None) -> str:
+    """Hardlink a file that was not rendered at all from the current version, and return
+    its manifest value; ``ReuseFailed`` (the caller renders everything) when it is not
+    there under a tag."""
+    try:
+        if tagged is None:
+            raise FileNotFoundError("not in the current version's manifest")
+        os.link(f"{source}/{relative}", target)
+    except OSError as exc:
+        raise ReuseFailed(f"cannot reuse {relative}: {exc}") from exc
+    return tagged
+
+
+def _manifest_value(data: bytes, tag: str | None, before: str | None) -> tuple[str, bool]:
+    """A file's manifest value (its reuse tag, else the sha256 of its bytes) and whether
+    the current version's file is the same. A version that recorded the file by hash is
+    compared by hash even when the file now has a tag, so its bytes are not rewritten."""
+    if tag is None or (before is not None and not before.startswith("t:")):
+        sha = hashlib.sha256(data).hexdigest()
+        return tag or sha, before == sha
+    return tag, before == tag
+
+
+def _link(existing: str, target: str) -> bool:
+    """Hardlink ``existing`` as ``target``; False when it cannot (gone, or on another
+    filesystem) and the file must be written instead."""
+    try:
+        os.link(existing, target)
+    except OSError:
+        return False
+    return True
+
+
+def _make_durable(building: Path, version: _Version) -> float:
+    """fsync the files the version wrote (one ``syncfs`` when there are many), then its
+    folders deepest first; linked files were made durable by the version that wrote them.
+    Returns the seconds it took."""
+    started = time.perf_counter()
+    if len(version.written) > MANY:
+        _syncfs(building)
+    else:
+        for path in version.written:
+            _fsync(Path(path))
+    for folder in sorted(version.made, key=len, reverse=True):
+        _fsync(Path(f"{version.root}/{folder}" if folder else version.root))
+    return time.perf_counter() - started
+
+
+def _swap(site_dir: Path, final: Path) -> None:
+    """Point ``site_dir`` at ``final`` in one step: a new symlink beside it, renamed over it
+    (``os.replace`` is atomic), then the parent fsynced so the swap survives a crash."""
+    link = site_dir.with_name(f".{site_dir.name}.swap-{final.name}")
+    os.symlink(os.path.relpath(final, site_dir.parent), link)
+    os.replace(link, site_dir)
+    _fsync(site_dir.parent)
 
 
 def _prune(versions: Path, keep: set[str]) -> int:

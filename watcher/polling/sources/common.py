@@ -13,9 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+import orjson
 
 from watcher.config import SourceConfig
+from watcher.exceptions import ParseError
 from watcher.limits import fit_limits
 from watcher.types import (
     INGENUITY,
@@ -27,6 +30,8 @@ from watcher.types import (
     cursor_time,
 )
 from watcher.urls import clean_url, host_allowed
+
+T = TypeVar("T")
 
 MAX_PROBLEMS = 5
 _INT64 = 2**63
@@ -222,6 +227,12 @@ def _strings(values: Iterable[object]) -> Iterable[str]:
             yield from (v for v in value if isinstance(v, str))
 
 
+def list_of(value: object, kind: type[T]) -> list[T]:
+    """The items of ``value`` that are a ``kind`` when it is a list; [] for anything else
+    (a feed's "list" may be missing, a single object, or hold nulls)."""
+    return [v for v in value if isinstance(v, kind)] if isinstance(value, list) else []
+
+
 def to_int(value: object) -> int | None:
     """An int from a number or a numeric string (NASA sends both); None otherwise.
 
@@ -310,6 +321,27 @@ def snippet(body: object, limit: int = 60) -> str:
     cleaned = "".join(ch if ch.isprintable() else " " for ch in head)
     short = " ".join(cleaned.split())[:limit]
     return repr(short) if short else "an empty body"
+
+
+def json_body(body: bytes, feed: str) -> Any:
+    """The body decoded as JSON; ``ParseError`` naming the feed, and quoting what came back
+    (an HTML error page, usually), when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ParseError(f"{feed}: expected JSON, got {snippet(body)}") from None
+
+
+def next_page(request: PageRequest, page: int, **context: Any) -> PageRequest:
+    """``request`` one page on: ``page + 1`` in its params and its context, which keeps
+    what else it held, updated with ``context``."""
+    following = page + 1
+    return PageRequest(
+        request.url,
+        replace_param(request.params, "page", str(following)),
+        False,
+        {**request.context, **context, "page": following},
+    )
 
 
 def replace_param(

@@ -32,12 +32,13 @@ from watcher.polling.sources.common import (
     Problems,
     high_water,
     infer_mission,
+    json_body,
+    list_of,
+    next_page,
     optional_text,
     param,
     parse_timestamp,
     positive,
-    replace_param,
-    snippet,
     text,
     to_int,
 )
@@ -100,10 +101,7 @@ class ImageLibraryAdapter(AdapterBase):
         return PageRequest(self.config.url, params, False, {"query": query, "page": page})
 
     def parse_page(self, body: bytes, request: PageRequest) -> Page:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise ParseError(f"image library: expected JSON, got {snippet(body)}") from None
+        data = json_body(body, "image library")
         collection = data.get("collection") if isinstance(data, dict) else None
         if not isinstance(collection, dict):
             raise ParseError("image library: the response has no 'collection' object")
@@ -120,12 +118,7 @@ class ImageLibraryAdapter(AdapterBase):
         more = _has_next_link(collection.get("links")) and bool(items)
         page_size = to_int(param(request.params, "page_size")) or self.config.page_size
         if more and page < self.config.max_pages and page * page_size < MAX_RESULTS:
-            following: PageRequest | None = PageRequest(
-                request.url,
-                replace_param(request.params, "page", str(page + 1)),
-                False,
-                {**request.context, "query": query, "page": page + 1},
-            )
+            following: PageRequest | None = next_page(request, page, query=query)
         else:
             following = self._next_query(request, query)
         return Page(
@@ -158,7 +151,7 @@ class ImageLibraryAdapter(AdapterBase):
         result = self.normalise(item)
         if isinstance(result, CandidateData):
             keywords = result.raw.get("data", [{}])[0].get("keywords")
-            texts = [result.title, result.caption, *_strings(keywords)]
+            texts = [result.title, result.caption, *list_of(keywords, str)]
             if not self.topic.wanted(texts):
                 return None
         return result
@@ -266,10 +259,6 @@ def _has_next_link(links: object) -> bool:
     return isinstance(links, list) and any(
         isinstance(link, dict) and link.get("rel") == "next" for link in links
     )
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _lines(description: str) -> str:

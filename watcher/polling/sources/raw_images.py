@@ -15,14 +15,8 @@ before it; the archive is ``watcher backfill``'s job). The cursor is NASA's
 query key (NASA drops a repeated key and answers with its default instead).
 
 Every record's sol is checked against the sols asked for (the API answers other sols'
-images for an empty sol); one that does not fit is skipped and counted, never the page.
-
-NASA sends some frames in tiles: records whose ids differ only in a two-digit field
-(``…NCAM03965_01_095J``, ``_02_``, ``_03_``), each with its ``subframeRect``. Tiles of one
-frame become one candidate holding them all, identified by the ``_01`` id: the first
-tile's own id, so a frame keeps its id whether its tiles came together or not. A tile
-found without its siblings (on another page or in a later poll) joins the stored
-candidate (``Store`` merges the tiles).
+images for an empty sol; ``sols``); one that does not fit is skipped and counted, never
+the page. Frames NASA sends in tiles become one candidate each (``tiles``).
 
 ``high_water`` is the latest ``date_received`` of the page's candidates as
 ``YYYY-MM-DDTHH:MM:SSZ`` (see ``types.cursor_time``).
@@ -30,14 +24,9 @@ candidate (``Store`` merges the tiles).
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
-
-import orjson
 
 from watcher.config import SourceConfig
 from watcher.exceptions import ConfigError, ParseError
@@ -45,15 +34,17 @@ from watcher.polling.sources.common import (
     AdapterBase,
     Problems,
     high_water,
+    json_body,
+    next_page,
     optional_text,
     param,
     parse_timestamp,
-    replace_param,
-    snippet,
     to_int,
 )
 from watcher.polling.sources.credits import fallback_credit
 from watcher.polling.sources.html import plain
+from watcher.polling.sources.sols import sols_asked
+from watcher.polling.sources.tiles import join_tiles
 from watcher.types import (
     INGENUITY,
     PERSEVERANCE,
@@ -61,7 +52,6 @@ from watcher.types import (
     Page,
     PageRequest,
     PollState,
-    Tile,
     cursor_time,
 )
 
@@ -72,16 +62,7 @@ FIRST_POLL_WINDOW = timedelta(hours=24)
 LATEST = "latest"  # the context ``step`` of a sweep's first request
 
 _MARS_TIME = re.compile(r"M(\d\d:\d\d:\d\d)")
-_TILE_ID = re.compile(r"^(?P<head>.+_)(?P<tile>\d\d)(?P<tail>_[A-Za-z0-9]+)$")
-_RECT = re.compile(r"^\(\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*\)$")
 _MAX_SIDE = 1_000_000
-_SOL_TESTS: dict[str, Callable[[int, int], bool]] = {
-    "gte": operator.ge,
-    "gt": operator.gt,
-    "lte": operator.le,
-    "lt": operator.lt,
-    "eq": operator.eq,
-}
 
 
 class RawImagesAdapter(AdapterBase):
@@ -138,10 +119,7 @@ class RawImagesAdapter(AdapterBase):
         return PageRequest(self.config.url, params, False, {"page": 0})
 
     def parse_page(self, body: bytes, request: PageRequest) -> Page:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise ParseError(f"raw images: expected JSON, got {snippet(body)}") from None
+        data = json_body(body, "raw images")
         if not isinstance(data, dict):
             raise ParseError(f"raw images: expected a JSON object, got {type(data).__name__}")
         if request.context.get("step") == LATEST:
@@ -229,10 +207,7 @@ class RawImagesAdapter(AdapterBase):
         requested = to_int(param(request.params, "num")) or self.config.page_size
         if finished or count == 0 or count < requested:
             return None
-        page = to_int(param(request.params, "page")) or 0
-        context = {**request.context, "page": page + 1}
-        params = replace_param(request.params, "page", str(page + 1))
-        return PageRequest(request.url, params, False, context)
+        return next_page(request, to_int(param(request.params, "page")) or 0)
 
     def normalise(self, record: Any) -> CandidateData | str:
         """One raw-image record as a candidate, or why it was skipped.
@@ -248,32 +223,13 @@ class RawImagesAdapter(AdapterBase):
         external_id = str(imageid).strip()
         if not external_id:
             return "blank imageid"
-        sample_type = get("sample_type")
-        if sample_type is not None and sample_type != "Full":
-            kind = str(sample_type).strip()
-            if kind and kind.lower() != "full":
-                return f"{external_id}: sample_type {kind[:20]!r}, not a full frame"
-
-        clean = self.clean
-        files = get("image_files")
-        thumb = medium = large = full = None
-        if type(files) is dict:
-            thumb = clean(files.get("small"))
-            medium = clean(files.get("medium"))
-            large = clean(files.get("large"))
-            full = clean(files.get("full_res"))
+        partial = _partial_frame(get("sample_type"))
+        if partial:
+            return f"{external_id}: sample_type {partial[:20]!r}, not a full frame"
+        thumb, medium, large, full = self._renditions(get("image_files"))
         if not (full or large or medium or thumb):
             return f"{external_id}: no usable image URL"
-
-        camera = get("camera")
-        if type(camera) is dict:
-            camera = camera.get("instrument")
-        width = height = None
-        extended = get("extended")
-        if type(extended) is dict:
-            width, height = _dimension(extended.get("dimension"))
-        mars_time = get("date_taken_mars")
-        found = _MARS_TIME.search(mars_time) if type(mars_time) is str else None
+        width, height = _frame_size(get("extended"))
         return CandidateData(
             source=self.config.name,
             external_id=external_id,
@@ -281,12 +237,12 @@ class RawImagesAdapter(AdapterBase):
             title=plain(get("title")),
             caption=plain(get("caption")),
             credit=optional_text(get("credit")) or self.default_credit,
-            camera=optional_text(camera),
+            camera=optional_text(_instrument(get("camera"))),
             sol=to_int(get("sol")),
             taken_at=parse_timestamp(get("date_taken_utc")),
-            mars_local_time=found.group(1) if found else None,
+            mars_local_time=_mars_local_time(get("date_taken_mars")),
             received_at=parse_timestamp(get("date_received")),
-            page_url=clean(get("link")),
+            page_url=self.clean(get("link")),
             thumbnail_url=thumb,
             medium_url=medium,
             large_url=large,
@@ -296,60 +252,44 @@ class RawImagesAdapter(AdapterBase):
             raw=record,
         )
 
-
-def join_tiles(candidates: list[CandidateData]) -> list[CandidateData]:
-    """Tiles of one frame as one candidate (see the module docstring), in page order.
-
-    Records are tiles when two or more of a page share a frame id with different
-    ``subframeRect``s, or when one alone sits away from the frame's top-left corner.
-    """
-    frames: dict[str, list[tuple[CandidateData, Tile]]] = {}
-    for candidate in candidates:
-        found = _tile(candidate)
-        if found is not None:
-            frames.setdefault(found[0], []).append((candidate, found[1]))
-    joined: dict[str, CandidateData] = {}
-    for frame, pieces in frames.items():
-        corners = {(tile.left, tile.top) for _, tile in pieces}
-        if len(corners) > 1 or corners != {(1, 1)}:
-            first = min(pieces, key=lambda piece: piece[0].external_id)[0]
-            tiles = tuple(sorted((t for _, t in pieces), key=lambda t: (t.top, t.left)))
-            joined[frame] = replace(first, external_id=frame, tiles=tiles)
-    if not joined:
-        return candidates
-    result: list[CandidateData] = []
-    placed: set[str] = set()
-    for candidate in candidates:
-        found = _tile(candidate)
-        if found is None or found[0] not in joined:
-            result.append(candidate)
-        elif found[0] not in placed:  # the whole frame where its first tile was
-            placed.add(found[0])
-            result.append(joined[found[0]])
-    return result
+    def _renditions(self, files: object) -> tuple[str | None, str | None, str | None, str | None]:
+        """The record's (small, medium, large, full_res) image URLs, each on an allowed host
+        or None; all None when it has no ``image_files`` object."""
+        if type(files) is not dict:
+            return None, None, None, None
+        clean = self.clean
+        return (
+            clean(files.get("small")),
+            clean(files.get("medium")),
+            clean(files.get("large")),
+            clean(files.get("full_res")),
+        )
 
 
-def _tile(candidate: CandidateData) -> tuple[str, Tile] | None:
-    """(the frame's id, the tile) for a record whose id has a tile number and whose
-    ``extended.subframeRect`` says where it sits; None for anything else."""
-    parts = _TILE_ID.match(candidate.external_id)
-    extended = candidate.raw.get("extended")
-    rect = _RECT.match(str(extended.get("subframeRect", ""))) if type(extended) is dict else None
-    if parts is None or rect is None:
+def _partial_frame(sample_type: object) -> str | None:
+    """The ``sample_type`` of a record that is not a full frame (a thumbnail, a subframe),
+    which the site does not show; None for a full frame, or when the record does not say."""
+    if sample_type is None or sample_type == "Full":
         return None
-    left, top, width, height = (int(n) for n in rect.groups())
-    tile = Tile(
-        imageid=candidate.external_id,
-        left=left,
-        top=top,
-        width=width,
-        height=height,
-        thumbnail_url=candidate.thumbnail_url,
-        medium_url=candidate.medium_url,
-        large_url=candidate.large_url,
-        full_url=candidate.full_url,
-    )
-    return f"{parts.group('head')}01{parts.group('tail')}", tile
+    kind = str(sample_type).strip()
+    return kind if kind and kind.lower() != "full" else None
+
+
+def _instrument(camera: object) -> object:
+    """The camera's name: ``camera.instrument`` when ``camera`` is an object (as NASA's
+    API sends it), else ``camera`` as it is."""
+    return camera.get("instrument") if type(camera) is dict else camera
+
+
+def _mars_local_time(value: object) -> str | None:
+    """``"HH:MM:SS"`` from ``date_taken_mars`` (``"Sol-01965M15:28:38.766"``), else None."""
+    found = _MARS_TIME.search(value) if type(value) is str else None
+    return found.group(1) if found else None
+
+
+def _frame_size(extended: object) -> tuple[int | None, int | None]:
+    """(width, height) from ``extended.dimension``; (None, None) when it is not there."""
+    return _dimension(extended.get("dimension")) if type(extended) is dict else (None, None)
 
 
 def _dimension(value: object) -> tuple[int | None, int | None]:
@@ -364,45 +304,3 @@ def _dimension(value: object) -> tuple[int | None, int | None]:
     if 0 < width < _MAX_SIDE and 0 < height < _MAX_SIDE:
         return width, height
     return None, None
-
-
-@dataclass(frozen=True, slots=True)
-class SolsAsked:
-    """What a request asks of a record's sol: bounds (``op``, ``sol``) and sets of sols."""
-
-    bounds: tuple[tuple[str, int], ...] = ()
-    sets: tuple[frozenset[int], ...] = ()
-
-    def __call__(self, sol: int | None) -> bool:
-        """A record without a sol never passes a sol test."""
-        if sol is None:
-            return False
-        return all(_SOL_TESTS[op](sol, bound) for op, bound in self.bounds) and all(
-            sol in allowed for allowed in self.sets
-        )
-
-
-def sols_asked(params: tuple[tuple[str, str], ...]) -> SolsAsked | None:
-    """What a request asks of a record's sol (``sol=N`` or ``condition_N=<v>:sol:<op>``),
-    or None when it asks nothing of it. ``condition_1`` is left out: NASA ignores ranges
-    there."""
-    bounds: list[tuple[str, int]] = []
-    sets: list[frozenset[int]] = []
-    for key, value in params:
-        if key == "sol":
-            if (wanted := to_int(value)) is not None:
-                bounds.append(("eq", wanted))
-        elif key.startswith("condition_") and key != "condition_1":
-            raw, _, rest = value.partition(":")
-            field, _, op = rest.partition(":")
-            if field != "sol":
-                continue
-            if op == "in":
-                sets.append(
-                    frozenset(n for part in raw.split(",") if (n := to_int(part)) is not None)
-                )
-            elif op in _SOL_TESTS and (bound := to_int(raw)) is not None:
-                bounds.append((op, bound))
-    if not bounds and not sets:
-        return None
-    return SolsAsked(tuple(bounds), tuple(sets))
