@@ -1,7 +1,7 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config, fetch)
-imports nothing above it.
+Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config,
+config_checks, config_reader, fetch) imports nothing above it.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
 holds pure rules and helpers that import only the ground (and their own concept's rules),
 and one service, the facade's part, which may also use the store. ``db/`` imports only the
@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "markup", "pictures", "template_dirs", "config",
-    "fetch",
+    "config_checks", "config_reader", "fetch",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -31,7 +31,9 @@ RULES = {
     "markup": set(),
     "pictures": {"types"},
     "template_dirs": set(),
-    "config": {"exceptions", "limits", "types", "template_dirs"},
+    "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
+    "config_checks": {"limits", "template_dirs"},
+    "config_reader": {"config", "config_checks", "exceptions"},
     "fetch": {"config", "exceptions", "types"},
     "db": GROUND | {"plans"},
     "views": {"types", "markup"},
