@@ -1,8 +1,8 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config, fetch)
-imports nothing above it; fetch's helpers (fetch_body, fetch_failures) are ground too,
-imported by fetch alone.
+Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config,
+config_checks, config_reader, fetch) imports nothing above it; fetch's helpers (fetch_body,
+fetch_failures) are ground too, imported by fetch alone.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
 holds pure rules and helpers that import only the ground (and their own concept's rules),
 and one service, the facade's part, which may also use the store. ``db/`` imports only the
@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "markup", "pictures", "template_dirs", "config",
-    "fetch",
+    "config_checks", "config_reader", "fetch",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -32,7 +32,9 @@ RULES = {
     "markup": set(),
     "pictures": {"types"},
     "template_dirs": set(),
-    "config": {"exceptions", "limits", "types", "template_dirs"},
+    "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
+    "config_checks": {"limits", "template_dirs"},
+    "config_reader": {"config", "config_checks", "exceptions"},
     # fetch's helpers sit beside it in the ground, but only fetch imports them: every other
     # module reaches HTTP through fetch.Fetcher.
     "fetch_body": {"config", "exceptions", "types"},

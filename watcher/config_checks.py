@@ -1,0 +1,165 @@
+"""What a single config value may be: durations, URLs, bounded integers, names, hosts.
+
+Each check takes the raw value from the parsed TOML and returns it typed (or normalised:
+stripped, lower-cased, a tuple), or raises ``ValueError`` with a message for the person who
+wrote the file. They know nothing of tables or keys: ``watcher.config_reader`` adds the file
+and the key when it turns the ValueError into a ConfigError. They live apart from the
+readers so ``watcher.config`` can offer ``parse_duration`` and use ``templates_dir`` for the
+environment without importing the readers, which import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from watcher.limits import MAX_SOURCE
+from watcher.template_dirs import folders
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+# A source's name: its candidates, poll state and backfills are stored under it.
+_SOURCE_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SOURCE - 1}}}")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1h"``, ``"1d"``; raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 1h or 1d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 10m, 1h, 1d)")
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return seconds
+
+
+def duration_or_zero(value: object) -> float:
+    """Like ``parse_duration``, but zero ("0", "0s", 0) is allowed: no delay."""
+    if value == 0 or value == "0":
+        return 0.0
+    if isinstance(value, str) and (match := _DURATION.match(value)) and float(match[1]) == 0:
+        return 0.0
+    return parse_duration(value)
+
+
+def check_url(value: object) -> str:
+    """An absolute http(s) URL with a host; raises ValueError."""
+    if not isinstance(value, str):
+        raise ValueError("expected a URL string")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value.strip()
+
+
+def choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[object], str]:
+    """One of a fixed set of words; ``upper`` accepts ``info`` for ``INFO`` (log levels)."""
+
+    def check(value: object) -> str:
+        text = value.upper() if upper and isinstance(value, str) else value
+        if text not in options:
+            raise ValueError(f"{value!r} is not one of: {', '.join(options)}")
+        return str(text)
+
+    return check
+
+
+def int_range(low: int, high: int) -> Callable[[object], int]:
+    """An integer within ``low..high``; ``true`` is not 1 here, though Python says so."""
+
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not an integer")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return check
+
+
+def boolean(value: object) -> bool:
+    """``true`` or ``false`` only, so ``enabled = "no"`` cannot read as switched on."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def nonempty_str(value: object) -> str:
+    """Text with something in it, stripped: a blank title or host is a mistake."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def directory(value: object) -> Path:
+    """Where watcher writes (the site, the cache); it may not exist yet."""
+    return Path(nonempty_str(value))
+
+
+def source_name(value: object) -> str:
+    """A name that fits the store's column and reads well in URLs and commands."""
+    name = nonempty_str(value)
+    if not _SOURCE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r}: use lowercase letters, digits, '-' and '_' (at most {MAX_SOURCE})"
+        )
+    return name
+
+
+def str_tuple(value: object) -> tuple[str, ...]:
+    """A list of non-empty strings, stripped; a tuple so the frozen settings can hold it."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def host_tuple(value: object) -> tuple[str, ...]:
+    """Host names (``*.example.org`` for a domain's hosts), lower-cased for comparison."""
+    hosts = str_tuple(value)
+    for host in hosts:
+        if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?", host):
+            raise ValueError(f"{host!r} is not a host name (wildcards as *.example.org)")
+    return tuple(h.lower() for h in hosts)
+
+
+def url_tuple(value: object) -> tuple[str, ...]:
+    """Absolute http(s) URLs, each checked like ``check_url``."""
+    return tuple(check_url(url) for url in str_tuple(value))
+
+
+def email_address(value: object) -> str:
+    """Roughly ``someone@somewhere``: enough to catch a name or a URL typed by mistake."""
+    address = nonempty_str(value)
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+        raise ValueError(f"{address!r} is not an email address")
+    return address
+
+
+def templates_dir(value: object) -> Path:
+    """An existing folder laid out like the shipped ``templates/`` (``site/index.html``,
+    ...). Checked here because a wrong path would otherwise restyle nothing, silently."""
+    path = Path(nonempty_str(value)).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{str(path)!r} is not a directory (it must exist)")
+    known = folders()
+    if not any((path / name).is_dir() for name in known):
+        layout = ", ".join(f"{name}/" for name in known)
+        raise ValueError(
+            f"{str(path)!r} holds none of the template folders ({layout}): it takes the "
+            "layout of templates/, e.g. site/index.html to restyle the list's pages"
+        )
+    return path
+
+
+def database_url(value: object) -> str:
+    """The two databases the store is written and tested for."""
+    url = nonempty_str(value)
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+        raise ValueError(f"{url!r}: only sqlite:/// and postgresql:// URLs are supported")
+    return url
