@@ -44,9 +44,12 @@ RULES = {
     "publish.status": GROUND,
     "publish.writer": GROUND | {"publish.model"},
     "publish.feeds": GROUND | {"publish.model"},
-    "publish.render": GROUND | {"publish.model", "publish.digest", "publish.feeds"},
+    "publish.pieces": set(),
+    "publish.render": GROUND
+    | {"publish.model", "publish.digest", "publish.feeds", "publish.pieces"},
     "publish.animator": GROUND | {"publish.animate", "publish.model"},
-    "publish.cache": GROUND | {"publish.model", "publish.render", "publish.writer"},
+    "publish.cache": GROUND
+    | {"publish.model", "publish.pieces", "publish.render", "publish.writer"},
     "deliver.outbox": GROUND | {"plans"},
     "deliver.links": GROUND | {"deliver.signing"},
     "deliver.signing": GROUND,
