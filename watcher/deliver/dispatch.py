@@ -118,47 +118,48 @@ def _job(row: Delivery, ctx: Context, cache: Cache) -> Job:
 
 
 def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) -> Job:
+    """A confirmation or an edition's mail, for a subscriber who still wants it."""
     if not ctx.email_enabled:
         return Job(row, skip="email is not enabled in config")
     subscriber = ctx.subscribers.get(row.target)
     if subscriber is None:
         return Job(row, skip="subscriber removed")
     if row.channel is DeliveryChannel.CONFIRM:
-        if subscriber.status is not SubscriberStatus.PENDING:
-            return Job(row, skip=f"subscriber {subscriber.status.value}")
-        message = email.confirmation_message(
-            key=row.key,
-            sender=ctx.sender,
-            recipient=subscriber.email,
-            title=ctx.title,
-            base_url=ctx.base_url,
-            confirm=links.confirm_url(ctx.base_url, ctx.secret, subscriber, ctx.now),
-            ttl=ctx.confirm_ttl,
-            now=ctx.now,
-            templates_dir=ctx.templates_dir,
-        )
-        return Job(row, message)
+        return _confirmation(row, subscriber, ctx)
     if subscriber.status is not SubscriberStatus.CONFIRMED:
         return Job(row, skip=f"subscriber {subscriber.status.value}")
     if edition is None:
         return Job(row, skip="no edition")
-    mail = cache.mails.get(edition.number)
-    if mail is None:
-        entries = ctx.entries.get(edition.number, ())
-        mail = email.render_edition(
-            edition,
-            entries,
-            title=ctx.title,
-            base_url=ctx.base_url,
-            templates_dir=ctx.templates_dir,
-        )
-        _remember(cache.mails, edition.number, mail)
-    which = (edition.number, ctx.sender, ctx.base_url)
-    if which in cache.templates:
-        template = cache.templates[which]
-    else:
-        template = email.MailTemplate.build(mail, sender=ctx.sender, base_url=ctx.base_url)
-        _remember(cache.templates, which, template)
+    return _edition_mail(row, subscriber, edition, ctx, cache)
+
+
+def _confirmation(row: Delivery, subscriber: Subscriber, ctx: Context) -> Job:
+    """Only while the subscription is pending: once confirmed or unsubscribed, a retried
+    confirmation would be noise."""
+    if subscriber.status is not SubscriberStatus.PENDING:
+        return Job(row, skip=f"subscriber {subscriber.status.value}")
+    message = email.confirmation_message(
+        key=row.key,
+        sender=ctx.sender,
+        recipient=subscriber.email,
+        title=ctx.title,
+        base_url=ctx.base_url,
+        confirm=links.confirm_url(ctx.base_url, ctx.secret, subscriber, ctx.now),
+        ttl=ctx.confirm_ttl,
+        now=ctx.now,
+        templates_dir=ctx.templates_dir,
+    )
+    return Job(row, message)
+
+
+def _edition_mail(
+    row: Delivery, subscriber: Subscriber, edition: Edition, ctx: Context, cache: Cache
+) -> Job:
+    """The edition's mail for one subscriber: their values stamped into the flattened
+    template (the cheap path), else the whole message built when the mail or their values
+    cannot be written verbatim."""
+    mail = _rendered_mail(edition, ctx, cache)
+    template = _mail_template(mail, edition, ctx, cache)
     unsubscribe = links.unsubscribe_url(ctx.base_url, ctx.secret, subscriber)
     stamped = (
         template.stamp(
@@ -178,3 +179,32 @@ def _mail(row: Delivery, edition: Edition | None, ctx: Context, cache: Cache) ->
         now=ctx.now,
     )
     return Job(row, message)
+
+
+def _rendered_mail(edition: Edition, ctx: Context, cache: Cache) -> email.EditionMail:
+    """The edition's mail, rendered once for all its subscribers."""
+    mail = cache.mails.get(edition.number)
+    if mail is None:
+        entries = ctx.entries.get(edition.number, ())
+        mail = email.render_edition(
+            edition,
+            entries,
+            title=ctx.title,
+            base_url=ctx.base_url,
+            templates_dir=ctx.templates_dir,
+        )
+        _remember(cache.mails, edition.number, mail)
+    return mail
+
+
+def _mail_template(
+    mail: email.EditionMail, edition: Edition, ctx: Context, cache: Cache
+) -> email.MailTemplate | None:
+    """The mail flattened for stamping, once per edition, sender and base URL; None (also
+    remembered) when it cannot be stamped."""
+    which = (edition.number, ctx.sender, ctx.base_url)
+    if which in cache.templates:
+        return cache.templates[which]
+    template = email.MailTemplate.build(mail, sender=ctx.sender, base_url=ctx.base_url)
+    _remember(cache.templates, which, template)
+    return template

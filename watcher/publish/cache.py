@@ -4,7 +4,7 @@ Three layers of reuse, each keyed by content so a hit is always right:
 
 - the current version's manifest: an entry page (or a later index page) whose reuse tag
   is unchanged is not rendered at all, the writer hardlinks it (render.render_parts);
-- the in-memory ``RenderCache``: pieces of the previous render (articles, pages);
+- the in-memory ``RenderCache`` (pieces.py): pieces of the previous render (articles, pages);
 - the article pieces persisted under ``cache_dir/render/`` (one JSON file per render
   fingerprint, replaced atomically), so the first publish after a restart renders only
   what changed instead of 10,000 Markdown paragraphs and templates.
@@ -26,7 +26,8 @@ import orjson
 from watcher.exceptions import ReuseFailed
 from watcher.publish import writer
 from watcher.publish.model import SiteContent, WriteReport
-from watcher.publish.render import RenderCache, fingerprint, render_parts
+from watcher.publish.pieces import RenderCache
+from watcher.publish.render import fingerprint, render_parts
 
 log = logging.getLogger("watcher.publish")
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
 from watcher.config import DEFAULT_TITLE
@@ -38,6 +38,7 @@ from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
 from watcher.publish.digest import digest
 from watcher.publish.feeds import atom_feed, json_feed
 from watcher.publish.model import Animation, RenderedSite, SiteContent
+from watcher.publish.pieces import RenderCache
 from watcher.template_dirs import effective_files, search_path
 from watcher.types import PublishedEntry
 from watcher.urls import entry_path
@@ -175,42 +176,6 @@ def _fingerprint(package: Path, templates_dir: Path | None) -> str:
     return hasher.hexdigest()[:16]
 
 
-class RenderCache:
-    """Pieces rendered before, reused when their key (content digest plus everything else
-    a piece depends on) is the same, so a hit is always right.
-
-    Only the pieces used by the latest render are kept (memory stays at one site's
-    worth). ``seed`` starts it from a persisted copy (see cache.py); ``added`` holds
-    the kinds of piece rendered anew (the caller clears it once it kept them). Not
-    thread-safe: one render at a time per cache.
-    """
-
-    def __init__(self, seed: Mapping[str, str] | None = None) -> None:
-        self._old: dict[str, str] = dict(seed or {})
-        self._new: dict[str, str] = {}
-        self.added: set[str] = set()  # key prefixes ("a:", "p:") of pieces made since
-
-    def lookup(self, key: str) -> str | None:
-        value = self._new.get(key)
-        if value is None:
-            value = self._old.get(key)
-            if value is not None:
-                self._new[key] = value
-        return value
-
-    def keep(self, key: str, value: str) -> str:
-        self._new[key] = value
-        self.added.add(key[:2])
-        return value
-
-    def rotate(self) -> None:
-        self._old, self._new = self._new, {}
-
-    def pieces(self, prefix: str = "") -> dict[str, str]:
-        """The pieces of the latest render (after ``rotate``) whose key starts ``prefix``."""
-        return {k: v for k, v in self._old.items() if k.startswith(prefix)}
-
-
 def _article(view: EntryView, root: str, lazy: bool, templates_dir: Path | None) -> str:
     template = environment(templates_dir).get_template("_article.html")
     return template.render(view=view, root=root, lazy=lazy)
@@ -259,80 +224,174 @@ def render_parts(
     written with) is not rendered at all: it is listed in ``reused`` for the writer to
     hardlink. Every other file is in ``files``; ``tags`` holds the tag of each taggable
     one, for the next render to compare with."""
-    cache = cache or RenderCache()
-    previous = previous or {}
-    digests = content.digests or {}
-    title = content.title or DEFAULT_TITLE
-    version = fingerprint(content.templates_dir)
-    shared = f"{version}\0{title}\0{content.subscribe:d}"
-    context = hashlib.sha256(shared.encode()).hexdigest()[:16]
+    run = _Run.of(content, cache or RenderCache(), previous or {})
+    out = _Output()
     started = time.perf_counter()
-    total = pages(len(content.entries))
-    page_template = environment(content.templates_dir).get_template("entry.html")
-    files: dict[str, bytes] = {}
-    tags: dict[str, str] = {}
-    reused: list[str] = []
-    articles: list[list[str]] = [[] for _ in range(total)]
-    article_keys: list[list[str]] = [[] for _ in range(total)]
-    for index, entry in enumerate(content.entries):
-        animation = content.animations.get(entry.id)
-        shown = digests.get(entry.id) or digest(entry)
-        anim = f"{animation.key}.{animation.width}x{animation.height}" if animation else "-"
-        number, place = divmod(index, PAGE_SIZE)
-        root, lazy = ("" if number == 0 else "../"), place >= EAGER_IMAGES
-        article_key = f"a:{version}.{shown}.{anim}.{number > 0:d}{lazy:d}"
-        path = entry_path(entry.id)
-        tag = f"t:{context}.{shown}.{anim}.{number + 1}"
-        article_keys[number].append(article_key)
-        article = cache.lookup(article_key)
-        page_wanted = previous.get(path) != tag
-        page = None
-        if page_wanted:
-            page_key = f"p:{context}.{shown}.{anim}.{number + 1}"
-            page = cache.lookup(page_key)
-        if article is None or (page_wanted and page is None):
-            view = entry_view(entry, animation)
-            if article is None:
-                article = cache.keep(article_key, _article(view, root, lazy, content.templates_dir))
-            if page_wanted and page is None:
-                back = "../" + page_path(number + 1) + f"#entry-{entry.id}"
-                page = cache.keep(
-                    page_key,
-                    page_template.render(
-                        root="../", title=title, view=view, back=back, subscribe=content.subscribe
-                    ),
-                )
-        articles[number].append(article)
-        if page is None:
-            reused.append(path)
-        else:
-            files[path] = page.encode()
-            tags[path] = tag
+    listed = _render_entries(run, out)
     finished_entries = time.perf_counter()
+    _render_index_pages(run, listed, out)
+    run.cache.rotate()
+    out.files.update(_animations_style_and_feeds(content))
+    finished = time.perf_counter()
+    timings = {
+        "entries": finished_entries - started,
+        "pages_and_feeds": finished - finished_entries,
+    }
+    return RenderedSite(files=out.files, tags=out.tags, reused=tuple(out.reused), timings=timings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every piece of one render depends on besides its own entry.
+
+    ``version`` (the fingerprint) keys the articles; ``context`` adds what a whole page
+    shows besides its entries (the title, the subscribe link) and keys the pages and tags.
+    """
+
+    content: SiteContent
+    cache: RenderCache
+    previous: Mapping[str, str]
+    digests: Mapping[int, str]
+    title: str
+    version: str
+    context: str
+    total: int
+    entry_template: Template
+
+    @classmethod
+    def of(cls, content: SiteContent, cache: RenderCache, previous: Mapping[str, str]) -> _Run:
+        title = content.title or DEFAULT_TITLE
+        version = fingerprint(content.templates_dir)
+        shared = f"{version}\0{title}\0{content.subscribe:d}"
+        return cls(
+            content=content,
+            cache=cache,
+            previous=previous,
+            digests=content.digests or {},
+            title=title,
+            version=version,
+            context=hashlib.sha256(shared.encode()).hexdigest()[:16],
+            total=pages(len(content.entries)),
+            entry_template=environment(content.templates_dir).get_template("entry.html"),
+        )
+
+
+@dataclass(slots=True)
+class _Output:
+    """What a render has made so far: files by path, their reuse tags, the reused paths."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """Each index page's articles in list order, and their cache keys: the keys say what
+    a later index page shows, so they make its reuse tag."""
+
+    articles: list[list[str]]
+    keys: list[list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryKeys:
+    """Where one entry's pieces are found: the article's cache key (it depends on the
+    entry's index page: relative links, eager or lazy image), the permalink page's path
+    and reuse tag, and the page's cache key, None when the tag still holds (not rendered)."""
+
+    number: int  # the index page, from 0
+    lazy: bool
+    article: str
+    path: str
+    tag: str
+    page: str | None
+
+
+def _entry_keys(run: _Run, entry: PublishedEntry, index: int) -> _EntryKeys:
+    animation = run.content.animations.get(entry.id)
+    shown = run.digests.get(entry.id) or digest(entry)
+    anim = f"{animation.key}.{animation.width}x{animation.height}" if animation else "-"
+    number, place = divmod(index, PAGE_SIZE)
+    lazy = place >= EAGER_IMAGES
+    path = entry_path(entry.id)
+    tag = f"t:{run.context}.{shown}.{anim}.{number + 1}"
+    page_wanted = run.previous.get(path) != tag
+    return _EntryKeys(
+        number=number,
+        lazy=lazy,
+        article=f"a:{run.version}.{shown}.{anim}.{number > 0:d}{lazy:d}",
+        path=path,
+        tag=tag,
+        page=f"p:{run.context}.{shown}.{anim}.{number + 1}" if page_wanted else None,
+    )
+
+
+def _render_entries(run: _Run, out: _Output) -> _Listed:
+    """Every entry's article, for its index page, and its permalink page, into ``out``."""
+    listed = _Listed([[] for _ in range(run.total)], [[] for _ in range(run.total)])
+    for index, entry in enumerate(run.content.entries):
+        keys = _entry_keys(run, entry, index)
+        listed.keys[keys.number].append(keys.article)
+        listed.articles[keys.number].append(_render_entry(run, entry, keys, out))
+    return listed
+
+
+def _render_entry(run: _Run, entry: PublishedEntry, keys: _EntryKeys, out: _Output) -> str:
+    """One entry's article (returned) and permalink page (into ``out``, or listed as reused),
+    each taken from the cache when it has them; the view is built only for what it lacks."""
+    article = run.cache.lookup(keys.article)
+    page = run.cache.lookup(keys.page) if keys.page is not None else None
+    if article is None or (keys.page is not None and page is None):
+        view = entry_view(entry, run.content.animations.get(entry.id))
+        if article is None:
+            root = "" if keys.number == 0 else "../"
+            html = _article(view, root, keys.lazy, run.content.templates_dir)
+            article = run.cache.keep(keys.article, html)
+        if keys.page is not None and page is None:
+            page = run.cache.keep(keys.page, _entry_page(run, view, keys.number))
+    if page is None:
+        out.reused.append(keys.path)
+    else:
+        out.files[keys.path] = page.encode()
+        out.tags[keys.path] = keys.tag
+    return article
+
+
+def _entry_page(run: _Run, view: EntryView, number: int) -> str:
+    """An entry's permalink page; its back link returns to the entry on its index page."""
+    back = "../" + page_path(number + 1) + f"#entry-{view.entry.id}"
+    return run.entry_template.render(
+        root="../", title=run.title, view=view, back=back, subscribe=run.content.subscribe
+    )
+
+
+def _render_index_pages(run: _Run, listed: _Listed, out: _Output) -> None:
+    """The index pages into ``out``. The first is always rendered (it carries the edition);
+    a later one is reused when its tag (what it shows) is unchanged."""
     intro: Markup | None = None
-    for number in range(1, total + 1):
+    for number in range(1, run.total + 1):
         path = page_path(number)
         if number > 1:
-            keys = "\n".join(article_keys[number - 1])
-            seen = f"{context}\0{number}\0{total}\0{keys}".encode()
+            keys = "\n".join(listed.keys[number - 1])
+            seen = f"{run.context}\0{number}\0{run.total}\0{keys}".encode()
             tag = "t:" + hashlib.sha256(seen).hexdigest()
-            if previous.get(path) == tag:
-                reused.append(path)
+            if run.previous.get(path) == tag:
+                out.reused.append(path)
                 continue
-            tags[path] = tag
+            out.tags[path] = tag
         if intro is None:
-            intro = Markup(render_markdown(content.intro))  # noqa: S704 (sanitised by nh3)
-        files[path] = _page(content, articles[number - 1], number, total, intro)
-    cache.rotate()
+            intro = Markup(render_markdown(run.content.intro))  # noqa: S704 (sanitised by nh3)
+        out.files[path] = _page(run.content, listed.articles[number - 1], number, run.total, intro)
+
+
+def _animations_style_and_feeds(content: SiteContent) -> dict[str, bytes]:
+    """The files rendered whole at every publish: built elsewhere or cheap to make."""
+    files: dict[str, bytes] = {}
     for animation in content.animations.values():
         files[animation.webp_path] = animation.webp
         files[animation.gif_path] = animation.gif
     files["site.css"] = (PACKAGE / "static" / "site.css").read_bytes()
     files["feed.atom"] = atom_feed(content)
     files["feed.json"] = json_feed(content)
-    finished = time.perf_counter()
-    timings = {
-        "entries": finished_entries - started,
-        "pages_and_feeds": finished - finished_entries,
-    }
-    return RenderedSite(files=files, tags=tags, reused=tuple(reused), timings=timings)
+    return files

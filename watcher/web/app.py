@@ -111,88 +111,110 @@ def _is_api(request: Request) -> bool:
 
 
 def _errors(app: FastAPI) -> None:
-    """Watcher's exceptions as pages (for people) or problem+json (for programs)."""
+    """Watcher's exceptions as pages (for people) or problem+json (for programs).
 
-    def page(request: Request, status: int, title: str, detail: str) -> Response:
-        if _is_api(request):
-            return problem(status, title, detail)
-        context = {"status": status, "title": title, "detail": detail}
-        return render(request, "editor/error.html", context, status)
+    Starlette picks the handler of the nearest class in an exception's MRO, so
+    ``InvalidInput`` gets its own answer although it is a ``UsageError``.
+    """
+    for exc_class, handler in _ERROR_HANDLERS:
+        app.add_exception_handler(exc_class, handler)
 
-    @app.exception_handler(auth.AuthRequired)
-    async def auth_required(request: Request, exc: auth.AuthRequired) -> Response:
-        if _is_api(request):
-            return problem(
-                401,
-                "Sign-in required",
-                "send Authorization: Bearer <token>",
-                headers={"WWW-Authenticate": 'Bearer realm="watcher"'},
-            )
-        return auth.login_redirect(request)
 
-    @app.exception_handler(auth.CsrfFailed)
-    async def csrf_failed(request: Request, exc: auth.CsrfFailed) -> Response:
-        return page(
-            request,
-            403,
-            "Form expired",
-            "The form was missing its security token or it did not match. "
-            "Reload the page and try again.",
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The error page an editor's browser gets, or the same as problem+json under /api."""
+    if _is_api(request):
+        return problem(status, title, detail)
+    context = {"status": status, "title": title, "detail": detail}
+    return render(request, "editor/error.html", context, status)
+
+
+def _shown_as(status: int, title: str) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler for errors whose message is fit to show as it is, under one status."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        return _error_page(request, status, title, str(exc))
+
+    return handler
+
+
+async def _sign_in_required(request: Request, exc: auth.AuthRequired) -> Response:
+    """A program is told how to authenticate; a person is sent to the sign-in form and
+    brought back afterwards."""
+    if _is_api(request):
+        return problem(
+            401,
+            "Sign-in required",
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="watcher"'},
         )
+    return auth.login_redirect(request)
 
-    @app.exception_handler(PermissionDenied)
-    async def denied(request: Request, exc: PermissionDenied) -> Response:
-        return page(request, 403, "Not allowed", str(exc))
 
-    @app.exception_handler(AuthError)
-    async def auth_error(request: Request, exc: AuthError) -> Response:
-        return page(request, 401, "Not signed in", str(exc))
+async def _form_expired(request: Request, exc: auth.CsrfFailed) -> Response:
+    """Put as an expired form, its usual cause, with the way out: reload it."""
+    return _error_page(
+        request,
+        403,
+        "Form expired",
+        "The form was missing its security token or it did not match. "
+        "Reload the page and try again.",
+    )
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return page(request, 404, "Not found", str(exc))
 
-    @app.exception_handler(Conflict)
-    async def conflict(request: Request, exc: Conflict) -> Response:
-        return page(request, 409, "Changed by someone else", str(exc))
+async def _invalid_input(request: Request, exc: InvalidInput) -> Response:
+    """Programs get the errors field by field, to point at what to fix."""
+    if _is_api(request):
+        return problem(422, "Invalid input", str(exc), errors=exc.errors)
+    return _error_page(request, 422, "Invalid input", str(exc))
 
-    @app.exception_handler(InvalidInput)
-    async def invalid(request: Request, exc: InvalidInput) -> Response:
-        if _is_api(request):
-            return problem(422, "Invalid input", str(exc), errors=exc.errors)
-        return page(request, 422, "Invalid input", str(exc))
 
-    @app.exception_handler(UsageError)
-    async def usage(request: Request, exc: UsageError) -> Response:
-        return page(request, 400, "Bad request", str(exc))
+async def _malformed_request(request: Request, exc: RequestValidationError) -> Response:
+    """A request the routes' declared parameters reject, answered like ``InvalidInput``:
+    each error keyed by its field's dotted path (``body`` when the whole body is wrong)."""
+    errors = {
+        ".".join(str(part) for part in error["loc"][1:]) or "body": str(error["msg"])
+        for error in exc.errors()
+    }
+    if _is_api(request):
+        return problem(422, "Invalid input", "see errors", errors=errors)
+    detail = "; ".join(f"{field}: {message}" for field, message in errors.items())
+    return _error_page(request, 422, "Invalid input", detail)
 
-    @app.exception_handler(StorageError)
-    async def storage(request: Request, exc: StorageError) -> Response:
-        log.error("database error serving %s: %s", request.url.path, exc)
-        return page(request, 503, "Database unavailable", "Try again in a moment.")
 
-    @app.exception_handler(RequestValidationError)
-    async def validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = {
-            ".".join(str(part) for part in error["loc"][1:]) or "body": str(error["msg"])
-            for error in exc.errors()
-        }
-        if _is_api(request):
-            return problem(422, "Invalid input", "see errors", errors=errors)
-        detail = "; ".join(f"{field}: {message}" for field, message in errors.items())
-        return page(request, 422, "Invalid input", detail)
+async def _database_unavailable(request: Request, exc: StorageError) -> Response:
+    """Logged for the operator; all the caller can do is try again."""
+    log.error("database error serving %s: %s", request.url.path, exc)
+    return _error_page(request, 503, "Database unavailable", "Try again in a moment.")
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error serving %s %s", request.method, request.url.path)
-        return page(
-            request,
-            500,
-            "Something went wrong",
-            "The error was logged. Try again, or tell whoever runs this watcher.",
-        )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return page(request, exc.status_code, title, str(exc.detail))
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: the traceback goes to the log, never to the caller."""
+    log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return _error_page(
+        request,
+        500,
+        "Something went wrong",
+        "The error was logged. Try again, or tell whoever runs this watcher.",
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Starlette's own errors (no route, wrong method) in the same dress as watcher's."""
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    return _error_page(request, exc.status_code, title, str(exc.detail))
+
+
+_ERROR_HANDLERS: tuple[tuple[type[Exception], Callable[..., Awaitable[Response]]], ...] = (
+    (auth.AuthRequired, _sign_in_required),
+    (auth.CsrfFailed, _form_expired),
+    (PermissionDenied, _shown_as(403, "Not allowed")),
+    (AuthError, _shown_as(401, "Not signed in")),
+    (NotFound, _shown_as(404, "Not found")),
+    (Conflict, _shown_as(409, "Changed by someone else")),
+    (InvalidInput, _invalid_input),
+    (UsageError, _shown_as(400, "Bad request")),
+    (StorageError, _database_unavailable),
+    (RequestValidationError, _malformed_request),
+    (Exception, _unexpected),
+    (StarletteHTTPException, _http_error),
+)

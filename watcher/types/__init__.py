@@ -1,0 +1,107 @@
+"""Frozen values passed between layers.
+
+Nothing here does I/O. The store returns these, never ORM rows; sources produce
+``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
+
+Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
+``delivery``); this package re-exports every one of their names, so
+``from watcher.types import X`` stays the one way to import them.
+"""
+
+from __future__ import annotations
+
+from watcher.types.accounts import (
+    Actor,
+    ApiToken,
+    AuditEvent,
+    Editor,
+    Role,
+    Session,
+    Throttle,
+    TokenScope,
+    name_key,
+)
+from watcher.types.candidates import (
+    INGENUITY,
+    PERSEVERANCE,
+    Candidate,
+    CandidateData,
+    CandidateFilter,
+    CandidateStatus,
+    JSONObject,
+    Tile,
+    day_start,
+)
+from watcher.types.delivery import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    Subscriber,
+    SubscriberStatus,
+    Webhook,
+)
+from watcher.types.entries import (
+    RENDITIONS,
+    Edition,
+    Entry,
+    EntryDraft,
+    EntryStatus,
+    Frame,
+    PublishedEntry,
+)
+from watcher.types.polling import (
+    Backfill,
+    CheckedRequest,
+    Health,
+    Page,
+    PageRequest,
+    PollReport,
+    PollState,
+    SourceCheck,
+    SourceHealth,
+    cursor_time,
+)
+
+__all__ = [
+    "INGENUITY",
+    "PERSEVERANCE",
+    "RENDITIONS",
+    "Actor",
+    "ApiToken",
+    "AuditEvent",
+    "Backfill",
+    "Candidate",
+    "CandidateData",
+    "CandidateFilter",
+    "CandidateStatus",
+    "CheckedRequest",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryStatus",
+    "Edition",
+    "Editor",
+    "Entry",
+    "EntryDraft",
+    "EntryStatus",
+    "Frame",
+    "Health",
+    "JSONObject",
+    "Page",
+    "PageRequest",
+    "PollReport",
+    "PollState",
+    "PublishedEntry",
+    "Role",
+    "Session",
+    "SourceCheck",
+    "SourceHealth",
+    "Subscriber",
+    "SubscriberStatus",
+    "Throttle",
+    "Tile",
+    "TokenScope",
+    "Webhook",
+    "cursor_time",
+    "day_start",
+    "name_key",
+]
