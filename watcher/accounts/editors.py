@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 
 from watcher.accounts import passwords as security
@@ -42,13 +43,14 @@ def editor_actor(editor: Editor) -> Actor:
     return Actor(editor.name, editor.role)
 
 
+@dataclass(eq=False, repr=False)
 class Accounts:
     """Editors and how they (and API tokens) prove who they are."""
 
-    def __init__(self, settings: Settings, store: AccountStore, *, clock: Callable[[], datetime]):
-        self.settings = settings
-        self.store = store
-        self.clock = clock
+    settings: Settings
+    store: AccountStore
+    _: KW_ONLY
+    clock: Callable[[], datetime]
 
     # -- editors ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,27 +53,22 @@ MARK_EVERY = 0.25
 LEASE_SAFETY = 0.8
 
 
+@dataclass(eq=False, repr=False)
 class Deliverer:
     """Subscribe and unsubscribe, register webhooks, deliver what editions owe."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: DeliveryStore,
-        fetcher: Fetcher,
-        *,
-        clock: Callable[[], datetime],
-        rand: Callable[[], float],
-        owner: str,
-    ):
-        self.settings = settings
-        self.store = store
-        self.fetcher = fetcher
-        self.clock = clock
-        self.rand = rand
-        self.owner = owner
-        self._secret_key: str | None = None
-        self._channels: dict[DeliveryChannel, Any] | None = None
+    settings: Settings
+    store: DeliveryStore
+    fetcher: Fetcher
+    _: KW_ONLY
+    clock: Callable[[], datetime]
+    rand: Callable[[], float]
+    owner: str
+    _secret_key: str | None = field(default=None, init=False)
+    _channels: dict[DeliveryChannel, Any] | None = field(default=None, init=False)
+    _mail_render_cache: dispatch.Cache = field(init=False)
+
+    def __post_init__(self) -> None:
         self._mail_render_cache = dispatch.new_cache()
 
     # -- the outbox ----------------------------------------------------------------------

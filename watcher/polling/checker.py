@@ -11,7 +11,7 @@ it can run next to the service, or before there is a database at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from watcher.config import Settings, SourceConfig
@@ -35,12 +35,12 @@ from watcher.types import CheckedRequest, Page, PageRequest, PollState, SourceCh
 ANSWERED_BADLY = (ResponseTooLarge, TooManyRedirects)
 
 
+@dataclass(eq=False, repr=False)
 class Checker:
     """Check that NASA's answers still have the shapes watcher expects (``watcher check``)."""
 
-    def __init__(self, settings: Settings, fetcher: Fetcher):
-        self.settings = settings
-        self.fetcher = fetcher
+    settings: Settings
+    fetcher: Fetcher
 
     async def check_sources(self, names: Sequence[str] | None = None) -> list[SourceCheck]:
         """Check the named sources (default: every enabled one), one after another, as

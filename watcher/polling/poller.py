@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from watcher import leases
@@ -74,6 +74,7 @@ class _Tally:
         )
 
 
+@dataclass(eq=False, repr=False)
 class Poller:
     """Poll sources on demand (the scheduler calls ``poll_source``) and backfill history.
 
@@ -81,27 +82,17 @@ class Poller:
     ``poll_source``, so each one announces new candidates to the team the same way.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: PollStore,
-        fetcher: Fetcher,
-        *,
-        clock: Callable[[], datetime],
-        rand: Callable[[], float],
-        owner: str,
-        announce: Callable[[int], None] | None = None,
-    ):
-        self.settings = settings
-        self.store = store
-        self.fetcher = fetcher
-        self.clock = clock
-        self.rand = rand
-        self.owner = owner
-        self.announce = announce
-        self._adapters: dict[str, SourceAdapter] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._stopping = False
+    settings: Settings
+    store: PollStore
+    fetcher: Fetcher
+    _: KW_ONLY
+    clock: Callable[[], datetime]
+    rand: Callable[[], float]
+    owner: str
+    announce: Callable[[int], None] | None = None
+    _adapters: dict[str, SourceAdapter] = field(default_factory=dict, init=False)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _stopping: bool = field(default=False, init=False)
 
     def request_stop(self) -> None:
         """Finish the page in hand, then stop every poll and backfill."""

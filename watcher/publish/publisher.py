@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -67,31 +67,24 @@ class Audience(Protocol):
         ...
 
 
+@dataclass(eq=False, repr=False)
 class Publisher:
     """Publish editions, keep ``site_dir`` in step with the latest one, export the site."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: PublishStore,
-        fetcher: Fetcher,
-        *,
-        clock: Callable[[], datetime],
-        owner: str,
-        changes: Changes,
-        audience: Audience,
-        health: Callable[[], list[SourceHealth]],
-    ):
-        self.settings = settings
-        self.store = store
-        self.fetcher = fetcher
-        self.clock = clock
-        self.owner = owner
-        self.changes = changes
-        self.audience = audience
-        self.health = health
-        self.animator = Animator(settings, fetcher)
-        self._builder: SiteBuilder | None = None
+    settings: Settings
+    store: PublishStore
+    fetcher: Fetcher
+    _: KW_ONLY
+    clock: Callable[[], datetime]
+    owner: str
+    changes: Changes
+    audience: Audience
+    health: Callable[[], list[SourceHealth]]
+    animator: Animator = field(init=False)
+    _builder: SiteBuilder | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.animator = Animator(self.settings, self.fetcher)
 
     # -- settings and reading ---------------------------------------------------------
 

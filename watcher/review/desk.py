@@ -7,6 +7,7 @@ and refuse exactly the same things.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from watcher.changes import Changes
@@ -62,21 +63,15 @@ def check_draft(draft: EntryDraft) -> EntryDraft:
     return cleaned
 
 
+@dataclass(eq=False, repr=False)
 class Desk:
     """Approve, reject, undo; edit, reorder and unpublish entries; read the audit log."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: DeskStore,
-        *,
-        clock: Callable[[], datetime],
-        changes: Changes,
-    ):
-        self.settings = settings
-        self.store = store
-        self.clock = clock
-        self.changes = changes
+    settings: Settings
+    store: DeskStore
+    _: KW_ONLY
+    clock: Callable[[], datetime]
+    changes: Changes
 
     # -- reading ---------------------------------------------------------------------
 
