@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from watcher.db.rows import from_row, upsert
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
@@ -16,28 +17,12 @@ from watcher.limits import MAX_CLIENT, MAX_USER_AGENT
 from watcher.types import ApiToken, Editor, Role, Session, Throttle, TokenScope, name_key
 
 
-def _editor(row: RowMapping | dict[str, Any]) -> Editor:
-    return Editor(
-        id=row["id"],
-        name=row["name"],
-        role=Role(row["role"]),
-        disabled=bool(row["disabled"]),
-        created_at=row["created_at"],
-        last_login_at=row["last_login_at"],
-    )
+def _editor(row: Mapping[Any, Any]) -> Editor:
+    return from_row(Editor, row, role=Role(row["role"]), disabled=bool(row["disabled"]))
 
 
 def _token(row: RowMapping) -> ApiToken:
-    return ApiToken(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        scope=TokenScope(row["scope"]),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-    )
+    return from_row(ApiToken, row, scope=TokenScope(row["scope"]))
 
 
 class AccountStore(StoreBase):
@@ -231,15 +216,9 @@ class AccountStore(StoreBase):
         query = select(login_throttle).where(login_throttle.c.key.in_(keys))
         with self.read() as connection:
             rows = connection.execute(query).mappings().all()
-        return {
-            row["key"]: Throttle(
-                row["key"], row["failures"], row["window_started_at"], row["locked_until"]
-            )
-            for row in rows
-        }
+        return {row["key"]: from_row(Throttle, row) for row in rows}
 
     def save_throttles(self, throttles: list[Throttle]) -> None:
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         with self.write() as connection:
             for throttle in throttles:
                 values = {
@@ -248,13 +227,7 @@ class AccountStore(StoreBase):
                     "window_started_at": throttle.window_started_at,
                     "locked_until": throttle.locked_until,
                 }
-                statement = insert(login_throttle).values(**values)
-                connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["key"],
-                        set_={k: statement.excluded[k] for k in values if k != "key"},
-                    )
-                )
+                upsert(connection, login_throttle, values, ("key",))
 
     def clear_throttles(self, keys: list[str]) -> None:
         with self.write() as connection:
