@@ -9,6 +9,7 @@ from watcher.db.delivery import DeliveryStore
 from watcher.db.leases import LeaseStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
+from watcher.db.queue import QueueStore
 from watcher.db.review import ReviewStore
 from watcher.db.site_settings import SiteStore
 from watcher.exceptions import StorageError
@@ -16,6 +17,7 @@ from watcher.exceptions import StorageError
 
 class Store(
     CandidateStore,
+    QueueStore,
     PollingStore,
     ReviewStore,
     AccountStore,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
-from watcher.db.candidates import candidate_from_row
+from watcher.db.candidates import read_candidate
 from watcher.db.schema import audit_log, candidates, entries, entry_candidates
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import Conflict, NotFound
@@ -421,14 +421,7 @@ class ReviewStore(StoreBase):
     # -- helpers ---------------------------------------------------------------------
 
     def _candidate(self, connection: Connection, candidate_id: int) -> Candidate:
-        row = (
-            connection.execute(select(candidates).where(candidates.c.id == candidate_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no candidate with id {candidate_id}")
-        return candidate_from_row(row)
+        return read_candidate(connection, candidate_id)
 
     def _decide(
         self,
