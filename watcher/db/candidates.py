@@ -1,9 +1,10 @@
 """Candidates as stored: the row of an image waiting for (or past) an editor's decision.
 
-This module writes them (a page's worth at a time, duplicates dropped, the tiles of a frame
-seen again merged into the stored ones, the filter values recorded) and turns rows back
-into ``Candidate`` values; ``queue`` reads them for the editors. The counts the poller asks
-for are here too, beside the insert they describe.
+This module writes them: a page's worth at a time (duplicates dropped, the tiles of a frame
+seen again merged into the stored ones, the filter values recorded), and the status moves
+of a decision (to approved or rejected, back to the queue). It turns rows back into
+``Candidate`` values; ``queue`` reads them for the editors. The counts the poller asks for
+are here too, beside the insert they describe.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 from watcher.db.rows import conflict_insert, from_row, row_or_not_found
 from watcher.db.schema import FACET_KINDS, candidates, facets, sqlite_timestamp
-from watcher.db.store_base import StoreBase
+from watcher.db.store_base import StoreBase, when
+from watcher.exceptions import Conflict
 from watcher.limits import MAX_FACET_VALUE, fit_limits
 from watcher.types import Candidate, CandidateData, CandidateStatus, Tile
 
@@ -196,6 +198,64 @@ def read_candidate(connection: Connection, candidate_id: int) -> Candidate:
     query = select(candidates).where(candidates.c.id == candidate_id)
     return candidate_from_row(
         row_or_not_found(connection, query, f"no candidate with id {candidate_id}")
+    )
+
+
+def decide(
+    connection: Connection,
+    candidate_id: int,
+    version: int | None,
+    status: CandidateStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+) -> Candidate:
+    """Move a new candidate to ``status``; Conflict if it was decided (or changed).
+    Returns the candidate as it was before."""
+    current = read_candidate(connection, candidate_id)
+    stale = version is not None and version != current.version
+    if current.status is not CandidateStatus.NEW or stale:
+        what = current.status.value if current.status is not CandidateStatus.NEW else "changed"
+        raise _decided_already(current, what)
+    result = connection.execute(
+        update(candidates)
+        .where(candidates.c.id == candidate_id, candidates.c.version == current.version)
+        .values(
+            status=status.value,
+            version=current.version + 1,
+            decided_by=actor,
+            decided_at=now,
+            reject_reason=reason,
+        )
+    )
+    if result.rowcount != 1:  # another transaction got there between our read and write
+        latest = read_candidate(connection, candidate_id)
+        raise _decided_already(latest, latest.status.value)
+    return current
+
+
+def _decided_already(candidate: Candidate, what: str) -> Conflict:
+    """The refusal naming who decided (or changed) the candidate first, and when."""
+    return Conflict(
+        f"candidate {candidate.id} was already {what} by {candidate.decided_by or 'someone'}"
+        f" at {when(candidate.decided_at)}",
+        by=candidate.decided_by,
+        at=candidate.decided_at,
+    )
+
+
+def return_to_queue(connection: Connection, candidate_id: int) -> None:
+    """Undecide a candidate (its entry removed, or its rejection undone): new again."""
+    connection.execute(
+        update(candidates)
+        .where(candidates.c.id == candidate_id)
+        .values(
+            status=CandidateStatus.NEW.value,
+            version=candidates.c.version + 1,
+            decided_by=None,
+            decided_at=None,
+            reject_reason=None,
+        )
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
-from watcher.db.review import write_audit
+from watcher.db.audit import write_audit
 from watcher.db.rows import from_row, row_or_not_found
 from watcher.db.schema import (
     audit_log,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
-from watcher.db.review import write_audit
+from watcher.db.audit import write_audit
 from watcher.db.rows import conflict_insert, from_row, row_or_not_found
 from watcher.db.schema import deliveries, subscribe_attempts, subscribers, webhooks
 from watcher.db.store_base import StoreBase
