@@ -20,8 +20,9 @@ import orjson
 from sqlalchemy import Connection, Dialect, RowMapping, func, select, update
 from sqlalchemy.dialects import postgresql
 
+from watcher.db.columns import sqlite_timestamp
 from watcher.db.rows import conflict_insert, from_row, row_or_not_found
-from watcher.db.schema import FACET_KINDS, candidates, facets, sqlite_timestamp
+from watcher.db.schema import FACET_KINDS, candidates, facets
 from watcher.db.store_base import StoreBase, when
 from watcher.exceptions import Conflict
 from watcher.limits import MAX_FACET_VALUE, fit_limits
