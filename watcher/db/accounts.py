@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -25,34 +26,41 @@ def _token(row: RowMapping) -> ApiToken:
     return from_row(ApiToken, row, scope=TokenScope(row["scope"]))
 
 
+# Admins who can sign in: the last one may not be disabled, and the setup link works only
+# while there is none.
+_ACTIVE_ADMINS = (
+    select(func.count())
+    .select_from(editors)
+    .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
+)
+
+
+@contextmanager
+def _name_must_be_free(name: str) -> Iterator[None]:
+    """A taken name (the unique name key refused the row) is the caller's to fix: say so."""
+    try:
+        yield
+    except IntegrityError:
+        raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
+
+
 class AccountStore(StoreBase):
     # -- editors ---------------------------------------------------------------------
 
     def create_editor(self, name: str, password_hash: str, role: Role, now: datetime) -> Editor:
-        try:
-            with self.write() as connection:
-                return self._insert_editor(connection, name, password_hash, role, now)
-        except IntegrityError:
-            raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
+        with _name_must_be_free(name), self.write() as connection:
+            return self._insert_editor(connection, name, password_hash, role, now)
 
     def create_first_admin(
         self, setup_token_id: str, name: str, password_hash: str, now: datetime
     ) -> Editor:
         """Spend the setup link and create the first admin, as one transaction."""
-        try:
-            with self.write() as connection:
-                if not self.use_setup_token(connection, setup_token_id, now):
-                    raise AuthError("this setup link was used already or has expired")
-                admins = connection.execute(
-                    select(func.count())
-                    .select_from(editors)
-                    .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
-                ).scalar_one()
-                if admins:
-                    raise Conflict("an admin exists already: sign in instead")
-                return self._insert_editor(connection, name, password_hash, Role.ADMIN, now)
-        except IntegrityError:
-            raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
+        with _name_must_be_free(name), self.write() as connection:
+            if not self.use_setup_token(connection, setup_token_id, now):
+                raise AuthError("this setup link was used already or has expired")
+            if connection.execute(_ACTIVE_ADMINS).scalar_one():
+                raise Conflict("an admin exists already: sign in instead")
+            return self._insert_editor(connection, name, password_hash, Role.ADMIN, now)
 
     def _insert_editor(
         self, connection: Connection, name: str, password_hash: str, role: Role, now: datetime
@@ -91,13 +99,8 @@ class AccountStore(StoreBase):
             return [_editor(row) for row in rows]
 
     def count_admins(self) -> int:
-        query = (
-            select(func.count())
-            .select_from(editors)
-            .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
-        )
         with self.read() as connection:
-            return int(connection.execute(query).scalar_one())
+            return int(connection.execute(_ACTIVE_ADMINS).scalar_one())
 
     def set_editor_disabled(self, name: str, disabled: bool) -> Editor:
         """Disabling also ends every session of the editor."""
