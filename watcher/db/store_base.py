@@ -1,4 +1,5 @@
-"""The store's shared machinery: the engine, transactions, and error translation."""
+"""The store's shared machinery: the engine, transactions, error translation, and how a
+refusal (``Conflict``) names the moment of the change it lost to."""
 
 from __future__ import annotations
 

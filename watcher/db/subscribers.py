@@ -92,7 +92,7 @@ def _webhook(row: RowMapping) -> Webhook:
     )
 
 
-def _subscriber_with(connection: Connection, email: str) -> Subscriber | None:
+def _subscriber_by_email(connection: Connection, email: str) -> Subscriber | None:
     query = select(subscribers).where(subscribers.c.email == email)
     row = connection.execute(query).mappings().one_or_none()
     return _subscriber(row) if row is not None else None
@@ -146,7 +146,7 @@ class SubscriberStore(StoreBase):
                 .values(email=email, status=SubscriberStatus.PENDING.value, created_at=now)
                 .on_conflict_do_nothing(index_elements=["email"])
             )
-            stored = _subscriber_with(connection, email)
+            stored = _subscriber_by_email(connection, email)
             assert stored is not None  # inserted just above when it was not there
             if stored.status is SubscriberStatus.CONFIRMED:
                 return stored, False, None, None
@@ -171,7 +171,7 @@ class SubscriberStore(StoreBase):
         confirmed), queue ``confirmation`` if it ends up pending, and audit it; one
         transaction."""
         with self.write() as connection:
-            before = _subscriber_with(connection, email)
+            before = _subscriber_by_email(connection, email)
             values: dict[str, Any] = {"status": status.value}
             if status is SubscriberStatus.CONFIRMED:
                 values["confirmed_at"] = now
@@ -185,7 +185,7 @@ class SubscriberStore(StoreBase):
                 connection.execute(
                     update(subscribers).where(subscribers.c.email == email).values(**values)
                 )
-            after = _subscriber_with(connection, email)
+            after = _subscriber_by_email(connection, email)
             assert after is not None  # inserted just above when it was not there
             if after.status is SubscriberStatus.PENDING and confirmation is not None:
                 insert_deliveries(connection, [addressed(confirmation, after)], now)
@@ -213,7 +213,7 @@ class SubscriberStore(StoreBase):
 
     def find_subscriber(self, email: str) -> Subscriber | None:
         with self.read() as connection:
-            return _subscriber_with(connection, email)
+            return _subscriber_by_email(connection, email)
 
     def subscribers_by_email(self, emails: Sequence[str]) -> dict[str, Subscriber]:
         with self.read() as connection:
