@@ -34,7 +34,7 @@ from common import report
 
 from watcher.config import SourceConfig
 from watcher.db import Store
-from watcher.db.schema import sqlite_timestamp
+from watcher.db.columns import sqlite_timestamp
 from watcher.demo import SyntheticRawImages
 from watcher.polling.sources.raw_images import RawImagesAdapter
 from watcher.types import CandidateData, PollState

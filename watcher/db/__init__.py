@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from watcher.db import migrate
 from watcher.db.accounts import AccountStore
+from watcher.db.audit import AuditStore
 from watcher.db.candidates import CandidateStore
+from watcher.db.decisions import DecisionStore
 from watcher.db.delivery import DeliveryStore
+from watcher.db.entries import EntryStore
 from watcher.db.leases import LeaseStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
-from watcher.db.review import ReviewStore
+from watcher.db.queue import QueueStore
 from watcher.db.site_settings import SiteStore
 from watcher.exceptions import StorageError
 
 
 class Store(
     CandidateStore,
+    QueueStore,
     PollingStore,
-    ReviewStore,
+    DecisionStore,
+    EntryStore,
+    AuditStore,
     AccountStore,
     SiteStore,
     LeaseStore,

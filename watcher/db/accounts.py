@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from watcher.db.rows import from_row, upsert
 from watcher.db.schema import api_tokens, editors, login_throttle, sessions, setup_tokens
 from watcher.db.store_base import StoreBase
 from watcher.exceptions import AuthError, Conflict, InvalidInput, NotFound
@@ -16,58 +18,49 @@ from watcher.limits import MAX_CLIENT, MAX_USER_AGENT
 from watcher.types import ApiToken, Editor, Role, Session, Throttle, TokenScope, name_key
 
 
-def _editor(row: RowMapping | dict[str, Any]) -> Editor:
-    return Editor(
-        id=row["id"],
-        name=row["name"],
-        role=Role(row["role"]),
-        disabled=bool(row["disabled"]),
-        created_at=row["created_at"],
-        last_login_at=row["last_login_at"],
-    )
+def _editor(row: Mapping[Any, Any]) -> Editor:
+    return from_row(Editor, row, role=Role(row["role"]), disabled=bool(row["disabled"]))
 
 
 def _token(row: RowMapping) -> ApiToken:
-    return ApiToken(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        scope=TokenScope(row["scope"]),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-    )
+    return from_row(ApiToken, row, scope=TokenScope(row["scope"]))
+
+
+# Admins who can sign in: the last one may not be disabled, and the setup link works only
+# while there is none.
+_ACTIVE_ADMINS = (
+    select(func.count())
+    .select_from(editors)
+    .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
+)
+
+
+@contextmanager
+def _name_must_be_free(name: str) -> Iterator[None]:
+    """A taken name (the unique name key refused the row) is the caller's to fix: say so."""
+    try:
+        yield
+    except IntegrityError:
+        raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
 
 
 class AccountStore(StoreBase):
     # -- editors ---------------------------------------------------------------------
 
     def create_editor(self, name: str, password_hash: str, role: Role, now: datetime) -> Editor:
-        try:
-            with self.write() as connection:
-                return self._insert_editor(connection, name, password_hash, role, now)
-        except IntegrityError:
-            raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
+        with _name_must_be_free(name), self.write() as connection:
+            return self._insert_editor(connection, name, password_hash, role, now)
 
     def create_first_admin(
         self, setup_token_id: str, name: str, password_hash: str, now: datetime
     ) -> Editor:
         """Spend the setup link and create the first admin, as one transaction."""
-        try:
-            with self.write() as connection:
-                if not self.use_setup_token(connection, setup_token_id, now):
-                    raise AuthError("this setup link was used already or has expired")
-                admins = connection.execute(
-                    select(func.count())
-                    .select_from(editors)
-                    .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
-                ).scalar_one()
-                if admins:
-                    raise Conflict("an admin exists already: sign in instead")
-                return self._insert_editor(connection, name, password_hash, Role.ADMIN, now)
-        except IntegrityError:
-            raise InvalidInput({"name": f"an editor named {name.strip()!r} exists"}) from None
+        with _name_must_be_free(name), self.write() as connection:
+            if not self.use_setup_token(connection, setup_token_id, now):
+                raise AuthError("this setup link was used already or has expired")
+            if connection.execute(_ACTIVE_ADMINS).scalar_one():
+                raise Conflict("an admin exists already: sign in instead")
+            return self._insert_editor(connection, name, password_hash, Role.ADMIN, now)
 
     def _insert_editor(
         self, connection: Connection, name: str, password_hash: str, role: Role, now: datetime
@@ -106,13 +99,8 @@ class AccountStore(StoreBase):
             return [_editor(row) for row in rows]
 
     def count_admins(self) -> int:
-        query = (
-            select(func.count())
-            .select_from(editors)
-            .where(editors.c.role == Role.ADMIN.value, editors.c.disabled.is_(False))
-        )
         with self.read() as connection:
-            return int(connection.execute(query).scalar_one())
+            return int(connection.execute(_ACTIVE_ADMINS).scalar_one())
 
     def set_editor_disabled(self, name: str, disabled: bool) -> Editor:
         """Disabling also ends every session of the editor."""
@@ -231,15 +219,9 @@ class AccountStore(StoreBase):
         query = select(login_throttle).where(login_throttle.c.key.in_(keys))
         with self.read() as connection:
             rows = connection.execute(query).mappings().all()
-        return {
-            row["key"]: Throttle(
-                row["key"], row["failures"], row["window_started_at"], row["locked_until"]
-            )
-            for row in rows
-        }
+        return {row["key"]: from_row(Throttle, row) for row in rows}
 
     def save_throttles(self, throttles: list[Throttle]) -> None:
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         with self.write() as connection:
             for throttle in throttles:
                 values = {
@@ -248,13 +230,7 @@ class AccountStore(StoreBase):
                     "window_started_at": throttle.window_started_at,
                     "locked_until": throttle.locked_until,
                 }
-                statement = insert(login_throttle).values(**values)
-                connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["key"],
-                        set_={k: statement.excluded[k] for k in values if k != "key"},
-                    )
-                )
+                upsert(connection, login_throttle, values, ("key",))
 
     def clear_throttles(self, keys: list[str]) -> None:
         with self.write() as connection:

@@ -1,53 +1,34 @@
-"""Candidates: images waiting for (or past) an editor's decision."""
+"""Candidates as stored: the row of an image waiting for (or past) an editor's decision.
+
+This module writes them: a page's worth at a time (duplicates dropped, the tiles of a frame
+seen again merged into the stored ones, the filter values recorded), and the status moves
+of a decision (to approved or rejected, back to the queue). It turns rows back into
+``Candidate`` values; ``queue`` reads them for the editors. The counts the poller asks for
+are here too, beside the insert they describe.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    Connection,
-    Dialect,
-    RowMapping,
-    Select,
-    column,
-    func,
-    select,
-    table,
-    text,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Dialect, RowMapping, func, select, update
+from sqlalchemy.dialects import postgresql
 
-from watcher.db.schema import (
-    FACET_KINDS,
-    FTS_TABLE,
-    SEARCH_DOCUMENT,
-    candidates,
-    facets,
-    sqlite_timestamp,
-)
-from watcher.db.store_base import StoreBase
-from watcher.exceptions import NotFound
+from watcher.db.columns import sqlite_timestamp
+from watcher.db.rows import conflict_insert, from_row, row_or_not_found
+from watcher.db.schema import FACET_KINDS, candidates, facets
+from watcher.db.store_base import StoreBase, when
+from watcher.exceptions import Conflict
 from watcher.limits import MAX_FACET_VALUE, fit_limits
-from watcher.types import (
-    Candidate,
-    CandidateData,
-    CandidateFilter,
-    CandidateStatus,
-    Tile,
-)
+from watcher.types import Candidate, CandidateData, CandidateStatus, Tile
 
 log = logging.getLogger("watcher.db")
-
-_TOKEN = re.compile(r"[^\W_]+")
-MAX_SEARCH_TOKENS = 8
 
 _DATA_COLUMNS = (
     "source",
@@ -116,9 +97,9 @@ def _merge_tiles(connection: Connection, items: Sequence[CandidateData]) -> None
             c.source == source, c.external_id.in_(list(incoming))
         )
         for row in connection.execute(query).all():
-            stored = [Tile.from_json(t) for t in row.tiles or () if isinstance(t, dict)]
+            stored = _stored_tiles(row.tiles)
             merged = merge_tiles(stored, incoming[row.external_id])
-            if merged != tuple(stored):
+            if merged != stored:
                 connection.execute(
                     update(candidates)
                     .where(c.id == row.id)
@@ -135,7 +116,7 @@ def _record_facets(connection: Connection, items: Iterable[CandidateData]) -> No
         if (value := getattr(item, kind)) is not None
     }
     if found:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        insert = conflict_insert(connection.dialect.name)
         connection.execute(
             insert(facets).on_conflict_do_nothing(),
             [{"kind": kind, "value": value[:MAX_FACET_VALUE]} for kind, value in sorted(found)],
@@ -151,6 +132,11 @@ def merge_tiles(stored: Sequence[Tile], seen: Sequence[Tile]) -> tuple[Tile, ...
 
 def _tiles_json(tiles: tuple[Tile, ...]) -> list[dict[str, Any]] | None:
     return [tile.to_json() for tile in tiles] if tiles else None
+
+
+def _stored_tiles(value: list[Any] | None) -> tuple[Tile, ...]:
+    """The tiles of a stored row (anything but a tile's object in the JSON is skipped)."""
+    return tuple(Tile.from_json(t) for t in value or () if isinstance(t, dict))
 
 
 def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
@@ -200,193 +186,87 @@ def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: 
 
 
 def candidate_from_row(row: RowMapping) -> Candidate:
-    return Candidate(
-        id=row["id"],
+    return from_row(
+        Candidate,
+        row,
         status=CandidateStatus(row["status"]),
-        first_seen_at=row["first_seen_at"],
-        version=row["version"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        reject_reason=row["reject_reason"],
-        **{name: row[name] for name in _DATA_COLUMNS if name != "tiles"},
-        tiles=tuple(Tile.from_json(t) for t in row["tiles"] or () if isinstance(t, dict)),
+        tiles=_stored_tiles(row["tiles"]),
     )
 
 
-def search_tokens(text: str | None) -> list[str]:
-    """Words of a search, as both text indexes split them (letters and digits only)."""
-    return [token.lower() for token in _TOKEN.findall(text or "")][:MAX_SEARCH_TOKENS]
+def read_candidate(connection: Connection, candidate_id: int) -> Candidate:
+    """Raises NotFound."""
+    query = select(candidates).where(candidates.c.id == candidate_id)
+    return candidate_from_row(
+        row_or_not_found(connection, query, f"no candidate with id {candidate_id}")
+    )
 
 
-def _filtered(query: Select[Any], wanted: CandidateFilter) -> Select[Any]:
-    c = candidates.c
-    if wanted.status is not None:
-        query = query.where(c.status == wanted.status.value)
-    if wanted.mission:
-        query = query.where(c.mission == wanted.mission)
-    if wanted.camera:
-        query = query.where(c.camera == wanted.camera)
-    if wanted.source:
-        query = query.where(c.source == wanted.source)
-    if wanted.sol_min is not None:
-        query = query.where(c.sol >= wanted.sol_min)
-    if wanted.sol_max is not None:
-        query = query.where(c.sol <= wanted.sol_max)
-    if wanted.taken_from is not None:
-        query = query.where(c.taken_at >= wanted.taken_from)
-    if wanted.taken_to is not None:
-        query = query.where(c.taken_at < wanted.taken_to)
-    return query
+def decide(
+    connection: Connection,
+    candidate_id: int,
+    version: int | None,
+    status: CandidateStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+) -> Candidate:
+    """Move a new candidate to ``status``; Conflict if it was decided (or changed).
+    Returns the candidate as it was before."""
+    current = read_candidate(connection, candidate_id)
+    stale = version is not None and version != current.version
+    if current.status is not CandidateStatus.NEW or stale:
+        what = current.status.value if current.status is not CandidateStatus.NEW else "changed"
+        raise _decided_already(current, what)
+    result = connection.execute(
+        update(candidates)
+        .where(candidates.c.id == candidate_id, candidates.c.version == current.version)
+        .values(
+            status=status.value,
+            version=current.version + 1,
+            decided_by=actor,
+            decided_at=now,
+            reject_reason=reason,
+        )
+    )
+    if result.rowcount != 1:  # another transaction got there between our read and write
+        latest = read_candidate(connection, candidate_id)
+        raise _decided_already(latest, latest.status.value)
+    return current
+
+
+def _decided_already(candidate: Candidate, what: str) -> Conflict:
+    """The refusal naming who decided (or changed) the candidate first, and when."""
+    return Conflict(
+        f"candidate {candidate.id} was already {what} by {candidate.decided_by or 'someone'}"
+        f" at {when(candidate.decided_at)}",
+        by=candidate.decided_by,
+        at=candidate.decided_at,
+    )
+
+
+def return_to_queue(connection: Connection, candidate_id: int) -> None:
+    """Undecide a candidate (its entry removed, or its rejection undone): new again."""
+    connection.execute(
+        update(candidates)
+        .where(candidates.c.id == candidate_id)
+        .values(
+            status=CandidateStatus.NEW.value,
+            version=candidates.c.version + 1,
+            decided_by=None,
+            decided_at=None,
+            reject_reason=None,
+        )
+    )
 
 
 class CandidateStore(StoreBase):
+    """New candidates, and how many are stored (per source, per status)."""
+
     def add_candidates(self, items: Sequence[CandidateData], now: datetime) -> int:
         """Insert in one transaction; returns how many were new."""
         with self.write() as connection:
             return insert_candidates(connection, items, now)
-
-    def get_candidate(self, candidate_id: int) -> Candidate:
-        with self.read() as connection:
-            row = (
-                connection.execute(select(candidates).where(candidates.c.id == candidate_id))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(f"no candidate with id {candidate_id}")
-        return candidate_from_row(row)
-
-    def list_candidates(
-        self,
-        *,
-        status: CandidateStatus | None = None,
-        source: str | None = None,
-        limit: int | None = 100,
-        before_id: int | None = None,
-    ) -> list[Candidate]:
-        """Newest first (by id, i.e. by arrival), keyset-paginated with ``before_id``."""
-        query = select(candidates).order_by(candidates.c.id.desc())
-        if status is not None:
-            query = query.where(candidates.c.status == status.value)
-        if source is not None:
-            query = query.where(candidates.c.source == source)
-        if before_id is not None:
-            query = query.where(candidates.c.id < before_id)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.read() as connection:
-            return [candidate_from_row(row) for row in connection.execute(query).mappings()]
-
-    def search_candidates(
-        self, wanted: CandidateFilter, *, limit: int = 50, before_id: int | None = None
-    ) -> list[Candidate]:
-        """Newest first, ``limit`` at a time; the next page starts ``before_id`` (keyset,
-        so a deep page costs what the first does).
-
-        Two steps: the page's ids come from an index alone (every filter column is in one of
-        the queue indexes; text from the full-text index, newest first), then only those
-        rows are read. Over a million candidates this keeps a page to a few milliseconds.
-        """
-        with self.read() as connection:
-            dialect = connection.dialect.name
-            query = self._page_ids(dialect, wanted, limit, before_id, prefix=False)
-            ids = list(connection.execute(query).scalars())
-            if len(ids) < limit and search_tokens(wanted.text):
-                # Whole words first (fast even for words in every caption); when they do not
-                # fill the page, also match the last word as a prefix ("0841393" finds
-                # "0841393386"). The prefix query returns a superset in the same order.
-                query = self._page_ids(dialect, wanted, limit, before_id, prefix=True)
-                ids = list(connection.execute(query).scalars())
-            if not ids:
-                return []
-            rows = connection.execute(select(candidates).where(candidates.c.id.in_(ids)))
-            found = {row["id"]: candidate_from_row(row) for row in rows.mappings()}
-        return [found[i] for i in ids if i in found]
-
-    @staticmethod
-    def _page_ids(
-        dialect: str, wanted: CandidateFilter, limit: int, before_id: int | None, *, prefix: bool
-    ) -> Select[Any]:
-        tokens = search_tokens(wanted.text)
-        last = len(tokens) - 1
-        key: Any = candidates.c.id
-        query = select(candidates.c.id)
-        if tokens and dialect == "sqlite":
-            fts = table(FTS_TABLE, column("rowid"))
-            key = fts.c.rowid
-            query = (
-                select(candidates.c.id)
-                .select_from(fts.join(candidates, candidates.c.id == fts.c.rowid))
-                .where(
-                    text(f"{FTS_TABLE} MATCH :match").bindparams(
-                        match=" ".join(
-                            f'"{token}"' + ("*" if prefix and i == last else "")
-                            for i, token in enumerate(tokens)
-                        )
-                    )
-                )
-            )
-        elif tokens:
-            query = query.where(
-                text(
-                    f"to_tsvector('simple', {SEARCH_DOCUMENT}) @@ to_tsquery('simple', :tsq)"
-                ).bindparams(
-                    tsq=" & ".join(
-                        token + (":*" if prefix and i == last else "")
-                        for i, token in enumerate(tokens)
-                    )
-                )
-            )
-        query = _filtered(query, wanted)
-        if before_id is not None:
-            query = query.where(key < before_id)
-        return query.order_by(key.desc()).limit(limit)
-
-    def get_candidates(self, ids: Sequence[int]) -> list[Candidate]:
-        """The candidates with these ids, in the order given (missing ones left out)."""
-        if not ids:
-            return []
-        with self.read() as connection:
-            rows = connection.execute(select(candidates).where(candidates.c.id.in_(ids)))
-            found = {row["id"]: candidate_from_row(row) for row in rows.mappings()}
-        return [found[i] for i in ids if i in found]
-
-    def neighbours(self, candidate: Candidate, limit: int = 12) -> list[Candidate]:
-        """Frames of the same camera and sol, closest in time first: the rest of a sequence,
-        so an editor can pick the best frame."""
-        if candidate.sol is None or candidate.camera is None:
-            return []
-        query = select(candidates).where(
-            candidates.c.sol == candidate.sol,
-            candidates.c.camera == candidate.camera,
-            candidates.c.id != candidate.id,
-        )
-        if candidate.taken_at is not None:
-            window = timedelta(hours=2)
-            query = query.where(
-                candidates.c.taken_at >= candidate.taken_at - window,
-                candidates.c.taken_at <= candidate.taken_at + window,
-            )
-        with self.read() as connection:
-            rows = connection.execute(query.limit(500)).mappings()
-            found = [candidate_from_row(row) for row in rows]
-        moment = candidate.taken_at
-        if moment is not None:
-            found.sort(
-                key=lambda c: abs((c.taken_at - moment).total_seconds()) if c.taken_at else 1e12
-            )
-        nearest = found[:limit]
-        nearest.sort(key=lambda c: (c.taken_at is None, c.taken_at or moment, c.id))
-        return nearest
-
-    def facets(self) -> dict[str, list[str]]:
-        """The values the queue's filters can take (cameras, missions, sources seen)."""
-        result: dict[str, list[str]] = {kind: [] for kind in FACET_KINDS}
-        query = select(facets.c.kind, facets.c.value).order_by(facets.c.kind, facets.c.value)
-        with self.read() as connection:
-            for kind, value in connection.execute(query):
-                result.setdefault(kind, []).append(value)
-        return result
 
     def count_candidates(
         self, *, source: str | None = None, status: CandidateStatus | None = None

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, case, func, or_, select, update
 
 from watcher.db.publishing import published_list
+from watcher.db.rows import from_row
 from watcher.db.schema import deliveries
 from watcher.db.subscribers import (
     SubscriberStore,
@@ -34,19 +34,14 @@ from watcher.types import (
 __all__ = ["DeliveryStore", "confirmed_subscribers", "enabled_webhook_ids", "insert_deliveries"]
 
 
-def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=int(row.id),
-        edition=row.edition,
-        channel=DeliveryChannel(row.channel),
-        target=row.target,
-        key=row.key,
-        status=DeliveryStatus(row.status),
-        attempts=int(row.attempts),
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
+def _delivery(row: RowMapping) -> Delivery:
+    return from_row(
+        Delivery,
+        row,
+        id=int(row["id"]),
+        channel=DeliveryChannel(row["channel"]),
+        status=DeliveryStatus(row["status"]),
+        attempts=int(row["attempts"]),
     )
 
 
@@ -111,8 +106,8 @@ class DeliveryStore(SubscriberStore):
                 select(deliveries)
                 .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner)
                 .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            ).all()
-        return [_delivery(row) for row in rows]
+            )
+            return [_delivery(row) for row in rows.mappings()]
 
     def finish_deliveries(
         self,
@@ -206,4 +201,4 @@ class DeliveryStore(SubscriberStore):
         if status is not None:
             query = query.where(deliveries.c.status == status.value)
         with self.read() as connection:
-            return [_delivery(row) for row in connection.execute(query)]
+            return [_delivery(row) for row in connection.execute(query).mappings()]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from watcher.db.rows import conflict_insert
 from watcher.db.schema import leases
 from watcher.db.store_base import StoreBase
 from watcher.plans import Lease
@@ -38,7 +38,7 @@ class LeaseStore(StoreBase):
     ) -> bool:
         """Hold ``name`` until ``until``; False while someone else holds it unexpired.
         ``take_from`` names a holder known to be dead, whose lease is taken over at once."""
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        insert = conflict_insert(self.dialect)
         with self.write() as connection:
             connection.execute(
                 insert(leases).values(name=name, owner=owner, until=now).on_conflict_do_nothing()

@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, RowMapping, select
 
 from watcher.db.candidates import insert_candidates
 from watcher.db.leases import renew_lease
+from watcher.db.rows import from_row, upsert
 from watcher.db.schema import backfills, poll_state
 from watcher.db.store_base import StoreBase
 from watcher.plans import Lease
@@ -38,30 +36,10 @@ def range_key(from_sol: int | None, to_sol: int | None) -> str:
     return f"{'' if from_sol is None else from_sol}:{'' if to_sol is None else to_sol}"
 
 
-@lru_cache(maxsize=16)
-def _upsert_statement(
-    dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...]
-) -> Executable:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, built once: it runs with every page."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: statement.excluded[name] for name in names if name not in keys},
-    )
-
-
-def _upsert(
-    connection: Connection, table: Table, values: dict[str, Any], keys: tuple[str, ...]
-) -> None:
-    statement = _upsert_statement(connection.dialect.name, table, tuple(values), keys)
-    connection.execute(statement, values)
-
-
 def _write_poll_state(connection: Connection, state: PollState) -> None:
     values = {name: getattr(state, name) for name in _POLL_COLUMNS}
     values["sweep"] = dict(state.sweep) if state.sweep is not None else None
-    _upsert(connection, poll_state, {"source": state.source, **values}, ("source",))
+    upsert(connection, poll_state, {"source": state.source, **values}, ("source",))
 
 
 def _write_backfill(connection: Connection, backfill: Backfill) -> None:
@@ -78,26 +56,20 @@ def _write_backfill(connection: Connection, backfill: Backfill) -> None:
         "started_at": backfill.started_at,
         "updated_at": backfill.updated_at,
     }
-    _upsert(connection, backfills, values, ("source", "range_key"))
+    upsert(connection, backfills, values, ("source", "range_key"))
 
 
 def _poll_state(row: RowMapping) -> PollState:
-    return PollState(source=row["source"], **{name: row[name] for name in _POLL_COLUMNS})
+    return from_row(PollState, row)
 
 
 def _backfill(row: RowMapping) -> Backfill:
     next_request = row["next_request"]
-    return Backfill(
-        source=row["source"],
-        from_sol=row["from_sol"],
-        to_sol=row["to_sol"],
+    return from_row(
+        Backfill,
+        row,
         next_request=PageRequest.from_json(next_request) if next_request else None,
         done=bool(row["done"]),
-        fetched=row["fetched"],
-        inserted=row["inserted"],
-        total=row["total"],
-        started_at=row["started_at"],
-        updated_at=row["updated_at"],
     )
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
-from watcher.db.review import write_audit
+from watcher.db.audit import write_audit
+from watcher.db.rows import from_row, row_or_not_found
 from watcher.db.schema import (
     audit_log,
     candidates,
@@ -27,7 +28,7 @@ from watcher.db.schema import (
 from watcher.db.site_settings import read_setting, write_setting
 from watcher.db.store_base import StoreBase
 from watcher.db.subscribers import insert_deliveries
-from watcher.exceptions import Conflict, NotFound
+from watcher.exceptions import Conflict
 from watcher.plans import EditionPlan
 from watcher.types import Edition, EntryStatus, Frame, PublishedEntry
 
@@ -56,16 +57,14 @@ _FRAME_COLUMNS = (
 
 
 def _edition(row: RowMapping) -> Edition:
-    return Edition(
-        number=row["number"],
-        published_at=row["published_at"],
+    return from_row(
+        Edition,
+        row,
         added=tuple(row["added"] or ()),
         changed=tuple(row["changed"] or ()),
         removed=tuple(row["removed"] or ()),
         reordered=bool(row["reordered"]),
         site_changed=bool(row["site_changed"]),
-        entries=row["entries"],
-        audit_id=row["audit_id"],
     )
 
 
@@ -311,15 +310,9 @@ class PublishingStore(StoreBase):
 
     def get_edition(self, number: int) -> Edition:
         """Raises NotFound."""
+        query = select(editions).where(editions.c.number == number)
         with self.read() as connection:
-            row = (
-                connection.execute(select(editions).where(editions.c.number == number))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(f"no edition {number}")
-        return _edition(row)
+            return _edition(row_or_not_found(connection, query, f"no edition {number}"))
 
     def site_text(self) -> tuple[dict[str, str], str | None]:
         """The stored site settings (``site.*`` keys present) and the published site digest."""

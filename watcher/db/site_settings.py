@@ -4,14 +4,10 @@ intro as admins edit them, the link-signing key, the publisher's watermarks."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from watcher.db.rows import conflict_insert, upsert
 from watcher.db.schema import site_settings
 from watcher.db.store_base import StoreBase
-
-
-def _insert(connection: Connection):  # type: ignore[no-untyped-def]
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def read_setting(connection: Connection, key: str) -> str | None:
@@ -22,10 +18,7 @@ def read_setting(connection: Connection, key: str) -> str | None:
 
 
 def write_setting(connection: Connection, key: str, value: str) -> None:
-    statement = _insert(connection)(site_settings).values(key=key, value=value)
-    connection.execute(
-        statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
-    )
+    upsert(connection, site_settings, {"key": key, "value": value}, ("key",))
 
 
 def add_setting_once(connection: Connection, key: str, value: str) -> str:
@@ -33,9 +26,8 @@ def add_setting_once(connection: Connection, key: str, value: str) -> str:
 
     Two replicas generating a secret at once both end up with the first one written.
     """
-    connection.execute(
-        _insert(connection)(site_settings).values(key=key, value=value).on_conflict_do_nothing()
-    )
+    insert = conflict_insert(connection.dialect.name)
+    connection.execute(insert(site_settings).values(key=key, value=value).on_conflict_do_nothing())
     stored = read_setting(connection, key)
     assert stored is not None
     return stored

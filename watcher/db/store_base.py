@@ -1,9 +1,11 @@
-"""The store's shared machinery: the engine, transactions, and error translation."""
+"""The store's shared machinery: the engine, transactions, error translation, and how a
+refusal (``Conflict``) names the moment of the change it lost to."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
@@ -53,6 +55,11 @@ class StoreBase:
             raise StorageError(f"database unavailable: {_short(exc)}") from exc
         except (DBAPIError, SQLAlchemyError) as exc:
             raise StorageError(f"database error: {_short(exc)}") from exc
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as a refusal names it: "already approved by alice at 2026-11-25 12:00 UTC"."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
 
 
 def _short(exc: BaseException) -> str:

@@ -7,22 +7,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
-from watcher.db.review import write_audit
+from watcher.db.audit import write_audit
+from watcher.db.rows import conflict_insert, from_row, row_or_not_found
 from watcher.db.schema import deliveries, subscribe_attempts, subscribers, webhooks
 from watcher.db.store_base import StoreBase
-from watcher.exceptions import NotFound
 from watcher.plans import NewDelivery
 from watcher.types import DeliveryStatus, Subscriber, SubscriberStatus, Webhook
 
 INSERT_CHUNK = 500
 ATTEMPT_WINDOW = timedelta(hours=1)
-
-
-def _insert(connection: Connection) -> Any:
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def insert_deliveries(connection: Connection, rows: Sequence[NewDelivery], now: datetime) -> int:
@@ -43,7 +38,9 @@ def insert_deliveries(connection: Connection, rows: Sequence[NewDelivery], now: 
         for row in rows
     ]
     for start in range(0, len(values), INSERT_CHUNK):
-        statement = _insert(connection)(deliveries).values(values[start : start + INSERT_CHUNK])
+        statement = conflict_insert(connection.dialect.name)(deliveries).values(
+            values[start : start + INSERT_CHUNK]
+        )
         # Counted by RETURNING: rowcount of a multi-row insert is -1 under psycopg.
         result = connection.execute(
             statement.on_conflict_do_nothing(index_elements=["key"]).returning(deliveries.c.id)
@@ -81,30 +78,29 @@ def enabled_webhook_ids(connection: Connection) -> list[int]:
     return [int(i) for i in rows]
 
 
-def _subscriber(row: Any) -> Subscriber:
-    return Subscriber(
-        id=int(row.id),
-        email=row.email,
-        status=SubscriberStatus(row.status),
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        unsubscribed_at=row.unsubscribed_at,
+def _subscriber(row: RowMapping) -> Subscriber:
+    return from_row(Subscriber, row, id=int(row["id"]), status=SubscriberStatus(row["status"]))
+
+
+def _webhook(row: RowMapping) -> Webhook:
+    return from_row(
+        Webhook,
+        row,
+        id=int(row["id"]),
+        enabled=bool(row["enabled"]),
+        consecutive_failures=int(row["consecutive_failures"]),
     )
 
 
-def _webhook(row: Any) -> Webhook:
-    return Webhook(
-        id=int(row.id),
-        url=row.url,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        enabled=bool(row.enabled),
-        consecutive_failures=int(row.consecutive_failures),
-        disabled_reason=row.disabled_reason,
-        last_success_at=row.last_success_at,
-        last_error=row.last_error,
-        last_error_at=row.last_error_at,
-    )
+def _subscriber_by_email(connection: Connection, email: str) -> Subscriber | None:
+    query = select(subscribers).where(subscribers.c.email == email)
+    row = connection.execute(query).mappings().one_or_none()
+    return _subscriber(row) if row is not None else None
+
+
+def _subscriber_by_id(connection: Connection, subscriber_id: int) -> Subscriber:
+    query = select(subscribers).where(subscribers.c.id == subscriber_id)
+    return _subscriber(row_or_not_found(connection, query, f"no subscriber {subscriber_id}"))
 
 
 class SubscriberStore(StoreBase):
@@ -146,20 +142,20 @@ class SubscriberStore(StoreBase):
                 insert(subscribe_attempts).values(client=client, email=email, at=now)
             )
             connection.execute(
-                _insert(connection)(subscribers)
+                conflict_insert(connection.dialect.name)(subscribers)
                 .values(email=email, status=SubscriberStatus.PENDING.value, created_at=now)
                 .on_conflict_do_nothing(index_elements=["email"])
             )
-            row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
-            if row.status == SubscriberStatus.CONFIRMED.value:
-                return _subscriber(row), False, None, None
+            stored = _subscriber_by_email(connection, email)
+            assert stored is not None  # inserted just above when it was not there
+            if stored.status is SubscriberStatus.CONFIRMED:
+                return stored, False, None, None
             connection.execute(
                 update(subscribers)
-                .where(subscribers.c.id == row.id)
+                .where(subscribers.c.id == stored.id)
                 .values(status=SubscriberStatus.PENDING.value, confirmation_sent_at=now)
             )
-            row = connection.execute(select(subscribers).where(subscribers.c.id == row.id)).one()
-            subscriber = _subscriber(row)
+            subscriber = _subscriber_by_id(connection, stored.id)
             insert_deliveries(connection, [addressed(confirmation, subscriber)], now)
             return subscriber, True, None, None
 
@@ -175,10 +171,7 @@ class SubscriberStore(StoreBase):
         confirmed), queue ``confirmation`` if it ends up pending, and audit it; one
         transaction."""
         with self.write() as connection:
-            before_row = connection.execute(
-                select(subscribers).where(subscribers.c.email == email)
-            ).one_or_none()
-            before = _subscriber(before_row) if before_row is not None else None
+            before = _subscriber_by_email(connection, email)
             values: dict[str, Any] = {"status": status.value}
             if status is SubscriberStatus.CONFIRMED:
                 values["confirmed_at"] = now
@@ -192,8 +185,8 @@ class SubscriberStore(StoreBase):
                 connection.execute(
                     update(subscribers).where(subscribers.c.email == email).values(**values)
                 )
-            row = connection.execute(select(subscribers).where(subscribers.c.email == email)).one()
-            after = _subscriber(row)
+            after = _subscriber_by_email(connection, email)
+            assert after is not None  # inserted just above when it was not there
             if after.status is SubscriberStatus.PENDING and confirmation is not None:
                 insert_deliveries(connection, [addressed(confirmation, after)], now)
             write_audit(
@@ -216,26 +209,18 @@ class SubscriberStore(StoreBase):
 
     def get_subscriber(self, subscriber_id: int) -> Subscriber:
         with self.read() as connection:
-            row = connection.execute(
-                select(subscribers).where(subscribers.c.id == subscriber_id)
-            ).one_or_none()
-        if row is None:
-            raise NotFound(f"no subscriber {subscriber_id}")
-        return _subscriber(row)
+            return _subscriber_by_id(connection, subscriber_id)
 
     def find_subscriber(self, email: str) -> Subscriber | None:
         with self.read() as connection:
-            row = connection.execute(
-                select(subscribers).where(subscribers.c.email == email)
-            ).one_or_none()
-        return _subscriber(row) if row is not None else None
+            return _subscriber_by_email(connection, email)
 
     def subscribers_by_email(self, emails: Sequence[str]) -> dict[str, Subscriber]:
         with self.read() as connection:
             rows = connection.execute(
                 select(subscribers).where(subscribers.c.email.in_(list(set(emails))))
-            ).all()
-        return {row.email: _subscriber(row) for row in rows}
+            ).mappings()
+            return {row["email"]: _subscriber(row) for row in rows}
 
     def set_subscriber_status(
         self, subscriber_id: int, status: SubscriberStatus, now: datetime
@@ -247,23 +232,16 @@ class SubscriberStore(StoreBase):
     def _set_status(
         self, connection: Connection, subscriber_id: int, status: SubscriberStatus, now: datetime
     ) -> tuple[Subscriber, Subscriber]:
-        row = connection.execute(
-            select(subscribers).where(subscribers.c.id == subscriber_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no subscriber {subscriber_id}")
-        before = _subscriber(row)
-        if before.status is not status:
-            stamp = "confirmed_at" if status is SubscriberStatus.CONFIRMED else "unsubscribed_at"
-            connection.execute(
-                update(subscribers)
-                .where(subscribers.c.id == subscriber_id)
-                .values(status=status.value, **{stamp: now})
-            )
-            row = connection.execute(
-                select(subscribers).where(subscribers.c.id == subscriber_id)
-            ).one()
-        return _subscriber(row), before
+        before = _subscriber_by_id(connection, subscriber_id)
+        if before.status is status:
+            return before, before
+        stamp = "confirmed_at" if status is SubscriberStatus.CONFIRMED else "unsubscribed_at"
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id)
+            .values(status=status.value, **{stamp: now})
+        )
+        return _subscriber_by_id(connection, subscriber_id), before
 
     def list_subscribers(
         self, *, status: SubscriberStatus | None, limit: int, after_id: int | None
@@ -274,7 +252,7 @@ class SubscriberStore(StoreBase):
         if after_id is not None:
             query = query.where(subscribers.c.id > after_id)
         with self.read() as connection:
-            return [_subscriber(row) for row in connection.execute(query)]
+            return [_subscriber(row) for row in connection.execute(query).mappings()]
 
     # -- webhooks ------------------------------------------------------------------------
 
@@ -325,21 +303,19 @@ class SubscriberStore(StoreBase):
         if connection is None:
             with self.read() as own:
                 return self.webhook_with_secret(webhook_id, connection=own)
-        row = connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).one_or_none()
-        if row is None:
-            raise NotFound(f"no webhook {webhook_id}")
-        return _webhook(row), str(row.secret)
+        query = select(webhooks).where(webhooks.c.id == webhook_id)
+        row = row_or_not_found(connection, query, f"no webhook {webhook_id}")
+        return _webhook(row), str(row["secret"])
 
     def webhooks_with_secrets(self, ids: Iterable[int]) -> dict[int, tuple[Webhook, str]]:
         with self.read() as connection:
-            rows = connection.execute(select(webhooks).where(webhooks.c.id.in_(list(ids)))).all()
-        return {int(row.id): (_webhook(row), str(row.secret)) for row in rows}
+            rows = connection.execute(select(webhooks).where(webhooks.c.id.in_(list(ids))))
+            return {int(row["id"]): (_webhook(row), str(row["secret"])) for row in rows.mappings()}
 
     def list_webhooks(self) -> list[Webhook]:
         with self.read() as connection:
-            return [
-                _webhook(r) for r in connection.execute(select(webhooks).order_by(webhooks.c.id))
-            ]
+            rows = connection.execute(select(webhooks).order_by(webhooks.c.id)).mappings()
+            return [_webhook(row) for row in rows]
 
     def record_webhook_result(
         self, webhook_id: int, now: datetime, error: str | None, max_failures: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.schema import UTCDateTime, id_type, json_type
+from watcher.db.columns import UTCDateTime, id_type, json_type
 
 revision = "0001"
 down_revision = None

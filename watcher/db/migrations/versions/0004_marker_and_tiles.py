@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.schema import json_type
+from watcher.db.columns import json_type
 
 revision = "0004"
 down_revision = "0003"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.schema import UTCDateTime
+from watcher.db.columns import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
