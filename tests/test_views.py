@@ -110,7 +110,7 @@ def test_datetimes_keep_their_format(moment: datetime) -> None:
 
 # Dicts elsewhere that hold a shape's fields on purpose: (module, model) -> why.
 NOT_SHAPES = {
-    ("db/review.py", "EntryOut"): "the audit log's record of an entry's editable fields",
+    ("db/entries.py", "EntryOut"): "the audit log's record of an entry's editable fields",
     ("db/subscribers.py", "DeliveryOut"): "an outbox row as the database stores it",
     ("deliver/channels/webhook.py", "EditionOut"): "the signed webhook payload, its own contract",
 }
