@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
-from watcher.cli.app import app, err, fail, out, with_watcher
-from watcher.core import Watcher
+from watcher.cli.app import app, call_watcher, fail, out
+from watcher.cli.output import JsonArray, print_listing, print_secret
 from watcher.types import ApiToken, Editor, Role, TokenScope
 from watcher.views import EditorOut, TokenOut
 
@@ -44,48 +40,35 @@ def editors_add(
 ) -> None:
     """Create an editor account (asks for the password unless --password-stdin)."""
     password = read_password(password_stdin)
-
-    async def body(watcher: Watcher) -> Editor:
-        role = Role.ADMIN if admin else Role.EDITOR
-        return await asyncio.to_thread(watcher.add_editor, name, password, role)
-
-    editor = with_watcher(ctx, body)
+    role = Role.ADMIN if admin else Role.EDITOR
+    editor = call_watcher(ctx, lambda watcher: watcher.add_editor(name, password, role))
     out.print(f"created {editor.role.value} {editor.name}")
 
 
 @editors_app.command("list")
-def editors_list(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-) -> None:
+def editors_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Every editor account."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_editors()),
+        as_json=as_json,
+        shape=EditorOut.of,
+        columns=("name", "role", "status", "created", "last sign-in"),
+        row=_editor_row,
+    )
 
-    async def body(watcher: Watcher) -> list[Editor]:
-        return await asyncio.to_thread(watcher.list_editors)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([EditorOut.of(e).model_dump(mode="json") for e in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("name", "role", "status", "created", "last sign-in"):
-        table.add_column(column, no_wrap=True)
-    for editor in found:
-        table.add_row(
-            editor.name,
-            editor.role.value,
-            "disabled" if editor.disabled else "active",
-            f"{editor.created_at:%Y-%m-%d}",
-            f"{editor.last_login_at:%Y-%m-%d %H:%M}" if editor.last_login_at else "-",
-        )
-    out.print(table)
+def _editor_row(editor: Editor) -> tuple[str, ...]:
+    return (
+        editor.name,
+        editor.role.value,
+        "disabled" if editor.disabled else "active",
+        f"{editor.created_at:%Y-%m-%d}",
+        f"{editor.last_login_at:%Y-%m-%d %H:%M}" if editor.last_login_at else "-",
+    )
 
 
 def _set_disabled(ctx: typer.Context, name: str, disabled: bool) -> None:
-    async def body(watcher: Watcher) -> Editor:
-        return await asyncio.to_thread(watcher.set_editor_disabled, name, disabled)
-
-    editor = with_watcher(ctx, body)
+    editor = call_watcher(ctx, lambda watcher: watcher.set_editor_disabled(name, disabled))
     out.print(f"{editor.name} is {'disabled (signed out everywhere)' if disabled else 'active'}")
 
 
@@ -115,11 +98,7 @@ def editors_reset_password(
 ) -> None:
     """Set a new password; the editor is signed out everywhere."""
     password = read_password(password_stdin)
-
-    async def body(watcher: Watcher) -> None:
-        await asyncio.to_thread(watcher.reset_password, name, password)
-
-    with_watcher(ctx, body)
+    call_watcher(ctx, lambda watcher: watcher.reset_password(name, password))
     out.print(f"new password set for {name}; their sessions have ended")
 
 
@@ -130,43 +109,34 @@ def tokens_create(
     scope: Annotated[TokenScope, typer.Option("--scope", help="read or write.")] = TokenScope.READ,
 ) -> None:
     """Create an API token. Its secret is printed once: store it now."""
-
-    async def body(watcher: Watcher) -> tuple[ApiToken, str]:
-        return await asyncio.to_thread(watcher.create_api_token, name, scope)
-
-    token, secret = with_watcher(ctx, body)
-    err.print(f"token {token.id} ({token.scope.value}) for {token.name}; the secret, shown once:")
-    print(secret)
+    token, secret = call_watcher(ctx, lambda watcher: watcher.create_api_token(name, scope))
+    print_secret(
+        f"token {token.id} ({token.scope.value}) for {token.name}; the secret, shown once:", secret
+    )
 
 
 @tokens_app.command("list")
-def tokens_list(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-) -> None:
+def tokens_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Every API token (never their secrets)."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_api_tokens()),
+        as_json=as_json,
+        shape=TokenOut.of,
+        columns=("id", "name", "scope", "prefix", "created by", "last used", "revoked"),
+        row=_token_row,
+    )
 
-    async def body(watcher: Watcher) -> list[ApiToken]:
-        return await asyncio.to_thread(watcher.list_api_tokens)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([TokenOut.of(t).model_dump(mode="json") for t in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("id", "name", "scope", "prefix", "created by", "last used", "revoked"):
-        table.add_column(column, no_wrap=True)
-    for token in found:
-        table.add_row(
-            str(token.id),
-            token.name,
-            token.scope.value,
-            token.prefix + "...",
-            token.created_by,
-            f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-",
-            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "-",
-        )
-    out.print(table)
+def _token_row(token: ApiToken) -> tuple[str, ...]:
+    return (
+        str(token.id),
+        token.name,
+        token.scope.value,
+        token.prefix + "...",
+        token.created_by,
+        f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-",
+        f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "-",
+    )
 
 
 @tokens_app.command("revoke")
@@ -174,9 +144,5 @@ def tokens_revoke(
     ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's id.")]
 ) -> None:
     """Revoke an API token at once."""
-
-    async def body(watcher: Watcher) -> ApiToken:
-        return await asyncio.to_thread(watcher.revoke_api_token, token_id)
-
-    token = with_watcher(ctx, body)
+    token = call_watcher(ctx, lambda watcher: watcher.revoke_api_token(token_id))
     out.print(f"revoked token {token.id} ({token.name})")

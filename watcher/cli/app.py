@@ -53,6 +53,9 @@ app.add_typer(db_app, name="db")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+# The commands about sources share this flag, declared once so it reads the same everywhere.
+OnlySource = Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")]
+
 
 @dataclass
 class Context:
@@ -118,6 +121,16 @@ def with_watcher(
         return asyncio.run(main())
 
     return guard(run, verbose=state.verbose)
+
+
+def call_watcher(ctx: typer.Context, call: Callable[[Watcher], T], *, prepare: bool = True) -> T:
+    """``call`` on the facade in a worker thread (its methods block on the database, and
+    the watcher's own event loop must stay free), under every command's error mapping."""
+
+    async def body(watcher: Watcher) -> T:
+        return await asyncio.to_thread(call, watcher)
+
+    return with_watcher(ctx, body, prepare=prepare)
 
 
 def configure_logging(level: str, verbose: bool) -> None:

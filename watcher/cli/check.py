@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
-from watcher.cli.app import app, err, out, with_watcher
+from watcher.cli.app import OnlySource, app, err, out, with_watcher
+from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
 from watcher.types import SourceCheck
 
@@ -22,8 +20,8 @@ COLOURS = {"ok": "green", "changed": "red", "unreachable": "red"}
 @app.command()
 def check(
     ctx: typer.Context,
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    source: OnlySource = None,
+    as_json: JsonArray = False,
 ) -> None:
     """Ask each enabled source (or --source) what a first poll would, and check every answer
     strictly against the shape watcher expects. Exit 1 when an answer's shape changed or a
@@ -34,7 +32,7 @@ def check(
 
     checks = with_watcher(ctx, body, prepare=False)
     if as_json:
-        print(json.dumps([_check_json(c) for c in checks], ensure_ascii=False))
+        print_json([_check_json(c) for c in checks], ensure_ascii=False)
     else:
         _print_table(checks)
     unreachable: dict[str, str] = {}
@@ -48,26 +46,12 @@ def check(
 
 
 def _check_json(checked: SourceCheck) -> dict[str, Any]:
+    per_request = ("what", "url", "status", "problems", "notes", "error")
     return {
-        "source": checked.source,
-        "kind": checked.kind,
-        "host": checked.host,
-        "result": checked.result,
-        "ok": checked.ok,
+        **fields_of(checked, "source", "kind", "host", "result", "ok"),
         "requests": len(checked.requests),
-        "problems": list(checked.problems),
-        "notes": list(checked.notes),
-        "checked": [
-            {
-                "what": r.what,
-                "url": r.url,
-                "status": r.status,
-                "problems": list(r.problems),
-                "notes": list(r.notes),
-                "error": r.error,
-            }
-            for r in checked.requests
-        ],
+        **fields_of(checked, "problems", "notes"),
+        "checked": [fields_of(r, *per_request) for r in checked.requests],
     }
 
 
@@ -75,19 +59,20 @@ def _print_table(checks: list[SourceCheck]) -> None:
     if not checks:
         out.print("no enabled source to check")
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("source", "kind", "host", "requests"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("result", overflow="fold", min_width=16)
-    for checked in checks:
-        table.add_row(
-            Text(checked.source),
-            Text(checked.kind),
-            Text(checked.host),
-            Text(str(len(checked.requests))),
-            Text(_result(checked), style=COLOURS[checked.result]),
-        )
-    out.print(table)
+    print_table(
+        ("source", "kind", "host", "requests", "result"),
+        [
+            (
+                Text(checked.source),
+                Text(checked.kind),
+                Text(checked.host),
+                Text(str(len(checked.requests))),
+                Text(_result(checked), style=COLOURS[checked.result]),
+            )
+            for checked in checks
+        ],
+        fold=True,
+    )
     for checked in checks:
         for note in checked.notes:
             out.print(f"{checked.source}: note: {note}", markup=False)

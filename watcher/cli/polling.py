@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from watcher import __version__
 from watcher.cli.app import (
     Context,
+    OnlySource,
     app,
+    call_watcher,
     configure_logging,
     db_app,
     err,
@@ -26,9 +25,12 @@ from watcher.cli.app import (
     short_time,
     with_watcher,
 )
+from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
 from watcher.types import Backfill, CandidateStatus, PollReport
 from watcher.views import CandidateOut, SourceHealthOut
+
+QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
 
 
 class StatusFilter(StrEnum):
@@ -61,7 +63,7 @@ def run(ctx: typer.Context) -> None:
 def poll(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    source: OnlySource = None,
     force: Annotated[
         bool, typer.Option("--force", help="Poll even a source that is backing off.")
     ] = False,
@@ -84,22 +86,15 @@ def poll(
     reports = with_watcher(ctx, body)
     for report in reports:
         if as_json:
-            print(json.dumps(_report_json(report)))
+            print_json(_report_json(report))
         else:
             out.print(_report_line(report))
 
 
 def _report_json(report: PollReport) -> dict[str, Any]:
+    counts = ("requests", "pages", "seen", "inserted", "skipped", "not_modified", "busy")
     return {
-        "source": report.source,
-        "ok": report.ok,
-        "requests": report.requests,
-        "pages": report.pages,
-        "seen": report.seen,
-        "inserted": report.inserted,
-        "skipped": report.skipped,
-        "not_modified": report.not_modified,
-        "busy": report.busy,
+        **fields_of(report, "source", "ok", *counts),
         "deferred_until": iso(report.deferred_until),
         "error": report.error,
     }
@@ -181,80 +176,72 @@ def backfill(
 @app.command()
 def queue(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    as_json: JsonArray = False,
     status: Annotated[
         StatusFilter, typer.Option("--status", help="Which candidates.")
     ] = StatusFilter.NEW,
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="At most N, newest first (0: all).")
     ] = 100,
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    source: OnlySource = None,
 ) -> None:
     """List candidates, newest first (default: the new ones waiting for review)."""
-
-    async def body(watcher: Watcher) -> list[dict[str, Any]]:
-        wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
-        found = await asyncio.to_thread(
-            watcher.list_candidates, status=wanted, source=source, limit=limit or None
-        )
-        return [CandidateOut.of(c).model_dump(mode="json") for c in found]
-
-    rows = with_watcher(ctx, body)
+    wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
+    found = call_watcher(
+        ctx,
+        lambda watcher: watcher.list_candidates(status=wanted, source=source, limit=limit or None),
+    )
+    rows = [CandidateOut.of(c).model_dump(mode="json") for c in found]
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print_json(rows, ensure_ascii=False)
         return
+    # Every status is the one asked for unless --status all: then it is worth a column.
     show_status = status is StatusFilter.ALL
-    table = Table(box=box.SIMPLE_HEAD)
-    columns = ("id", "status", "source", "camera", "sol", "taken (UTC)")
-    for column in columns if show_status else tuple(c for c in columns if c != "status"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold", min_width=16)
-    for row in rows:
-        cells = [
-            str(row["id"]),
-            row["status"],
-            row["source"],
-            row["camera"] or "",
-            "" if row["sol"] is None else str(row["sol"]),
-            (row["taken_at"] or "")[:16].replace("T", " "),
-            row["title"],
-        ]
-        if not show_status:
-            del cells[1]
-        table.add_row(*cells)
-    out.print(table)
+    columns = [c for c in QUEUE_COLUMNS if show_status or c != "status"]
+    print_table(columns, [_queue_row(row, show_status) for row in rows], fold=True)
     out.print(f"{len(rows)} candidate(s)")
 
 
+def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:
+    """A candidate's JSON shape as a row of the queue's table."""
+    cells = [
+        str(row["id"]),
+        row["status"],
+        row["source"],
+        row["camera"] or "",
+        "" if row["sol"] is None else str(row["sol"]),
+        (row["taken_at"] or "")[:16].replace("T", " "),
+        row["title"],
+    ]
+    if not show_status:
+        del cells[1]
+    return cells
+
+
 @app.command()
-def sources(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-) -> None:
+def sources(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Each source's health: last success, last error, next poll."""
-
-    async def body(watcher: Watcher) -> list[dict[str, Any]]:
-        found = await asyncio.to_thread(watcher.sources_health)
-        return [SourceHealthOut.of(s).model_dump(mode="json") for s in found]
-
-    rows = with_watcher(ctx, body)
+    found = call_watcher(ctx, lambda watcher: watcher.sources_health())
+    rows = [SourceHealthOut.of(s).model_dump(mode="json") for s in found]
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print_json(rows, ensure_ascii=False)
         return
-    table = Table(box=box.SIMPLE_HEAD, title="sources (times in UTC)", title_justify="left")
-    for column in ("source", "health", "fails", "candidates", "last success", "next poll"):
-        table.add_column(column, no_wrap=True)
     colours = {"ok": "green", "failing": "red", "pending": "yellow", "disabled": "dim"}
-    for row in rows:
-        table.add_row(
-            row["name"],
-            f"[{colours[row['health']]}]{row['health']}[/]",
-            str(row["consecutive_failures"]),
-            str(row["candidates"]),
-            short_time(row["last_success_at"]),
-            short_time(row["next_poll_at"]),
-        )
-    out.print(table)
+    print_table(
+        ("source", "health", "fails", "candidates", "last success", "next poll"),
+        [
+            (
+                row["name"],
+                f"[{colours[row['health']]}]{row['health']}[/]",
+                str(row["consecutive_failures"]),
+                str(row["candidates"]),
+                short_time(row["last_success_at"]),
+                short_time(row["next_poll_at"]),
+            )
+            for row in rows
+        ],
+        title="sources (times in UTC)",
+    )
     for row in rows:
         if row["last_error"]:
             when = short_time(row["last_error_at"])
@@ -265,11 +252,7 @@ def sources(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database or migrate it to the newest schema."""
-
-    async def body(watcher: Watcher) -> tuple[str | None, str | None]:
-        return await asyncio.to_thread(watcher.upgrade_database)
-
-    before, after = with_watcher(ctx, body, prepare=False)
+    before, after = call_watcher(ctx, lambda watcher: watcher.upgrade_database(), prepare=False)
     if before == after:
         out.print(f"database already at revision {after}")
     else:
@@ -279,11 +262,8 @@ def db_upgrade(ctx: typer.Context) -> None:
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Print the database's schema revision."""
-
-    async def body(watcher: Watcher) -> str | None:
-        return await asyncio.to_thread(watcher.store.schema_revision)
-
-    out.print(with_watcher(ctx, body, prepare=False) or "empty (run `watcher db upgrade`)")
+    revision = call_watcher(ctx, lambda watcher: watcher.store.schema_revision(), prepare=False)
+    out.print(revision or "empty (run `watcher db upgrade`)")
 
 
 @app.command()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
-from watcher.cli.app import app, err, out, with_watcher
+from watcher.cli.app import app, call_watcher, err, out, with_watcher
+from watcher.cli.output import JsonArray, JsonOutcome, print_json, print_listing, print_secret
 from watcher.cli.review import cli_actor
 from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook
@@ -40,7 +37,7 @@ def publish(
     force: Annotated[
         bool, typer.Option("--force", help="Make an edition even when nothing changed.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    as_json: JsonOutcome = False,
 ) -> None:
     """Publish the running list now: site_dir gets index.html, feed.atom, feed.json.
 
@@ -53,7 +50,7 @@ def publish(
     report = with_watcher(ctx, body)
     if as_json:
         shown = PublishOut.of(report).model_dump(mode="json")
-        print(json.dumps({**shown, "timings": dict(report.timings)}))
+        print_json({**shown, "timings": dict(report.timings)})
         return
     if report.busy:
         err.print("another publisher (a replica) holds the lease; nothing done")
@@ -89,37 +86,32 @@ def export(
 def editions(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    as_json: JsonArray = False,
 ) -> None:
     """The latest editions: what each added, changed and removed."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_editions(limit=limit)),
+        as_json=as_json,
+        shape=EditionOut.of,
+        columns=("edition", "published", "entries", "added", "changed", "removed"),
+        row=_edition_row,
+        no_wrap=False,
+    )
 
-    async def body(watcher: Watcher) -> list[Edition]:
-        return await asyncio.to_thread(watcher.list_editions, limit=limit)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([EditionOut.of(e).model_dump(mode="json") for e in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("edition", "published", "entries", "added", "changed", "removed"):
-        table.add_column(column)
-    for e in found:
-        table.add_row(
-            str(e.number),
-            f"{e.published_at:%Y-%m-%d %H:%M:%S}",
-            str(e.entries),
-            _ids(e.added),
-            _ids(e.changed),
-            _ids(e.removed),
-        )
-    out.print(table)
+def _edition_row(e: Edition) -> tuple[str, ...]:
+    return (
+        str(e.number),
+        f"{e.published_at:%Y-%m-%d %H:%M:%S}",
+        str(e.entries),
+        _ids(e.added),
+        _ids(e.changed),
+        _ids(e.removed),
+    )
 
 
 @app.command()
-def deliver(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
-) -> None:
+def deliver(ctx: typer.Context, as_json: JsonOutcome = False) -> None:
     """Send every delivery that is due now, once (the service does this continuously)."""
 
     async def body(watcher: Watcher) -> DeliveryReport:
@@ -134,7 +126,7 @@ def deliver(
         "skipped": report.skipped,
     }
     if as_json:
-        print(json.dumps(figures))
+        print_json(figures)
         return
     out.print(", ".join(f"{value} {name}" for name, value in figures.items()))
 
@@ -152,13 +144,9 @@ def subscribers_add(
     ] = False,
 ) -> None:
     """Subscribe an address; it gets a confirmation mail first unless --confirmed."""
-
-    async def body(watcher: Watcher) -> Subscriber:
-        return await asyncio.to_thread(
-            watcher.add_subscriber, email, cli_actor(), confirmed=confirmed
-        )
-
-    subscriber = with_watcher(ctx, body)
+    subscriber = call_watcher(
+        ctx, lambda watcher: watcher.add_subscriber(email, cli_actor(), confirmed=confirmed)
+    )
     what = "confirmed" if subscriber.status is SubscriberStatus.CONFIRMED else "confirmation sent"
     out.print(f"subscriber #{subscriber.id} {subscriber.email}: {what}")
 
@@ -170,24 +158,22 @@ def subscribers_list(
         SubscriberStatus | None, typer.Option("--status", help="Only this status.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    as_json: JsonArray = False,
 ) -> None:
     """Subscribers, oldest first."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_subscribers(status=status, limit=limit)),
+        as_json=as_json,
+        shape=SubscriberOut.of,
+        columns=("id", "email", "status", "since"),
+        row=_subscriber_row,
+        no_wrap=False,
+    )
 
-    async def body(watcher: Watcher) -> list[Subscriber]:
-        return await asyncio.to_thread(watcher.list_subscribers, status=status, limit=limit)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([SubscriberOut.of(s).model_dump(mode="json") for s in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("id", "email", "status", "since"):
-        table.add_column(column)
-    for s in found:
-        since = s.unsubscribed_at or s.confirmed_at or s.created_at
-        table.add_row(str(s.id), s.email, s.status.value, f"{since:%Y-%m-%d %H:%M}")
-    out.print(table)
+def _subscriber_row(s: Subscriber) -> tuple[str, ...]:
+    since = s.unsubscribed_at or s.confirmed_at or s.created_at
+    return (str(s.id), s.email, s.status.value, f"{since:%Y-%m-%d %H:%M}")
 
 
 @subscribers_app.command("remove")
@@ -196,11 +182,7 @@ def subscribers_remove(
     who: Annotated[str, typer.Argument(help="The subscriber's id or address.")],
 ) -> None:
     """Unsubscribe someone: no more mail goes to them."""
-
-    async def body(watcher: Watcher) -> Subscriber:
-        return await asyncio.to_thread(watcher.remove_subscriber, who, cli_actor())
-
-    subscriber = with_watcher(ctx, body)
+    subscriber = call_watcher(ctx, lambda watcher: watcher.remove_subscriber(who, cli_actor()))
     out.print(f"unsubscribed #{subscriber.id} {subscriber.email}")
 
 
@@ -212,58 +194,42 @@ def webhooks_add(
     ctx: typer.Context, url: Annotated[str, typer.Argument(help="The receiver's URL.")]
 ) -> None:
     """Register a webhook; prints its signing secret, this once."""
-
-    async def body(watcher: Watcher) -> tuple[Webhook, str]:
-        return await asyncio.to_thread(watcher.add_webhook, url, cli_actor())
-
-    webhook, secret = with_watcher(ctx, body)
-    err.print(f"webhook #{webhook.id} {webhook.url}; its signing secret (shown only now):")
-    print(secret)
+    webhook, secret = call_watcher(ctx, lambda watcher: watcher.add_webhook(url, cli_actor()))
+    print_secret(
+        f"webhook #{webhook.id} {webhook.url}; its signing secret (shown only now):", secret
+    )
 
 
 @webhooks_app.command("list")
-def webhooks_list(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-) -> None:
+def webhooks_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Registered webhooks, with their health."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_webhooks()),
+        as_json=as_json,
+        shape=WebhookOut.of,
+        columns=("id", "url", "state", "last success", "last error"),
+        row=_webhook_row,
+        no_wrap=False,
+    )
 
-    async def body(watcher: Watcher) -> list[Webhook]:
-        return await asyncio.to_thread(watcher.list_webhooks)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([WebhookOut.of(w).model_dump(mode="json") for w in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("id", "url", "state", "last success", "last error"):
-        table.add_column(column)
-    for w in found:
-        state = "enabled" if w.enabled else f"disabled: {w.disabled_reason or ''}"
-        success = iso(w.last_success_at) if w.last_success_at else "-"
-        table.add_row(str(w.id), w.url, state, success, w.last_error or "-")
-    out.print(table)
+def _webhook_row(w: Webhook) -> tuple[str, ...]:
+    state = "enabled" if w.enabled else f"disabled: {w.disabled_reason or ''}"
+    success = iso(w.last_success_at) if w.last_success_at else "-"
+    return (str(w.id), w.url, state, success, w.last_error or "-")
 
 
 @webhooks_app.command("remove")
 def webhooks_remove(ctx: typer.Context, webhook_id: Annotated[int, typer.Argument()]) -> None:
     """Stop sending editions to a webhook."""
-
-    async def body(watcher: Watcher) -> Webhook:
-        return await asyncio.to_thread(watcher.remove_webhook, webhook_id, cli_actor())
-
-    webhook = with_watcher(ctx, body)
+    webhook = call_watcher(ctx, lambda watcher: watcher.remove_webhook(webhook_id, cli_actor()))
     out.print(f"removed webhook #{webhook.id} {webhook.url}")
 
 
 @webhooks_app.command("enable")
 def webhooks_enable(ctx: typer.Context, webhook_id: Annotated[int, typer.Argument()]) -> None:
     """Enable a webhook again after it was disabled for failing."""
-
-    async def body(watcher: Watcher) -> Webhook:
-        return await asyncio.to_thread(watcher.enable_webhook, webhook_id, cli_actor())
-
-    webhook = with_watcher(ctx, body)
+    webhook = call_watcher(ctx, lambda watcher: watcher.enable_webhook(webhook_id, cli_actor()))
     out.print(f"webhook #{webhook.id} is enabled again")
 
 
@@ -272,28 +238,26 @@ def deliveries(
     ctx: typer.Context,
     edition: Annotated[int | None, typer.Option("--edition", help="Only this edition.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    as_json: JsonArray = False,
 ) -> None:
     """The delivery log, newest first."""
+    print_listing(
+        call_watcher(ctx, lambda watcher: watcher.list_deliveries(edition=edition, limit=limit)),
+        as_json=as_json,
+        shape=DeliveryOut.of,
+        columns=("id", "edition", "channel", "to", "status", "attempts", "last error"),
+        row=_delivery_row,
+        no_wrap=False,
+    )
 
-    async def body(watcher: Watcher) -> list[Delivery]:
-        return await asyncio.to_thread(watcher.list_deliveries, edition=edition, limit=limit)
 
-    found = with_watcher(ctx, body)
-    if as_json:
-        print(json.dumps([DeliveryOut.of(d).model_dump(mode="json") for d in found]))
-        return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("id", "edition", "channel", "to", "status", "attempts", "last error"):
-        table.add_column(column)
-    for d in found:
-        table.add_row(
-            str(d.id),
-            str(d.edition or "-"),
-            d.channel.value,
-            d.target,
-            d.status.value,
-            str(d.attempts),
-            d.last_error or "",
-        )
-    out.print(table)
+def _delivery_row(d: Delivery) -> tuple[str, ...]:
+    return (
+        str(d.id),
+        str(d.edition or "-"),
+        d.channel.value,
+        d.target,
+        d.status.value,
+        str(d.attempts),
+        d.last_error or "",
+    )

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
-import json
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
-from watcher.cli.app import app, out, with_watcher
-from watcher.core import Watcher
+from watcher.cli.app import app, call_watcher, out
+from watcher.cli.output import JsonArray, print_json, print_listing
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
 from watcher.views import EntryOut
 
@@ -47,13 +43,9 @@ def approve(
         credit=credit,
         rendition=rendition,
     )
-
-    async def body(watcher: Watcher) -> Entry:
-        return await asyncio.to_thread(watcher.approve, candidate_ids, draft, cli_actor())
-
-    entry = with_watcher(ctx, body)
+    entry = call_watcher(ctx, lambda watcher: watcher.approve(candidate_ids, draft, cli_actor()))
     if as_json:
-        print(json.dumps(EntryOut.of(entry).model_dump(mode="json")))
+        print_json(EntryOut.of(entry).model_dump(mode="json"))
     else:
         ids = ", ".join(str(i) for i in entry.candidate_ids)
         out.print(f"approved candidate {ids} as entry #{entry.id}: {entry.heading}")
@@ -66,56 +58,48 @@ def reject(
     reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
 ) -> None:
     """Reject a candidate (it leaves the queue; `watcher undo` brings it back)."""
-
-    async def body(watcher: Watcher) -> None:
-        await asyncio.to_thread(watcher.reject, candidate_id, cli_actor(), reason=reason)
-
-    with_watcher(ctx, body)
+    call_watcher(ctx, lambda watcher: watcher.reject(candidate_id, cli_actor(), reason=reason))
     out.print(f"rejected candidate {candidate_id}" + (f" ({reason})" if reason else ""))
 
 
 @app.command()
 def undo(ctx: typer.Context) -> None:
     """Take back your latest approve or reject made from the command line."""
-
-    async def body(watcher: Watcher) -> str:
-        event = await asyncio.to_thread(watcher.undo_last, cli_actor())
-        return f"undone: {event.subject_type} {event.subject_id} is back where it was"
-
-    out.print(with_watcher(ctx, body))
+    event = call_watcher(ctx, lambda watcher: watcher.undo_last(cli_actor()))
+    out.print(f"undone: {event.subject_type} {event.subject_id} is back where it was")
 
 
 @app.command()
 def entries(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    as_json: JsonArray = False,
     unpublished: Annotated[
         bool, typer.Option("--unpublished", help="Include unpublished entries.")
     ] = False,
 ) -> None:
     """The running list's entries, in list order."""
-
-    async def body(watcher: Watcher) -> list[Entry]:
-        status = None if unpublished else EntryStatus.PUBLISHED
-        return await asyncio.to_thread(watcher.list_entries, status)
-
-    found = with_watcher(ctx, body)
+    status = None if unpublished else EntryStatus.PUBLISHED
+    found = call_watcher(ctx, lambda watcher: watcher.list_entries(status))
+    print_listing(
+        found,
+        as_json=as_json,
+        shape=EntryOut.of,
+        columns=("#", "id", "status", "frames", "by", "heading"),
+        row=_entry_row,
+        fold=True,
+        ensure_ascii=False,
+    )
     if as_json:
-        rows = [EntryOut.of(e).model_dump(mode="json") for e in found]
-        print(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("#", "id", "status", "frames", "by"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("heading", overflow="fold", min_width=16)
-    for entry in found:
-        table.add_row(
-            str(entry.position),
-            str(entry.id),
-            entry.status.value,
-            str(len(entry.candidate_ids)),
-            entry.created_by,
-            entry.heading,
-        )
-    out.print(table)
     out.print(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}")
+
+
+def _entry_row(entry: Entry) -> tuple[str, ...]:
+    return (
+        str(entry.position),
+        str(entry.id),
+        entry.status.value,
+        str(len(entry.candidate_ids)),
+        entry.created_by,
+        entry.heading,
+    )

@@ -1,0 +1,92 @@
+"""How commands print what they found: ``--json`` for programs (the shapes of
+``watcher.views``, as the API sends them), a table for people.
+
+Every table has the same look (a rule under the head, nothing else), so a person reading
+``watcher queue`` and ``watcher webhooks list`` side by side sees one tool.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+
+from watcher.cli.app import err, out
+
+# The --json flags several commands share, declared once so they read the same in --help.
+JsonArray = Annotated[bool, typer.Option("--json", help="Print one JSON array.")]
+JsonOutcome = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
+
+Found = TypeVar("Found")
+
+FOLDED_MIN_WIDTH = 16
+
+
+def fields_of(value: object, *names: str) -> dict[str, Any]:
+    """``value``'s attributes of these names, in this order: the plain part of a report's
+    JSON object (tuples print as JSON arrays)."""
+    return {name: getattr(value, name) for name in names}
+
+
+def print_json(value: Any, *, ensure_ascii: bool = True) -> None:
+    """One JSON document on standard output, for programs (never through rich, which would
+    wrap long lines)."""
+    print(json.dumps(value, ensure_ascii=ensure_ascii))
+
+
+def print_secret(about: str, secret: str) -> None:
+    """A secret shown this once: alone on standard output, so a script captures just it,
+    and what it is on standard error, for the person at the terminal."""
+    err.print(about)
+    print(secret)
+
+
+def print_shapes(shapes: Iterable[BaseModel], *, ensure_ascii: bool = True) -> None:
+    """``--json`` of a listing: one array of the values' shapes."""
+    print_json([shape.model_dump(mode="json") for shape in shapes], ensure_ascii=ensure_ascii)
+
+
+def print_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[RenderableType]],
+    *,
+    fold: bool = False,
+    no_wrap: bool = True,
+    title: str | None = None,
+) -> None:
+    """A listing for a person. ``fold``: the last column is free text (a title, a heading,
+    a result) and folds at the terminal's edge while the others keep to one line;
+    ``no_wrap=False`` lets every column wrap instead."""
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
+    for column in columns[:-1] if fold else columns:
+        table.add_column(column, no_wrap=no_wrap)
+    if fold:
+        table.add_column(columns[-1], overflow="fold", min_width=FOLDED_MIN_WIDTH)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def print_listing(
+    found: Sequence[Found],
+    *,
+    as_json: bool,
+    shape: Callable[[Found], BaseModel],
+    columns: Sequence[str],
+    row: Callable[[Found], Sequence[RenderableType]],
+    fold: bool = False,
+    no_wrap: bool = True,
+    ensure_ascii: bool = True,
+) -> None:
+    """What a listing command found: with ``--json`` one array of each value's ``shape``,
+    else a table of each value's ``row`` under ``columns``."""
+    if as_json:
+        print_shapes(map(shape, found), ensure_ascii=ensure_ascii)
+    else:
+        print_table(columns, [row(value) for value in found], fold=fold, no_wrap=no_wrap)
