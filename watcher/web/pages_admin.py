@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from watcher.exceptions import InvalidInput
 from watcher.types import ApiToken, AuditEvent, Editor, Role, Session, TokenScope
 from watcher.web.auth import (
     SESSION_COOKIE,
+    AdminSession,
+    CheckedForm,
+    EditorSession,
     actor_of,
-    admin_session,
-    checked_form,
-    editor_session,
     watcher_of,
 )
 from watcher.web.pages_common import notice_from, text, whole
@@ -83,7 +82,7 @@ def audit_row(event: AuditEvent) -> AuditRow:
 
 
 @router.get("/editor/audit")
-def audit(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def audit(request: Request, session: AdminSession) -> Response:
     params = request.query_params
     values = {key: params.get(key, "").strip()[:100] for key in ("by", "type", "subject")}
     errors: dict[str, str] = {}
@@ -167,16 +166,12 @@ def editors_page(
 
 
 @router.get("/editor/editors")
-def editors(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def editors(request: Request, session: AdminSession) -> Response:
     return editors_page(request, session)
 
 
 @router.post("/editor/editors")
-def add_editor(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def add_editor(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     added = {"name": text(form, "name"), "role": text(form, "role")}
     if added["role"] not in {r.value for r in Role}:
         errors = {"role": "choose admin or editor"}
@@ -191,11 +186,7 @@ def add_editor(
 
 
 @router.post("/editor/editors/disabled")
-def set_disabled(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def set_disabled(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     name, disabled = text(form, "name"), text(form, "disabled") == "1"
     try:
         watcher_of(request).set_editor_disabled(name, disabled, actor_of(session))
@@ -207,11 +198,7 @@ def set_disabled(
 
 
 @router.post("/editor/editors/password")
-def reset_password(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def reset_password(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     name = text(form, "name")
     try:
         watcher_of(request).reset_password(name, text(form, "password"), actor_of(session))
@@ -247,16 +234,12 @@ def tokens_page(
 
 
 @router.get("/editor/tokens")
-def tokens(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def tokens(request: Request, session: AdminSession) -> Response:
     return tokens_page(request, session)
 
 
 @router.post("/editor/tokens")
-def create_token(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def create_token(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     """The secret is shown on this response only (never in a URL, never again)."""
     values = {"name": text(form, "name"), "scope": text(form, "scope")}
     if values["scope"] not in {s.value for s in TokenScope}:
@@ -275,8 +258,8 @@ def create_token(
 def revoke_token(
     request: Request,
     token_id: int,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: AdminSession,
+    form: CheckedForm,
 ) -> Response:
     watcher_of(request).revoke_api_token(token_id, actor_of(session))
     return RedirectResponse(f"/editor/tokens?done=token_revoked&n={token_id}", status_code=303)
@@ -294,16 +277,12 @@ def account_page(
 
 
 @router.get("/editor/account")
-def account(request: Request, session: Annotated[Session, Depends(editor_session)]) -> Response:
+def account(request: Request, session: EditorSession) -> Response:
     return account_page(request)
 
 
 @router.post("/editor/account")
-def change_password(
-    request: Request,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def change_password(request: Request, session: EditorSession, form: CheckedForm) -> Response:
     """A new password ends every session of the editor: sign in again with it."""
     password = text(form, "password")
     if password != text(form, "confirm"):

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import RENDITIONS, Candidate, CandidateStatus, Session
+from watcher.types import RENDITIONS, Candidate, CandidateStatus
 from watcher.urls import clean_url
 from watcher.web.api_models import DRAFT_FIELDS
-from watcher.web.auth import actor_of, checked_form, editor_session, safe_next, watcher_of
+from watcher.web.auth import (
+    CheckedForm,
+    EditorSession,
+    actor_of,
+    safe_next,
+    watcher_of,
+)
 from watcher.web.pages_common import (
     candidate_href,
     card_of,
@@ -149,7 +154,7 @@ def candidate_page(
 def candidate(
     request: Request,
     candidate_id: int,
-    session: Annotated[Session, Depends(editor_session)],
+    session: EditorSession,
     next: str = "/editor",
 ) -> Response:
     found = watcher_of(request).get_candidate(candidate_id)
@@ -205,8 +210,8 @@ def _refused(
 def approve(
     request: Request,
     candidate_id: int,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: EditorSession,
+    form: CheckedForm,
 ) -> Response:
     watcher = watcher_of(request)
     next_url = safe_next(text(form, "next"))
@@ -229,8 +234,8 @@ def approve(
 def reject(
     request: Request,
     candidate_id: int,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: EditorSession,
+    form: CheckedForm,
 ) -> Response:
     next_url = safe_next(text(form, "next"))
     version = whole(text(form, "version"))
@@ -250,11 +255,7 @@ def reject(
 
 
 @router.post("/editor/preview")
-def preview(
-    request: Request,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def preview(request: Request, session: EditorSession, form: CheckedForm) -> Response:
     """The entry form again, its text kept, with the paragraph rendered as it will be."""
     candidate_id = whole(text(form, "candidate_id"))
     if candidate_id is not None:

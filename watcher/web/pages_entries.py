@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import RENDITIONS, Entry, EntryStatus, Session
+from watcher.types import RENDITIONS, Entry, EntryStatus
 from watcher.views import EntryOut
 from watcher.web.api_models import DRAFT_FIELDS
-from watcher.web.auth import actor_of, checked_form, editor_session, watcher_of
+from watcher.web.auth import (
+    CheckedForm,
+    EditorSession,
+    actor_of,
+    watcher_of,
+)
 from watcher.web.pages_common import (
     Card,
     card_of,
@@ -94,16 +98,12 @@ def _to_list(done: str, entry_id: int) -> RedirectResponse:
 
 
 @router.get("/editor/entries")
-def entries(request: Request, session: Annotated[Session, Depends(editor_session)]) -> Response:
+def entries(request: Request, session: EditorSession) -> Response:
     return entries_page(request)
 
 
 @router.post("/editor/entries/order")
-def reorder(
-    request: Request,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def reorder(request: Request, session: EditorSession, form: CheckedForm) -> Response:
     order = [whole(part) for part in _SEPARATORS.split(text(form, "order").strip())]
     ids = [i for i in order if i is not None]
     if not ids or len(ids) != len(order):
@@ -121,8 +121,8 @@ def reorder(
 def set_status(
     request: Request,
     entry_id: int,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: EditorSession,
+    form: CheckedForm,
 ) -> Response:
     wanted = text(form, "status")
     if wanted not in ("published", "unpublished"):
@@ -138,12 +138,7 @@ def set_status(
 
 
 @router.post("/editor/entries/{entry_id}/delete")
-def delete(
-    request: Request,
-    entry_id: int,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def delete(request: Request, entry_id: int, session: EditorSession, form: CheckedForm) -> Response:
     version = whole(text(form, "version")) or 0
     try:
         watcher_of(request).delete_entry(entry_id, version, actor_of(session))
@@ -210,19 +205,12 @@ def entry_preview(request: Request, entry_id: int, form: FormData) -> Response:
 
 
 @router.get("/editor/entries/{entry_id}")
-def edit_form(
-    request: Request, entry_id: int, session: Annotated[Session, Depends(editor_session)]
-) -> Response:
+def edit_form(request: Request, entry_id: int, session: EditorSession) -> Response:
     return entry_page(request, watcher_of(request).get_entry(entry_id))
 
 
 @router.post("/editor/entries/{entry_id}")
-def save(
-    request: Request,
-    entry_id: int,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def save(request: Request, entry_id: int, session: EditorSession, form: CheckedForm) -> Response:
     watcher = watcher_of(request)
     current = watcher.get_entry(entry_id)
     values = {key: text(form, key) for key in EDIT_FIELDS}

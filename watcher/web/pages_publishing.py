@@ -3,21 +3,24 @@ subscribers, webhooks (their secret shown once), and the delivery log."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from watcher.exceptions import InvalidInput
 from watcher.types import (
     DeliveryChannel,
     DeliveryStatus,
-    Session,
     SubscriberStatus,
     Webhook,
 )
-from watcher.web.auth import actor_of, admin_session, checked_form, watcher_of
+from watcher.web.auth import (
+    AdminSession,
+    CheckedForm,
+    actor_of,
+    watcher_of,
+)
 from watcher.web.pages_common import notice_from, text, whole, with_notice
 from watcher.web.templating import render, utc
 
@@ -58,16 +61,12 @@ def site_page(
 
 
 @router.get("/editor/site")
-def site(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def site(request: Request, session: AdminSession) -> Response:
     return site_page(request)
 
 
 @router.post("/editor/site")
-def save_site(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def save_site(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     values = {"title": text(form, "title"), "intro": text(form, "intro")}
     try:
         watcher_of(request).update_site_settings(
@@ -79,11 +78,7 @@ def save_site(
 
 
 @router.post("/editor/site/publish")
-async def publish_now(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+async def publish_now(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     report = await watcher_of(request).publish()
     if report.busy:
         return _go("/editor/site", "publish_busy")
@@ -129,16 +124,12 @@ def subscribers_page(
 
 
 @router.get("/editor/subscribers")
-def subscribers(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def subscribers(request: Request, session: AdminSession) -> Response:
     return subscribers_page(request)
 
 
 @router.post("/editor/subscribers")
-def add_subscriber(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def add_subscriber(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     values = {"email": text(form, "email")}
     try:
         subscriber = watcher_of(request).add_subscriber(
@@ -153,8 +144,8 @@ def add_subscriber(
 def remove_subscriber(
     request: Request,
     subscriber_id: int,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: AdminSession,
+    form: CheckedForm,
 ) -> Response:
     watcher_of(request).remove_subscriber(str(subscriber_id), actor_of(session))
     return _go("/editor/subscribers", "subscriber_removed", n=subscriber_id)
@@ -186,16 +177,12 @@ def webhooks_page(
 
 
 @router.get("/editor/webhooks")
-def webhooks(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def webhooks(request: Request, session: AdminSession) -> Response:
     return webhooks_page(request)
 
 
 @router.post("/editor/webhooks")
-def add_webhook(
-    request: Request,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def add_webhook(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     """The secret is shown on this response only."""
     values = {"url": text(form, "url")}
     try:
@@ -209,8 +196,8 @@ def add_webhook(
 def remove_webhook(
     request: Request,
     webhook_id: int,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: AdminSession,
+    form: CheckedForm,
 ) -> Response:
     watcher_of(request).remove_webhook(webhook_id, actor_of(session))
     return _go("/editor/webhooks", "webhook_removed", n=webhook_id)
@@ -220,8 +207,8 @@ def remove_webhook(
 def enable_webhook(
     request: Request,
     webhook_id: int,
-    session: Annotated[Session, Depends(admin_session)],
-    form: Annotated[FormData, Depends(checked_form)],
+    session: AdminSession,
+    form: CheckedForm,
 ) -> Response:
     watcher_of(request).enable_webhook(webhook_id, actor_of(session))
     return _go("/editor/webhooks", "webhook_enabled", n=webhook_id)
@@ -231,7 +218,7 @@ def enable_webhook(
 
 
 @router.get("/editor/deliveries")
-def deliveries(request: Request, session: Annotated[Session, Depends(admin_session)]) -> Response:
+def deliveries(request: Request, session: AdminSession) -> Response:
     params = request.query_params
     channel, state = params.get("channel", ""), params.get("status", "")
     edition = whole(params.get("edition"))

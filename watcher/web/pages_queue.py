@@ -6,16 +6,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import CandidateFilter, CandidateStatus, Session, day_start
-from watcher.web.auth import actor_of, checked_form, editor_session, safe_next, watcher_of
+from watcher.web.auth import (
+    CheckedForm,
+    EditorSession,
+    actor_of,
+    safe_next,
+    watcher_of,
+)
 from watcher.web.pages_common import (
     card_of,
     notice_from,
@@ -179,7 +183,7 @@ def queue_again(
 
 
 @router.get("/editor")
-def queue(request: Request, session: Annotated[Session, Depends(editor_session)]) -> Response:
+def queue(request: Request, session: EditorSession) -> Response:
     return queue_page(request, dict(request.query_params))
 
 
@@ -197,11 +201,7 @@ def _group_order(request: Request, ids: list[int], order: str, clicked: str) -> 
 
 
 @router.post("/editor/bulk")
-def bulk(
-    request: Request,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def bulk(request: Request, session: EditorSession, form: CheckedForm) -> Response:
     next_url = safe_next(text(form, "next"))
     ids, versions = parse_selection(texts(form, "ids"))
     action = text(form, "action")
@@ -257,11 +257,7 @@ def _decide_each(
 
 
 @router.post("/editor/undo")
-def undo(
-    request: Request,
-    session: Annotated[Session, Depends(editor_session)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
+def undo(request: Request, session: EditorSession, form: CheckedForm) -> Response:
     next_url = safe_next(text(form, "next"))
     try:
         event = watcher_of(request).undo_last(actor_of(session))
