@@ -20,7 +20,7 @@ from watcher.web.auth import (
     actor_of,
     watcher_of,
 )
-from watcher.web.pages_common import notice_from, text, whole
+from watcher.web.pages_common import chosen, form_page, text, whole
 from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
@@ -159,10 +159,8 @@ def editors_page(
         "rows": rows,
         "roles": [r.value for r in Role],
         "added": added or {"name": "", "role": Role.EDITOR.value},
-        "notice": notice_from(request.query_params),
-        "errors": errors or {},
     }
-    return render(request, "editor/editors.html", context, status)
+    return form_page(request, "editor/editors.html", context, errors=errors, status=status)
 
 
 @router.get("/editor/editors")
@@ -173,12 +171,10 @@ def editors(request: Request, session: AdminSession) -> Response:
 @router.post("/editor/editors")
 def add_editor(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     added = {"name": text(form, "name"), "role": text(form, "role")}
-    if added["role"] not in {r.value for r in Role}:
-        errors = {"role": "choose admin or editor"}
-        return editors_page(request, session, added=added, errors=errors, status=422)
     try:
+        role = chosen(Role, added["role"], "role", "choose admin or editor")
         watcher_of(request).add_editor(
-            added["name"], text(form, "password"), Role(added["role"]), actor_of(session)
+            added["name"], text(form, "password"), role, actor_of(session)
         )
     except InvalidInput as exc:
         return editors_page(request, session, added=added, errors=exc.errors, status=422)
@@ -227,10 +223,8 @@ def tokens_page(
         "scopes": [s.value for s in TokenScope],
         "created": created,
         "values": values or {"name": "", "scope": TokenScope.READ.value},
-        "notice": notice_from(request.query_params),
-        "errors": errors or {},
     }
-    return render(request, "editor/tokens.html", context, status)
+    return form_page(request, "editor/tokens.html", context, errors=errors, status=status)
 
 
 @router.get("/editor/tokens")
@@ -242,13 +236,9 @@ def tokens(request: Request, session: AdminSession) -> Response:
 def create_token(request: Request, session: AdminSession, form: CheckedForm) -> Response:
     """The secret is shown on this response only (never in a URL, never again)."""
     values = {"name": text(form, "name"), "scope": text(form, "scope")}
-    if values["scope"] not in {s.value for s in TokenScope}:
-        errors = {"scope": "choose read or write"}
-        return tokens_page(request, session, values=values, errors=errors, status=422)
     try:
-        created = watcher_of(request).create_api_token(
-            values["name"], TokenScope(values["scope"]), actor_of(session)
-        )
+        scope = chosen(TokenScope, values["scope"], "scope", "choose read or write")
+        created = watcher_of(request).create_api_token(values["name"], scope, actor_of(session))
     except InvalidInput as exc:
         return tokens_page(request, session, values=values, errors=exc.errors, status=422)
     return tokens_page(request, session, created=created, status=201)
@@ -271,8 +261,8 @@ def revoke_token(
 def account_page(
     request: Request, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    return render(
-        request, "editor/account.html", {"active": "account", "errors": errors or {}}, status
+    return form_page(
+        request, "editor/account.html", {"active": "account"}, errors=errors, status=status
     )
 
 

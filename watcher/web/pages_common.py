@@ -1,4 +1,5 @@
-"""What the editor pages share: candidate cards, notices after redirects, form parsing.
+"""What the editor pages share: candidate cards, notices after redirects, form parsing,
+and the frame of a page with a form.
 
 Everything a template shows is prepared here as plain values, so templates keep to loops
 and conditionals. Nothing from a URL is echoed as free text: notices come from a fixed
@@ -11,14 +12,20 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from fastapi import Request
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from watcher.exceptions import InvalidInput
 from watcher.types import Candidate, CandidateStatus, EntryDraft
 from watcher.urls import clean_url
-from watcher.web.templating import utc
+from watcher.web.templating import render, utc
+
+Choice = TypeVar("Choice", bound=StrEnum)
 
 _NUMBER = re.compile(r"[0-9]{1,12}")
 _CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
@@ -124,6 +131,35 @@ def text(form: FormData, name: str) -> str:
 
 def texts(form: FormData, name: str) -> list[str]:
     return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+def known(kind: type[Choice], value: str) -> Choice | None:
+    """``value`` as one of ``kind``'s members, or None when it is none of them: a filter in
+    the query string that names nothing known filters nothing."""
+    return kind(value) if value in set(kind) else None
+
+
+def chosen(kind: type[Choice], value: str, field: str, message: str) -> Choice:
+    """The member a form's select chose; anything else (a hand-made request) is refused as
+    the facade refuses a bad value, with ``message`` beside ``field``."""
+    member = known(kind, value)
+    if member is None:
+        raise InvalidInput({field: message})
+    return member
+
+
+def form_page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """A page with a form, as first shown or again after the facade refused what was typed:
+    the notice a redirect asked for above it, each field's error beside that field."""
+    shown = {**context, "notice": notice_from(request.query_params), "errors": errors or {}}
+    return render(request, template, shown, status)
 
 
 def mars_time(value: str | None) -> str | None:

@@ -21,7 +21,7 @@ from watcher.web.auth import (
     actor_of,
     watcher_of,
 )
-from watcher.web.pages_common import notice_from, text, whole, with_notice
+from watcher.web.pages_common import form_page, known, text, whole, with_notice
 from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
@@ -54,10 +54,8 @@ def site_page(
         "updated": (current.updated_by, utc(current.updated_at)) if current.updated_at else None,
         "site_edition": watcher.site_edition(),
         "editions": [(e, utc(e.published_at, with_seconds=True)) for e in editions],
-        "notice": notice_from(request.query_params),
-        "errors": errors or {},
     }
-    return render(request, "editor/site.html", context, status)
+    return form_page(request, "editor/site.html", context, errors=errors, status=status)
 
 
 @router.get("/editor/site")
@@ -99,7 +97,7 @@ def subscribers_page(
 ) -> Response:
     params = request.query_params
     wanted = params.get("status", "")
-    chosen = SubscriberStatus(wanted) if wanted in set(SubscriberStatus) else None
+    chosen = known(SubscriberStatus, wanted)
     after = whole(params.get("after"))
     found = watcher_of(request).list_subscribers(
         status=chosen, limit=SUBSCRIBERS_PAGE + 1, after_id=after
@@ -117,10 +115,8 @@ def subscribers_page(
         ],
         "more_url": more,
         "values": values or {"email": ""},
-        "notice": notice_from(params),
-        "errors": errors or {},
     }
-    return render(request, "editor/subscribers.html", context, status)
+    return form_page(request, "editor/subscribers.html", context, errors=errors, status=status)
 
 
 @router.get("/editor/subscribers")
@@ -170,10 +166,8 @@ def webhooks_page(
         ],
         "created": created,
         "values": values or {"url": ""},
-        "notice": notice_from(request.query_params),
-        "errors": errors or {},
     }
-    return render(request, "editor/webhooks.html", context, status)
+    return form_page(request, "editor/webhooks.html", context, errors=errors, status=status)
 
 
 @router.get("/editor/webhooks")
@@ -224,8 +218,8 @@ def deliveries(request: Request, session: AdminSession) -> Response:
     edition = whole(params.get("edition"))
     found = watcher_of(request).list_deliveries(
         edition=edition,
-        channel=DeliveryChannel(channel) if channel in set(DeliveryChannel) else None,
-        status=DeliveryStatus(state) if state in set(DeliveryStatus) else None,
+        channel=known(DeliveryChannel, channel),
+        status=known(DeliveryStatus, state),
         limit=DELIVERIES_SHOWN,
     )
     context: dict[str, Any] = {
