@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from watcher.types import TokenScope
 from watcher.views import AuditEventOut, EditorOut, TokenOut
-from watcher.web.api_auth import Admin, WatcherDep, problems
-from watcher.web.api_candidates import next_page
+from watcher.web.api_auth import Admin, PathId, WatcherDep, next_page, problems
 from watcher.web.api_models import AuditPage, EditorList, NewToken, TokenCreate, TokenList
 
 router = APIRouter()
@@ -76,8 +75,6 @@ def create_token(new: TokenCreate, watcher: WatcherDep, admin: Admin) -> NewToke
     summary="Revoke an API token (admins)",
     responses=problems(404, 422),
 )
-def revoke_token(
-    token_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> TokenOut:
+def revoke_token(token_id: PathId, watcher: WatcherDep, admin: Admin) -> TokenOut:
     """From now on the token is refused (401); it stays listed, with `revoked_at`."""
     return TokenOut.of(watcher.revoke_api_token(token_id, admin))

@@ -1,4 +1,5 @@
-"""Who calls the JSON API, and the shared bits of its routes.
+"""Who calls the JSON API, and the shared bits of its routes: ids in the path, pages of a
+list, versions (ETag / If-Match), the error responses the OpenAPI document names.
 
 - ``Authorization: Bearer wt_...``: an API token (read or write scope, never an admin).
   A header that is not a live Bearer token is refused (401), never ignored; a read token
@@ -13,13 +14,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from watcher.accounts.passwords import same_secret
 from watcher.core import Watcher
 from watcher.exceptions import InvalidInput, PermissionDenied
-from watcher.types import Actor
+from watcher.types import Actor, Entry
+from watcher.views import EntryOut
 from watcher.web.api_models import Problem
 from watcher.web.auth import (
     SAFE_METHODS,
@@ -84,6 +86,19 @@ def admin_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
 Caller = Annotated[Actor, Depends(api_actor)]
 Admin = Annotated[Actor, Depends(admin_actor)]
 WatcherDep = Annotated[Watcher, Depends(watcher_of)]
+# The id of a subscriber, webhook or token (or an edition's number) in the path.
+PathId = Annotated[int, Path(ge=1)]
+
+
+# -- pages of a list -----------------------------------------------------------------------
+
+
+def next_page(request: Request, ids: list[int], limit: int, *, key: str = "before") -> str | None:
+    """The URL of the page after this one, or None when this one is short: this request's
+    URL with ``key`` (``before`` newest first, ``after`` oldest first) set to the last id."""
+    if len(ids) < limit:
+        return None
+    return str(request.url.include_query_params(**{key: ids[-1]}))
 
 
 # -- conditional requests -----------------------------------------------------------------
@@ -93,6 +108,15 @@ _ETAG = re.compile(r'^\s*"v(\d{1,18})"\s*$')
 
 def etag(version: int) -> str:
     return f'"v{version}"'
+
+
+def entry_answer(response: Response, entry: Entry, *, created: bool = False) -> EntryOut:
+    """An entry as every route answers it: its shape, its version as ``ETag`` (what a
+    later ``If-Match`` sends back), and for one just ``created`` (201) its ``Location``."""
+    if created:
+        response.headers["Location"] = f"/api/v1/entries/{entry.id}"
+    response.headers["ETag"] = etag(entry.version)
+    return EntryOut.of(entry)
 
 
 def if_match_version(request: Request) -> int | None:

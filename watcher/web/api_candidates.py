@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import CandidateFilter, CandidateStatus, EntryDraft, day_start
+from watcher.types import CandidateFilter, CandidateStatus, day_start
 from watcher.views import AuditEventOut, CandidateOut, EntryOut, SourceHealthOut
-from watcher.web.api_auth import Caller, WatcherDep, etag, problems
+from watcher.web.api_auth import Caller, WatcherDep, entry_answer, etag, next_page, problems
 from watcher.web.api_models import (
     ApproveIn,
     BulkIn,
@@ -28,13 +28,6 @@ router = APIRouter()
 
 CandidateId = Annotated[int, Path(ge=1, description="The candidate's id.")]
 StatusFilter = Literal["new", "approved", "rejected", "published", "all"]
-
-
-def next_page(request: Request, ids: list[int], limit: int) -> str | None:
-    """The URL of the page after this one (keyset on id), or None when this one is short."""
-    if len(ids) < limit:
-        return None
-    return str(request.url.include_query_params(before=ids[-1]))
 
 
 @router.get("/me", response_model=Me, summary="Who the caller is")
@@ -129,21 +122,9 @@ def approve(
     """Every field is optional: the heading and alt text start from NASA's title, the
     credit from NASA's credit. With `version`, a candidate changed since is refused (409)."""
     given = draft or ApproveIn.model_validate({})
-    entry = watcher.approve(
-        [candidate_id],
-        EntryDraft(
-            heading=given.heading or "",
-            body=given.body or "",
-            alt_text=given.alt_text or "",
-            credit=given.credit,
-            rendition=given.rendition or "large",
-        ),
-        actor,
-        {candidate_id: given.version} if given.version is not None else None,
-    )
-    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
-    response.headers["ETag"] = etag(entry.version)
-    return EntryOut.of(entry)
+    versions = {candidate_id: given.version} if given.version is not None else None
+    entry = watcher.approve([candidate_id], given.entry_draft(), actor, versions)
+    return entry_answer(response, entry, created=True)
 
 
 @router.post(

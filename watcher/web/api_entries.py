@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from watcher.exceptions import InvalidInput
 from watcher.types import EntryDraft, EntryStatus
 from watcher.views import EntryOut
-from watcher.web.api_auth import Caller, WatcherDep, etag, problems, wanted_version
+from watcher.web.api_auth import Caller, WatcherDep, entry_answer, problems, wanted_version
 from watcher.web.api_models import DRAFT_FIELDS, EntryCreate, EntryList, EntryPatch, OrderIn
 
 router = APIRouter()
@@ -47,21 +47,8 @@ def create_entry(
 ) -> EntryOut:
     """Approves the candidates (all still new) into one entry: a still, or a sequence in the
     order given. Empty fields start from NASA's title and credit."""
-    entry = watcher.approve(
-        new.candidate_ids,
-        EntryDraft(
-            heading=new.heading or "",
-            body=new.body or "",
-            alt_text=new.alt_text or "",
-            credit=new.credit,
-            rendition=new.rendition or "large",
-        ),
-        actor,
-        new.versions,
-    )
-    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
-    response.headers["ETag"] = etag(entry.version)
-    return EntryOut.of(entry)
+    entry = watcher.approve(new.candidate_ids, new.entry_draft(), actor, new.versions)
+    return entry_answer(response, entry, created=True)
 
 
 @router.put(
@@ -85,9 +72,7 @@ def get_entry(
     entry_id: EntryId, response: Response, watcher: WatcherDep, actor: Caller
 ) -> EntryOut:
     """`ETag` carries its version, for `If-Match` on PATCH and DELETE."""
-    entry = watcher.get_entry(entry_id)
-    response.headers["ETag"] = etag(entry.version)
-    return EntryOut.of(entry)
+    return entry_answer(response, watcher.get_entry(entry_id))
 
 
 @router.patch(
@@ -130,8 +115,7 @@ def patch_entry(
     elif changes.status is not None:
         entry = watcher.set_entry_status(entry_id, version, EntryStatus(changes.status), actor)
     assert entry is not None
-    response.headers["ETag"] = etag(entry.version)
-    return EntryOut.of(entry)
+    return entry_answer(response, entry)
 
 
 @router.delete(

@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from watcher.types import Actor, Candidate
+from watcher.types import Actor, Candidate, EntryDraft
 from watcher.views import (
     AuditEventOut,
     CandidateBrief,
@@ -156,6 +156,18 @@ class Draft(BaseModel):
     alt_text: str | None = Field(None, max_length=2000, description="Empty: NASA's title.")
     credit: str | None = Field(None, max_length=1000, description="Null: NASA's credit.")
     rendition: Literal["medium", "large", "full"] | None = None
+
+    def entry_draft(self) -> EntryDraft:
+        """What the facade approves a new entry with: a heading or alt text left out is empty
+        and a credit None (the facade fills them from NASA's title and credit), the rendition
+        large."""
+        return EntryDraft(
+            heading=self.heading or "",
+            body=self.body or "",
+            alt_text=self.alt_text or "",
+            credit=self.credit,
+            rendition=self.rendition or "large",
+        )
 
 
 # The fields of an entry its editor writes (the API's drafts, the pages' entry forms).

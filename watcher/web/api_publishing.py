@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from watcher.core import Watcher
@@ -20,8 +20,7 @@ from watcher.views import (
     SubscriberOut,
     WebhookOut,
 )
-from watcher.web.api_auth import Admin, Caller, WatcherDep, problems
-from watcher.web.api_candidates import next_page
+from watcher.web.api_auth import Admin, Caller, PathId, WatcherDep, next_page, problems
 
 router = APIRouter()
 admin_router = APIRouter()
@@ -108,7 +107,7 @@ def editions(
     summary="One edition",
     responses=problems(422, 404),
 )
-def edition(number: Annotated[int, Path(ge=1)], watcher: WatcherDep, caller: Caller) -> EditionOut:
+def edition(number: PathId, watcher: WatcherDep, caller: Caller) -> EditionOut:
     return EditionOut.of(watcher.get_edition(number))
 
 
@@ -164,10 +163,10 @@ def subscribers(
     after: Annotated[int | None, Query(ge=0, description="Keyset: ids above this.")] = None,
 ) -> SubscriberList:
     found = watcher.list_subscribers(status=status, limit=limit, after_id=after)
-    following = None
-    if len(found) >= limit:
-        following = str(request.url.include_query_params(after=found[-1].id))
-    return SubscriberList(items=[SubscriberOut.of(s) for s in found], next=following)
+    return SubscriberList(
+        items=[SubscriberOut.of(s) for s in found],
+        next=next_page(request, [s.id for s in found], limit, key="after"),
+    )
 
 
 @admin_router.post(
@@ -189,9 +188,7 @@ def add_subscriber(body: SubscriberIn, watcher: WatcherDep, admin: Admin) -> Sub
     summary="Unsubscribe someone (admins)",
     responses=problems(422, 404),
 )
-def remove_subscriber(
-    subscriber_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> SubscriberOut:
+def remove_subscriber(subscriber_id: PathId, watcher: WatcherDep, admin: Admin) -> SubscriberOut:
     return SubscriberOut.of(watcher.remove_subscriber(str(subscriber_id), admin))
 
 
@@ -224,9 +221,7 @@ def add_webhook(body: WebhookIn, watcher: WatcherDep, admin: Admin) -> NewWebhoo
     summary="Remove a webhook (admins)",
     responses=problems(422, 404),
 )
-def remove_webhook(
-    webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> WebhookOut:
+def remove_webhook(webhook_id: PathId, watcher: WatcherDep, admin: Admin) -> WebhookOut:
     return WebhookOut.of(watcher.remove_webhook(webhook_id, admin))
 
 
@@ -236,9 +231,7 @@ def remove_webhook(
     summary="Re-enable a webhook disabled after failures (admins)",
     responses=problems(422, 404),
 )
-def enable_webhook(
-    webhook_id: Annotated[int, Path(ge=1)], watcher: WatcherDep, admin: Admin
-) -> WebhookOut:
+def enable_webhook(webhook_id: PathId, watcher: WatcherDep, admin: Admin) -> WebhookOut:
     return WebhookOut.of(watcher.enable_webhook(webhook_id, admin))
 
 
