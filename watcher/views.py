@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal, Protocol, Self
+from typing import Annotated, Any, Generic, Literal, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
@@ -26,6 +26,7 @@ from watcher.types import (
     Entry,
     SourceHealth,
     Subscriber,
+    Tile,
     Webhook,
 )
 
@@ -46,9 +47,14 @@ Moment = Annotated[
 CandidateState = Literal["new", "approved", "rejected", "published"]
 
 
-class Shape(BaseModel):
+Value = TypeVar("Value")
+
+
+class Shape(BaseModel, Generic[Value]):
     """A shape's model, filled from the domain value's attributes of the same names (enums
-    by their value, nested values by their own shape)."""
+    by their value, nested values by their own shape). ``Shape[Editor]`` is the shape of an
+    editor: its ``of`` takes an ``Editor``, so a caller handing it anything else is caught
+    by the type checker."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -56,6 +62,11 @@ class Shape(BaseModel):
     @classmethod
     def _plain(cls, value: Any) -> Any:
         return value.value if isinstance(value, Enum) else value
+
+    @classmethod
+    def of(cls, value: Value) -> Self:
+        """The shape of ``value``, every field from its attribute of that name."""
+        return cls._of(value)
 
     @classmethod
     def _of(cls, value: object, **given: Any) -> Self:
@@ -97,7 +108,7 @@ _CANDIDATE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class TileOut(Shape):
+class TileOut(Shape[Tile]):
     """One piece of a frame NASA sent in tiles: where it sits and its files."""
 
     imageid: str
@@ -111,7 +122,7 @@ class TileOut(Shape):
     full_url: str | None
 
 
-class CandidateOut(Shape):
+class CandidateOut(Shape[Candidate]):
     """A candidate as ``watcher queue --json`` prints it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_CANDIDATE_EXAMPLE]})
@@ -147,12 +158,8 @@ class CandidateOut(Shape):
         description="A frame NASA sent in tiles: every tile seen, its own files included.",
     )
 
-    @classmethod
-    def of(cls, candidate: Candidate) -> Self:
-        return cls._of(candidate)
 
-
-class CandidateBrief(Shape):
+class CandidateBrief(Shape[Candidate]):
     """A candidate in a list of neighbours: enough for a thumbnail strip."""
 
     id: int
@@ -163,13 +170,9 @@ class CandidateBrief(Shape):
     status: CandidateState
     thumbnail_url: str | None
 
-    @classmethod
-    def of(cls, candidate: Candidate) -> Self:
-        return cls._of(candidate)
-
 
 # A source's health at a glance: ``watcher sources``, ``/healthz``, the API.
-class SourceHealthOut(Shape):
+class SourceHealthOut(Shape[SourceHealth]):
     name: str
     kind: str
     url: str
@@ -185,10 +188,6 @@ class SourceHealthOut(Shape):
     cursor: str | None
     candidates: int
 
-    @classmethod
-    def of(cls, health: SourceHealth) -> Self:
-        return cls._of(health)
-
 
 def source_health_json(health: SourceHealth) -> dict[str, Any]:
     """For ``/healthz``, which sends plain dicts."""
@@ -198,7 +197,7 @@ def source_health_json(health: SourceHealth) -> dict[str, Any]:
 # -- the running list and the audit log -------------------------------------------------------
 
 
-class EntryOut(Shape):
+class EntryOut(Shape[Entry]):
     """An entry of the running list."""
 
     id: int
@@ -222,7 +221,7 @@ class EntryOut(Shape):
         return cls._of(entry, body_html=render_markdown(entry.body))
 
 
-class AuditEventOut(Shape):
+class AuditEventOut(Shape[AuditEvent]):
     id: int
     at: Moment | None
     actor: str
@@ -233,27 +232,19 @@ class AuditEventOut(Shape):
     after: dict[str, Any] | None
     undone_by: int | None = Field(description="The id of the event that undid this one.")
 
-    @classmethod
-    def of(cls, event: AuditEvent) -> Self:
-        return cls._of(event)
-
 
 # -- accounts -------------------------------------------------------------------------------
 
 
-class EditorOut(Shape):
+class EditorOut(Shape[Editor]):
     name: str
     role: Literal["admin", "editor"]
     disabled: bool
     created_at: Moment | None
     last_login_at: Moment | None
 
-    @classmethod
-    def of(cls, editor: Editor) -> Self:
-        return cls._of(editor)
 
-
-class TokenOut(Shape):
+class TokenOut(Shape[ApiToken]):
     """An API token as listed: never its secret."""
 
     id: int
@@ -265,15 +256,11 @@ class TokenOut(Shape):
     last_used_at: Moment | None
     revoked_at: Moment | None
 
-    @classmethod
-    def of(cls, token: ApiToken) -> Self:
-        return cls._of(token)
-
 
 # -- the publication -----------------------------------------------------------------------
 
 
-class EditionOut(Shape):
+class EditionOut(Shape[Edition]):
     """One publish that changed something. Ids are entry ids."""
 
     number: int
@@ -284,10 +271,6 @@ class EditionOut(Shape):
     reordered: bool
     site_changed: bool = Field(description="The title or intro changed.")
     entries: int = Field(description="How many entries the list held.")
-
-    @classmethod
-    def of(cls, edition: Edition) -> Self:
-        return cls._of(edition)
 
 
 class Publication(Protocol):
@@ -305,19 +288,15 @@ class Publication(Protocol):
     def deliveries(self) -> int: ...
 
 
-class PublishOut(Shape):
+class PublishOut(Shape[Publication]):
     edition: EditionOut | None = Field(description="The new edition; null when nothing changed.")
     changed: bool
     busy: bool = Field(description="Another publisher (a replica) was publishing just then.")
     entries: int
     deliveries: int = Field(description="Deliveries queued for the new edition.")
 
-    @classmethod
-    def of(cls, report: Publication) -> Self:
-        return cls._of(report)
 
-
-class SubscriberOut(Shape):
+class SubscriberOut(Shape[Subscriber]):
     id: int
     email: str
     status: Literal["pending", "confirmed", "unsubscribed"]
@@ -325,12 +304,8 @@ class SubscriberOut(Shape):
     confirmed_at: Moment | None
     unsubscribed_at: Moment | None
 
-    @classmethod
-    def of(cls, subscriber: Subscriber) -> Self:
-        return cls._of(subscriber)
 
-
-class WebhookOut(Shape):
+class WebhookOut(Shape[Webhook]):
     id: int
     url: str
     enabled: bool
@@ -342,12 +317,8 @@ class WebhookOut(Shape):
     last_error: str | None
     last_error_at: Moment | None
 
-    @classmethod
-    def of(cls, webhook: Webhook) -> Self:
-        return cls._of(webhook)
 
-
-class DeliveryOut(Shape):
+class DeliveryOut(Shape[Delivery]):
     id: int
     edition: int | None
     channel: Literal["email", "confirm", "webhook", "websub", "apprise"]
@@ -359,7 +330,3 @@ class DeliveryOut(Shape):
     created_at: Moment | None
     sent_at: Moment | None
     last_error: str | None
-
-    @classmethod
-    def of(cls, delivery: Delivery) -> Self:
-        return cls._of(delivery)

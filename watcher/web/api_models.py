@@ -55,7 +55,7 @@ class Problem(BaseModel):
 # -- responses ----------------------------------------------------------------------------
 
 
-class Me(Shape):
+class Me(Shape[Actor]):
     name: str
     role: Literal["admin", "editor"]
     kind: Literal["editor", "token", "cli"] = Field(
@@ -63,10 +63,6 @@ class Me(Shape):
     )
     can_write: bool
     is_admin: bool
-
-    @classmethod
-    def of(cls, actor: Actor) -> Self:
-        return cls._of(actor)
 
 
 class CandidateDetail(CandidateOut):

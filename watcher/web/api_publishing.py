@@ -31,7 +31,7 @@ class EditionList(BaseModel):
     next: str | None
 
 
-class SiteOut(Shape):
+class SiteOut(Shape[Watcher]):
     title: str
     intro: str
     updated_by: str | None
