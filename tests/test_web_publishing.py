@@ -223,3 +223,15 @@ def test_api_twins_for_editions_site_and_subscribers(mailing: WebApp) -> None:
     assert gone.json()["status"] == "unsubscribed"
     log = root.client.get("/api/v1/deliveries?channel=confirm").json()["items"]
     assert log and log[0]["channel"] == "confirm"
+
+
+def test_api_subscribers_page_on_oldest_first_with_after(mailing: WebApp) -> None:
+    for name in ("ada", "bo", "cy"):
+        mailing.watcher.add_subscriber(f"{name}@example.org", ROOT, confirmed=True)
+    root = mailing.browser("root")
+    first = root.client.get("/api/v1/subscribers?limit=2").json()
+    assert [s["email"] for s in first["items"]] == ["ada@example.org", "bo@example.org"]
+    assert first["next"].endswith(f"after={first['items'][-1]['id']}")
+    rest = root.client.get(first["next"]).json()
+    assert [s["email"] for s in rest["items"]] == ["cy@example.org"]
+    assert rest["next"] is None
