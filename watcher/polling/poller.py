@@ -78,7 +78,7 @@ class _Tally:
 class Poller:
     """Poll sources on demand (the scheduler calls ``poll_source``) and backfill history.
 
-    Every way of polling (the service, ``watcher poll``, the API) goes through
+    Every way of polling (the service, ``watcher poll``) goes through
     ``poll_source``, so each one announces new candidates to the team the same way.
     """
 
