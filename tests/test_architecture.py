@@ -20,7 +20,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
 GROUND = {
-    "types", "limits", "exceptions", "urls", "markup", "pictures", "template_dirs", "config",
+    "types", "limits", "exceptions", "urls", "markup", "pictures", "cameras", "template_dirs",
+    "config",
     "config_checks", "config_reader", "fetch",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
@@ -31,6 +32,7 @@ RULES = {
     "urls": set(),
     "markup": set(),
     "pictures": {"types"},
+    "cameras": set(),
     "template_dirs": set(),
     "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
     "config_checks": {"limits", "template_dirs"},

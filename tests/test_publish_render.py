@@ -95,6 +95,7 @@ def test_the_page_shows_credit_picture_paragraph_and_status() -> None:
     assert 'name="website" type="text" value=""' in page
     assert "<script" not in page and "http://" not in page.replace("https://", "")
     assert "sol 1965" in page and "15:28:38 Mars local time" in page
+    assert "Mastcam-Z left" in page and "MCZ" not in page  # plain words, not NASA's code
     assert files["site.css"].startswith(b"/*")
 
 

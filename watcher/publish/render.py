@@ -32,6 +32,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
+from watcher.cameras import camera_name
 from watcher.config import DEFAULT_TITLE
 from watcher.markup import render_markdown
 from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
@@ -129,8 +130,8 @@ def meta_line(entry: PublishedEntry) -> str:
     parts = []
     if entry.mission:
         parts.append(entry.mission.title())
-    if entry.camera:
-        parts.append(entry.camera.replace("_", " "))
+    if camera := camera_name(entry.camera):
+        parts.append(camera)
     if entry.sol is not None:
         parts.append(f"sol {entry.sol}")
     if entry.mars_local_time:

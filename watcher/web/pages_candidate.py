@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from watcher.cameras import camera_name
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import RENDITIONS, Candidate, CandidateStatus
@@ -82,7 +83,7 @@ def metadata_of(c: Candidate) -> list[tuple[str, str]]:
         ("Title", c.title or "-"),
         ("Caption", c.caption or "-"),
         ("Mission", c.mission or "-"),
-        ("Camera", c.camera or "-"),
+        ("Camera", camera_name(c.camera) or "-"),
         ("Sol", "-" if c.sol is None else str(c.sol)),
         ("Taken (UTC)", utc(c.taken_at, with_seconds=True)),
         ("Mars local time", mars_time(c.mars_local_time) or "-"),

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from watcher.cameras import camera_name
 from watcher.exceptions import InvalidInput
 from watcher.types import Candidate, CandidateStatus, EntryDraft
 from watcher.urls import clean_url
@@ -234,7 +235,7 @@ def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False
         width=c.width,
         height=c.height,
         mission=c.mission or "-",
-        camera=c.camera or "-",
+        camera=camera_name(c.camera) or "-",
         sol="-" if c.sol is None else str(c.sol),
         taken=utc(c.taken_at, with_seconds=True),
         local_time=mars_time(c.mars_local_time),

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from watcher.cameras import camera_name
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import CandidateFilter, CandidateStatus, Session, day_start
 from watcher.web.auth import (
@@ -116,14 +117,21 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
     return QueueQuery(values, wanted, limit, before, errors)
 
 
-def _options(facets: Mapping[str, list[str]], values: Mapping[str, str]) -> dict[str, list[str]]:
-    """Each select's choices: what the store has seen, plus the value asked for."""
+def _label(key: str, value: str) -> str:
+    return (camera_name(value) or value) if key == "camera" else value
+
+
+def _options(
+    facets: Mapping[str, list[str]], values: Mapping[str, str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Each select's choices as (value, label): what the store has seen, plus the value
+    asked for; a camera is labelled in plain words, its code stays the value."""
     options = {}
     for key in ("mission", "camera", "source"):
         choices = list(facets.get(key, []))
         if values.get(key) and values[key] not in choices:
             choices.append(values[key])
-        options[key] = choices
+        options[key] = [(value, _label(key, value)) for value in choices]
     return options
 
 
