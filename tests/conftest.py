@@ -94,10 +94,14 @@ def build_settings(
     sources: list[dict[str, Any]] | None = None,
     **sections: dict[str, Any],
 ) -> Settings:
-    """Settings as a config file would give them, pointing at test servers and paths."""
+    """Settings as a config file would give them, pointing at test servers and paths.
+
+    Approvals publish in one step here (``require_words = false``): most tests are about
+    something else than the words an entry needs. Tests of that rule, and the end-to-end
+    ones, pass ``publish={"require_words": True}`` (the product's default)."""
     data: dict[str, Any] = {
         "database": {"url": database_url},
-        "publish": {"site_dir": str(tmp_path / "site")},
+        "publish": {"site_dir": str(tmp_path / "site"), "require_words": False},
         "fetch": {"connect_timeout": "2s", "read_timeout": "2s", "backoff_base": "1s"},
         "security": {"image_hosts": ["nasa.gov", "*.nasa.gov", "127.0.0.1"]},
         "sources": sources or [],
@@ -107,15 +111,21 @@ def build_settings(
     return settings_from_dict(data, path=tmp_path / "watcher.toml")
 
 
-def write_config(tmp_path: Path, sources: str, database: str | None = None) -> Path:
+def write_config(
+    tmp_path: Path, sources: str, database: str | None = None, *, require_words: bool = False
+) -> Path:
     """A config file as a user writes one, with test timeouts and ``sources`` (TOML text)
-    appended; for tests that run the CLI."""
+    appended; for tests that run the CLI. Approvals publish in one step unless
+    ``require_words`` (the product's default) is asked for, as in ``build_settings``."""
     path = tmp_path / "watcher.toml"
     url = database or f"sqlite:///{tmp_path / 'watcher.db'}"
     path.write_text(
         f"""
 [database]
 url = "{url}"
+
+[publish]
+require_words = {"true" if require_words else "false"}
 
 [fetch]
 connect_timeout = "2s"

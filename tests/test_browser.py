@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ import uvicorn
 
 from watcher.core import Watcher, make_watcher
 from watcher.demo.server import NasaEmulator
-from watcher.types import CandidateData, CandidateStatus, Role
+from watcher.types import CandidateData, CandidateStatus, EntryStatus, Role
 from watcher.web import create_app
 
 from .conftest import PASSWORD, build_settings, run
@@ -75,8 +76,9 @@ def seed(watcher: Watcher, images: str, count: int) -> list[int]:
     return sorted(c.id for c in watcher.list_candidates(limit=None))
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
+@contextmanager
+def serving(tmp_path: Path, *, require_words: bool) -> Iterator[Live]:
+    """The editor app on a real port, over the emulator's pictures."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)"
         if os.environ.get("WATCHER_REQUIRE_BROWSER"):
@@ -90,7 +92,10 @@ def live(tmp_path: Path) -> Iterator[Live]:
     try:
         hosts = ["nasa.gov", "*.nasa.gov", f"127.0.0.1:{nasa.port}"]
         settings = build_settings(
-            tmp_path, f"sqlite:///{tmp_path / 'watcher.db'}", security={"image_hosts": hosts}
+            tmp_path,
+            f"sqlite:///{tmp_path / 'watcher.db'}",
+            security={"image_hosts": hosts},
+            publish={"require_words": require_words},
         )
         watcher = make_watcher(settings)
         watcher.prepare_database()
@@ -120,6 +125,20 @@ def live(tmp_path: Path) -> Iterator[Live]:
         nasa.stop()
         if watcher is not None:
             run(watcher.aclose())
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """One-step publishing: this walk through the queue is about the keyboard."""
+    with serving(tmp_path, require_words=False) as running:
+        yield running
+
+
+@pytest.fixture
+def live_default(tmp_path: Path) -> Iterator[Live]:
+    """The product's default: approvals without words are drafts."""
+    with serving(tmp_path, require_words=True) as running:
+        yield running
 
 
 def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) -> None:
@@ -245,3 +264,51 @@ def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) ->
         finally:
             browser.close()
     assert problems == []
+
+
+def test_a_quick_approval_is_a_draft_until_the_editor_writes_and_publishes_it(
+    live_default: Live,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    live = live_default
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            expect.set_options(timeout=STEP_TIMEOUT_MS)
+            page.goto(f"{live.base}/editor")
+            page.fill("input[name=name]", "alice")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form[action='/editor/login'] button[type=submit]")
+            page.wait_for_url(f"{live.base}/editor")
+            cards = page.locator("[data-card]")
+            expect(cards).to_have_count(6)
+
+            # a on the first card: approved, saved as a draft, said so.
+            page.keyboard.press("j")
+            first = int(cards.nth(0).get_attribute("data-id") or 0)
+            page.keyboard.press("a")
+            page.wait_for_url(re.compile(r"/editor\?done=drafted&entry=\d+"))
+            expect(page.locator(".notice")).to_contain_text("saved as a draft")
+            [draft] = live.watcher.list_entries()
+            assert draft.status is EntryStatus.DRAFT and draft.candidate_ids == (first,)
+
+            # The Entries page shows the draft; its page publishes it once it has words.
+            page.goto(f"{live.base}/editor/entries")
+            expect(page.locator(".entry-row .badge-draft")).to_have_text("draft")
+            page.click(f"#entry-{draft.id} a.button.approve")
+            page.wait_for_url(f"{live.base}/editor/entries/{draft.id}")
+            page.fill("#heading", "Dust devil over Jezero")
+            page.fill("#body", "Watch the **lower left**.")
+            page.click("button[name=publish]")
+            page.wait_for_url(re.compile(r"/editor/entries\?done=published"))
+            expect(page.locator(f"#entry-{draft.id} .badge")).to_have_text("published")
+            published = live.watcher.get_entry(draft.id)
+            assert published.status is EntryStatus.PUBLISHED
+            assert published.heading == "Dust devil over Jezero"
+        finally:
+            browser.close()

@@ -94,7 +94,9 @@ class PublishConfig:
     """The running list: its first title and intro (admins edit them later in the app), how
     soon it follows changes, what the feeds carry. Where it is written: ``Settings.site_dir``.
     ``templates_dir``: the operator's templates, looked up before the shipped ones by the
-    site, the web app and the mail alike (see ``watcher.template_dirs``)."""
+    site, the web app and the mail alike (see ``watcher.template_dirs``).
+    ``require_words``: an entry goes public only with an editor's heading and paragraph, so
+    a quick approval (one keypress) makes a draft instead of mailing NASA's raw title."""
 
     title: str = DEFAULT_TITLE
     intro: str = ""
@@ -105,6 +107,7 @@ class PublishConfig:
     animation_max_width: int = 800
     cache_dir: Path = Path("var/cache")
     templates_dir: Path | None = None
+    require_words: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "publish": (
         "site_dir", "title", "intro", "debounce", "feed_items", "websub_hubs",
         "animation_max_frames", "animation_max_width", "cache_dir", "templates_dir",
+        "require_words",
     ),
     "email": (
         "enabled", "smtp_host", "smtp_port", "security", "username", "password_env",
@@ -253,6 +254,7 @@ def read_publish(section: Section) -> tuple[Path, PublishConfig]:
         ),
         cache_dir=section.get("cache_dir", directory, default.cache_dir),
         templates_dir=section.get("templates_dir", templates_dir, default.templates_dir),
+        require_words=section.get("require_words", boolean, default.require_words),
     )
 
 

@@ -208,7 +208,14 @@ class EntryOut(Shape[Entry]):
     credit: str
     rendition: Literal["medium", "large", "full"]
     position: int
-    status: Literal["published", "unpublished"]
+    status: Literal["published", "unpublished", "draft"] = Field(
+        description=(
+            "`published`: on the public list, the feeds and the mail. `unpublished`: taken "
+            "off it. `draft`: approved without a heading and a paragraph (while `[publish] "
+            "require_words` is on); never public until an editor writes both and publishes "
+            "it (PATCH `status` to `published`)."
+        )
+    )
     version: int = Field(description="Send it back (or If-Match) to edit or delete.")
     candidate_ids: list[int] = Field(description="Its frames, in order.")
     created_by: str

@@ -1,4 +1,5 @@
-"""Commands for decisions: approve, reject, undo, entries."""
+"""Commands for decisions: approve, reject, undo, and ``watcher entries`` (the list, and
+``entries publish`` for a draft)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ import typer
 
 from watcher.cli.app import app, call_watcher, out
 from watcher.cli.output import JsonArray, print_json, print_listing
+from watcher.core import Watcher
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
 from watcher.views import EntryOut
+
+entries_app = typer.Typer(
+    help="The running list's entries: list them (the default), publish a draft."
+)
+app.add_typer(entries_app, name="entries")
+
+PUBLISH_HINT = "publish it with: watcher entries publish {id} --heading '...' --text '...'"
 
 
 def cli_actor() -> Actor:
@@ -35,7 +44,10 @@ def approve(
     ] = "large",
     as_json: Annotated[bool, typer.Option("--json", help="Print the entry as JSON.")] = False,
 ) -> None:
-    """Approve a candidate (or a sequence of them) as a new entry of the running list."""
+    """Approve a candidate (or a sequence of them) as a new entry of the running list.
+
+    With --heading and --text the entry is published; without them it is saved as a draft
+    (unless [publish] require_words = false), which `watcher entries publish` publishes."""
     draft = EntryDraft(
         heading=heading or "",
         body=text or "",
@@ -48,7 +60,11 @@ def approve(
         print_json(EntryOut.of(entry).model_dump(mode="json"))
     else:
         ids = ", ".join(str(i) for i in entry.candidate_ids)
-        out.print(f"approved candidate {ids} as entry #{entry.id}: {entry.heading}")
+        if entry.status is EntryStatus.DRAFT:
+            out.print(f"approved candidate {ids} as draft entry #{entry.id}: {entry.heading}")
+            out.print(PUBLISH_HINT.format(id=entry.id))
+        else:
+            out.print(f"approved candidate {ids} as entry #{entry.id}: {entry.heading}")
 
 
 @app.command()
@@ -69,7 +85,7 @@ def undo(ctx: typer.Context) -> None:
     out.print(f"undone: {event.subject_type} {event.subject_id} is back where it was")
 
 
-@app.command()
+@entries_app.callback(invoke_without_command=True)
 def entries(
     ctx: typer.Context,
     as_json: JsonArray = False,
@@ -77,9 +93,13 @@ def entries(
         bool, typer.Option("--unpublished", help="Include unpublished entries.")
     ] = False,
 ) -> None:
-    """The running list's entries, in list order."""
-    status = None if unpublished else EntryStatus.PUBLISHED
-    found = call_watcher(ctx, lambda watcher: watcher.list_entries(status))
+    """The running list's entries, in list order: published ones and drafts (marked as
+    such, waiting for their words); --unpublished adds the ones taken off the list."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = call_watcher(ctx, lambda watcher: watcher.list_entries(None))
+    if not unpublished:
+        found = [e for e in found if e.status is not EntryStatus.UNPUBLISHED]
     print_listing(
         found,
         as_json=as_json,
@@ -92,6 +112,43 @@ def entries(
     if as_json:
         return
     out.print(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}")
+    drafts = [e for e in found if e.status is EntryStatus.DRAFT]
+    if drafts:
+        out.print(f"{len(drafts)} draft(s), not public: " + PUBLISH_HINT.format(id="ID"))
+
+
+@entries_app.command("publish")
+def publish_entry(
+    ctx: typer.Context,
+    entry_id: Annotated[int, typer.Argument(help="The entry (a draft, or unpublished).")],
+    heading: Annotated[
+        str | None, typer.Option("--heading", help="Default: the entry's heading.")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="The paragraph (Markdown). Default: its own.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entry as JSON.")] = False,
+) -> None:
+    """Publish an entry with these words: it joins the public list at the next edition.
+    Refused (exit 2) without a heading and a paragraph."""
+
+    def publish(watcher: Watcher) -> Entry:
+        current = watcher.get_entry(entry_id)
+        draft = EntryDraft(
+            heading=current.heading if heading is None else heading,
+            body=current.body if text is None else text,
+            alt_text=current.alt_text,
+            rendition=current.rendition,
+        )
+        return watcher.edit_entry(
+            entry_id, current.version, draft, cli_actor(), status=EntryStatus.PUBLISHED
+        )
+
+    entry = call_watcher(ctx, publish)
+    if as_json:
+        print_json(EntryOut.of(entry).model_dump(mode="json"))
+    else:
+        out.print(f"published entry #{entry.id}: {entry.heading}")
 
 
 def _entry_row(entry: Entry) -> tuple[str, ...]:

@@ -26,9 +26,15 @@ UNDOABLE = ("approve", "reject")
 
 
 def _append_entry(
-    connection: Connection, draft: EntryDraft, credit: str, actor: str, now: datetime
+    connection: Connection,
+    draft: EntryDraft,
+    credit: str,
+    status: EntryStatus,
+    actor: str,
+    now: datetime,
 ) -> int:
-    """A new published entry (without frames yet) at the end of the list; its id."""
+    """A new entry (published or a draft, without frames yet) at the end of the list; its
+    id."""
     position = connection.execute(
         select(func.coalesce(func.max(entries.c.position), 0) + 1)
     ).scalar_one()
@@ -42,7 +48,7 @@ def _append_entry(
                 credit=credit,
                 rendition=draft.rendition,
                 position=position,
-                status=EntryStatus.PUBLISHED.value,
+                status=status.value,
                 version=1,
                 created_by=actor,
                 created_at=now,
@@ -110,8 +116,10 @@ class DecisionStore(StoreBase):
         credit: str,
         actor: str,
         now: datetime,
+        status: EntryStatus = EntryStatus.PUBLISHED,
     ) -> Entry:
-        """One new entry holding ``candidate_ids`` (in that order), appended to the list."""
+        """One new entry holding ``candidate_ids`` (in that order), appended to the list
+        with ``status`` (a draft when the editor gave no words)."""
         with self.write() as connection:
             for candidate_id in candidate_ids:
                 decide(
@@ -123,7 +131,7 @@ class DecisionStore(StoreBase):
                     now,
                     None,
                 )
-            entry_id = _append_entry(connection, draft, credit, actor, now)
+            entry_id = _append_entry(connection, draft, credit, status, actor, now)
             add_frames(connection, entry_id, candidate_ids)
             entry = read_entry(connection, entry_id)
             write_audit(

@@ -159,29 +159,37 @@ class Desk:
     ) -> Entry:
         """One entry from one candidate (a still) or several (a sequence, in this order).
 
-        Without a draft (or with an empty heading) the entry starts from NASA's own title,
-        credit and caption-less text, for an editor to polish later.
+        With the editor's heading and paragraph the entry is published. Without them (no
+        draft, an empty heading or an empty paragraph) it is a draft while ``require_words``
+        is on, so one keypress never mails NASA's raw title to subscribers; its heading
+        starts from NASA's title, a placeholder for the editor to replace.
         """
         require_write(actor)
         ids = self._frame_ids(candidate_ids)
         first = self.store.get_candidate(ids[0])
-        draft = draft or EntryDraft(heading="")
-        draft = check_draft(
+        given = draft or EntryDraft(heading="")
+        worded = bool(given.heading.strip() and given.body.strip())
+        publish = worded or not self.settings.publish.require_words
+        cleaned = check_draft(
             EntryDraft(
-                heading=draft.heading.strip() or first.title or f"Candidate {first.id}",
-                body=draft.body,
-                alt_text=draft.alt_text.strip() or first.title,
-                credit=draft.credit,
-                rendition=draft.rendition,
+                heading=given.heading.strip() or first.title or f"Candidate {first.id}",
+                body=given.body,
+                alt_text=given.alt_text.strip() or first.title,
+                credit=given.credit,
+                rendition=given.rendition,
             )
         )
-        credit = draft.credit or first.credit or self._fallback_credit(first.source)
-        entry = self.store.approve(ids, versions or {}, draft, credit, actor.label, self.clock())
+        credit = cleaned.credit or first.credit or self._fallback_credit(first.source)
+        status = EntryStatus.PUBLISHED if publish else EntryStatus.DRAFT
+        entry = self.store.approve(
+            ids, versions or {}, cleaned, credit, actor.label, self.clock(), status
+        )
         self.changes.notify()
         return entry
 
     def approve_each(self, candidate_ids: Sequence[int], actor: Actor) -> list[Entry]:
-        """Bulk approve: one entry per candidate, each starting from NASA's title."""
+        """Bulk approve: one entry per candidate, each starting from NASA's title (so each
+        a draft while ``require_words`` is on)."""
         return [self.approve([candidate_id], None, actor) for candidate_id in candidate_ids]
 
     def reject(
@@ -217,9 +225,12 @@ class Desk:
         candidate_ids: Sequence[int] | None = None,
         status: EntryStatus | None = None,
     ) -> Entry:
-        """Change an entry's text, frames and (optionally) status, as one transaction."""
+        """Change an entry's text, frames and (optionally) status, as one transaction.
+        Publishing needs the heading and paragraph (see ``check_publishable``)."""
         require_write(actor)
         draft = check_draft(draft)
+        if status is EntryStatus.PUBLISHED:
+            self.check_publishable(draft.heading, draft.body)
         ids = self._frame_ids(candidate_ids) if candidate_ids is not None else None
         current = self.store.get_entry(entry_id)
         credit = draft.credit if draft.credit is not None else current.credit
@@ -232,7 +243,11 @@ class Desk:
     def set_entry_status(
         self, entry_id: int, version: int, status: EntryStatus, actor: Actor
     ) -> Entry:
+        """Publish, unpublish or shelve an entry as it is; publishing needs its words."""
         require_write(actor)
+        if status is EntryStatus.PUBLISHED:
+            current = self.store.get_entry(entry_id)
+            self.check_publishable(current.heading, current.body)
         entry = self.store.set_entry_status(entry_id, version, status, actor.label, self.clock())
         self.changes.notify()
         return entry
@@ -249,6 +264,19 @@ class Desk:
         entries = self.store.reorder_entries(list(order), actor.label, self.clock())
         self.changes.notify()
         return entries
+
+    def check_publishable(self, heading: str, body: str) -> None:
+        """InvalidInput naming each missing field, while ``require_words`` is on: an entry
+        reaches readers only with an editor's heading and paragraph."""
+        if not self.settings.publish.require_words:
+            return
+        errors: dict[str, str] = {}
+        if not heading.strip():
+            errors["heading"] = "write a heading before publishing"
+        if not body.strip():
+            errors["body"] = "write a paragraph before publishing"
+        if errors:
+            raise InvalidInput(errors)
 
     def _fallback_credit(self, source: str) -> str:
         """The credit table's words for the source's kind (DESIGN.md "Credits"), so an

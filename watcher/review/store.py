@@ -30,6 +30,7 @@ class DeskStore(Protocol):
         credit: str,
         actor: str,
         now: datetime,
+        status: EntryStatus = EntryStatus.PUBLISHED,
     ) -> Entry: ...
 
     def audit_events(

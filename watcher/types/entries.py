@@ -13,8 +13,15 @@ from enum import StrEnum
 
 
 class EntryStatus(StrEnum):
+    """Where an entry stands: only ``published`` ones reach the page, the feeds and the mail.
+
+    A ``draft`` is an approval made without an editor's heading and paragraph (while
+    ``[publish] require_words`` is on): it waits on the Entries page for its words.
+    """
+
     PUBLISHED = "published"
     UNPUBLISHED = "unpublished"
+    DRAFT = "draft"
 
 
 RENDITIONS = ("medium", "large", "full")

@@ -120,7 +120,10 @@ def approve(
     draft: Annotated[ApproveIn | None, Body()] = None,
 ) -> EntryOut:
     """Every field is optional: the heading and alt text start from NASA's title, the
-    credit from NASA's credit. With `version`, a candidate changed since is refused (409)."""
+    credit from NASA's credit. With a `heading` and a `body` the entry is published; without
+    either (while `[publish] require_words` is on, the default) it is a `draft`, which
+    never reaches readers until an editor writes both and PATCHes the entry's `status` to
+    `published`. With `version`, a candidate changed since is refused (409)."""
     given = draft or ApproveIn.model_validate({})
     versions = {candidate_id: given.version} if given.version is not None else None
     entry = watcher.approve([candidate_id], given.entry_draft(), actor, versions)
@@ -165,7 +168,8 @@ def refusal(exc: Conflict | NotFound | InvalidInput) -> dict[str, Any]:
 )
 def bulk(decision: BulkIn, watcher: WatcherDep, actor: Caller) -> dict[str, Any]:
     """Each candidate is decided on its own (approving makes one entry each, from NASA's
-    title): one that someone decided first is reported, not fatal to the rest."""
+    title: a `draft` while `[publish] require_words` is on): one that someone decided first
+    is reported, not fatal to the rest."""
     results: list[dict[str, Any]] = []
     for candidate_id in dict.fromkeys(decision.ids):
         try:

@@ -27,7 +27,7 @@ EntryId = Annotated[int, Path(ge=1, description="The entry's id.")]
 def list_entries(
     watcher: WatcherDep,
     actor: Caller,
-    status: Annotated[Literal["published", "unpublished", "all"], Query()] = "all",
+    status: Annotated[Literal["published", "unpublished", "draft", "all"], Query()] = "all",
 ) -> EntryList:
     """In list order (position)."""
     wanted = None if status == "all" else EntryStatus(status)
@@ -46,7 +46,8 @@ def create_entry(
     new: EntryCreate, response: Response, watcher: WatcherDep, actor: Caller
 ) -> EntryOut:
     """Approves the candidates (all still new) into one entry: a still, or a sequence in the
-    order given. Empty fields start from NASA's title and credit."""
+    order given. Empty fields start from NASA's title and credit; without a `heading` and a
+    `body` the entry is a `draft` (while `[publish] require_words` is on)."""
     entry = watcher.approve(new.candidate_ids, new.entry_draft(), actor, new.versions)
     return entry_answer(response, entry, created=True)
 
@@ -90,8 +91,9 @@ def patch_entry(
     actor: Caller,
 ) -> EntryOut:
     """Send the version you saw (`version`, or `If-Match: "vN"`) and the fields to change;
-    fields left out keep their value. `status` publishes or unpublishes. A stale version is
-    refused with 409 naming who changed it and when."""
+    fields left out keep their value. `status` publishes (a draft too) or unpublishes;
+    publishing needs a heading and a paragraph, else 422 naming the field. A stale version
+    is refused with 409 naming who changed it and when."""
     version = wanted_version(changes.version, request)
     edits = changes.candidate_ids is not None or any(
         getattr(changes, name) is not None for name in DRAFT_FIELDS

@@ -248,7 +248,14 @@ class EntryPatch(Draft):
     candidate_ids: list[int] | None = Field(
         None, min_length=1, description="Replaces the frames; dropped ones return to the queue."
     )
-    status: Literal["published", "unpublished"] | None = None
+    status: Literal["published", "unpublished"] | None = Field(
+        None,
+        description=(
+            "`published` puts the entry (a draft too) on the public list; while "
+            "`[publish] require_words` is on it needs a heading and a paragraph (sent here "
+            "or already written), else 422 naming the field. `unpublished` takes it off."
+        ),
+    )
 
 
 class OrderIn(BaseModel):

@@ -25,6 +25,7 @@ from watcher.web.auth import (
     watcher_of,
 )
 from watcher.web.pages_common import (
+    approval_notice,
     candidate_href,
     card_of,
     draft_of,
@@ -115,6 +116,7 @@ def candidate_page(
     )
     context = {
         "active": "queue",
+        "require_words": watcher.settings.publish.require_words,
         "candidate": c,
         "title": c.title or f"Candidate {c.id}",
         "picture": clean_url(c.large_url) or clean_url(c.medium_url) or clean_url(c.thumbnail_url),
@@ -224,10 +226,11 @@ def approve(
         entry = watcher.approve([candidate_id], draft, actor_of(session), versions)
     except (InvalidInput, Conflict) as exc:
         return _refused(request, candidate_id, form, exc)
+    done = approval_notice(entry, "approved", "drafted")
     if on_page:
-        target = _after_decision(request, candidate_id, next_url, "approved", entry=entry.id)
+        target = _after_decision(request, candidate_id, next_url, done, entry=entry.id)
     else:
-        target = with_notice(next_url, "approved", entry=entry.id)
+        target = with_notice(next_url, done, entry=entry.id)
     return RedirectResponse(target, status_code=303)
 
 

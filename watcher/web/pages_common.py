@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from watcher.cameras import camera_name
 from watcher.exceptions import InvalidInput
-from watcher.types import Candidate, CandidateStatus, EntryDraft
+from watcher.types import Candidate, CandidateStatus, Entry, EntryDraft, EntryStatus
 from watcher.urls import clean_url
 from watcher.web.templating import render, utc
 
@@ -35,9 +35,22 @@ NOTICE_KEYS = ("done", "entry", "candidate", "n")
 # done -> (message with numbers, message without them)
 NOTICES: dict[str, tuple[str, str]] = {
     "approved": ("Approved: entry #{entry} is on the running list.", "Approved."),
+    "drafted": (
+        "Approved and saved as a draft: entry #{entry} goes public once it has a heading "
+        "and a paragraph (Entries page, Edit, Publish).",
+        "Approved and saved as a draft.",
+    ),
     "rejected": ("Rejected candidate {candidate}.", "Rejected."),
     "approved_each": ("Approved {n} candidates, one entry each.", "Approved the selection."),
+    "drafted_each": (
+        "Approved {n} candidates, each saved as a draft on the Entries page.",
+        "Approved the selection as drafts.",
+    ),
     "grouped": ("Grouped {n} candidates into entry #{entry}.", "Grouped the selection."),
+    "grouped_draft": (
+        "Grouped {n} candidates into entry #{entry}, saved as a draft.",
+        "Grouped the selection into a draft.",
+    ),
     "rejected_many": ("Rejected {n} candidates.", "Rejected the selection."),
     "undone_approve": (
         "Undone: entry #{entry} is gone and its candidates are back in the queue.",
@@ -49,6 +62,11 @@ NOTICES: dict[str, tuple[str, str]] = {
     ),
     "saved": ("Saved entry #{entry}.", "Saved."),
     "published": ("Entry #{entry} is published.", "Published."),
+    "publish_needs_words": (
+        "Entry #{entry} needs a heading and a paragraph before it is published: write them "
+        "here, then press Publish.",
+        "Write a heading and a paragraph, then press Publish.",
+    ),
     "unpublished": (
         "Entry #{entry} is unpublished: it stays here but leaves the list.",
         "Unpublished.",
@@ -101,6 +119,12 @@ def with_notice(url: str, done: str, **numbers: int) -> str:
     ]
     added = [("done", done)] + [(k, str(v)) for k, v in numbers.items()]
     return urlunsplit(("", "", parts.path, urlencode(kept + added), ""))
+
+
+def approval_notice(entry: Entry, published: str, drafted: str) -> str:
+    """The notice naming what an approval made: ``published`` or, for a draft, ``drafted``
+    (so the editor never believes a draft went public, or the other way round)."""
+    return drafted if entry.status is EntryStatus.DRAFT else published
 
 
 def without_notice(url: str) -> str:

@@ -1,5 +1,5 @@
 """The running list: its entries in order (move, publish/unpublish, delete) and the page
-that edits one entry (text, rendition, frames)."""
+that edits one entry (text, rendition, frames) and publishes a draft once it has words."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class EntryRow:
     updated: str
     up: str | None
     down: str | None
-    toggle: str
+    toggle: str | None  # None: a draft, published from its edit page once it has words
     toggle_label: str
 
 
@@ -71,6 +71,7 @@ def entries_page(request: Request, *, problem: str | None = None, status: int = 
     rows = []
     for index, entry in enumerate(entries):
         published = entry.status is EntryStatus.PUBLISHED
+        draft = entry.status is EntryStatus.DRAFT
         first = _cards(watcher, entry.candidate_ids[:1])
         rows.append(
             EntryRow(
@@ -79,7 +80,7 @@ def entries_page(request: Request, *, problem: str | None = None, status: int = 
                 updated=utc(entry.updated_at),
                 up=_moved(order, index, -1),
                 down=_moved(order, index, 1),
-                toggle="unpublished" if published else "published",
+                toggle=None if draft else ("unpublished" if published else "published"),
                 toggle_label="Unpublish" if published else "Publish",
             )
         )
@@ -128,12 +129,15 @@ def set_status(
     if wanted not in ("published", "unpublished"):
         return entries_page(request, problem="Choose published or unpublished.", status=422)
     version = whole(text(form, "version")) or 0
+    watcher = watcher_of(request)
     try:
-        watcher_of(request).set_entry_status(
-            entry_id, version, EntryStatus(wanted), actor_of(session)
-        )
+        watcher.set_entry_status(entry_id, version, EntryStatus(wanted), actor_of(session))
     except Conflict as exc:
         return entries_page(request, problem=f"Not changed: {exc}.", status=409)
+    except InvalidInput as exc:
+        # Missing words: the entry's own page, with each message beside its field.
+        entry = watcher.get_entry(entry_id)
+        return entry_page(request, entry, errors=exc.errors, status=422)
     return _to_list(wanted, entry_id)
 
 
@@ -193,6 +197,7 @@ def entry_page(
         "problem": problem,
         "errors": errors or {},
         "general_errors": other_errors(errors or {}, EDIT_FIELDS),
+        "can_publish": entry.status is not EntryStatus.PUBLISHED,
     }
     return render(request, "editor/entry.html", context, status)
 
@@ -211,13 +216,19 @@ def edit_form(request: Request, entry_id: int, session: EditorSession) -> Respon
 
 @router.post("/editor/entries/{entry_id}")
 def save(request: Request, entry_id: int, session: EditorSession, form: CheckedForm) -> Response:
+    """Save the entry's text; with the Publish button, publish it too (a draft's way onto
+    the list), refused beside the heading or paragraph when one is missing."""
     watcher = watcher_of(request)
     current = watcher.get_entry(entry_id)
     values = {key: text(form, key) for key in EDIT_FIELDS}
     version = whole(text(form, "version")) or 0
+    publish = text(form, "publish") == "1"
+    status = EntryStatus.PUBLISHED if publish else None
     try:
         frames = parse_frames(values["frames"])
-        watcher.edit_entry(entry_id, version, draft_of(values), actor_of(session), frames)
+        watcher.edit_entry(
+            entry_id, version, draft_of(values), actor_of(session), frames, status=status
+        )
     except InvalidInput as exc:
         errors = {("frames" if k == "candidates" else k): v for k, v in exc.errors.items()}
         return entry_page(
@@ -240,7 +251,7 @@ def save(request: Request, entry_id: int, session: EditorSession, form: CheckedF
             theirs=theirs,
             status=409,
         )
-    return _to_list("saved", entry_id)
+    return _to_list("published" if publish else "saved", entry_id)
 
 
 __all__ = ["entry_preview", "router"]

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from watcher.cameras import camera_name
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import CandidateFilter, CandidateStatus, Session, day_start
+from watcher.types import CandidateFilter, CandidateStatus, EntryStatus, Session, day_start
 from watcher.web.auth import (
     CheckedForm,
     EditorSession,
@@ -22,6 +22,7 @@ from watcher.web.auth import (
     watcher_of,
 )
 from watcher.web.pages_common import (
+    approval_notice,
     card_of,
     notice_from,
     parse_selection,
@@ -161,6 +162,7 @@ def queue_page(
     shown = found[: query.limit]
     context = {
         "active": "queue",
+        "require_words": watcher.settings.publish.require_words,
         "filters": query.values,
         "statuses": STATUSES,
         "options": _options(watcher.facets(), query.values),
@@ -222,12 +224,15 @@ def bulk(request: Request, session: EditorSession, form: CheckedForm) -> Respons
         except (Conflict, InvalidInput, NotFound) as exc:
             status = 409 if isinstance(exc, Conflict) else 422
             return queue_again(request, next_url, problem=f"Nothing grouped: {exc}", status=status)
-        target = with_notice(next_url, "grouped", entry=entry.id, n=len(frames))
+        notice = approval_notice(entry, "grouped", "grouped_draft")
+        target = with_notice(next_url, notice, entry=entry.id, n=len(frames))
         return RedirectResponse(target, status_code=303)
     if action not in ("approve_each", "reject"):
         return queue_again(request, next_url, problem="Choose what to do.", status=422)
     try:
-        done, problems = _decide_each(request, session, action, ids, versions, text(form, "reason"))
+        done, drafts, problems = _decide_each(
+            request, session, action, ids, versions, text(form, "reason")
+        )
     except InvalidInput as exc:
         return queue_again(request, next_url, errors=exc.errors, status=422)
     if problems:
@@ -235,6 +240,8 @@ def bulk(request: Request, session: EditorSession, form: CheckedForm) -> Respons
         message = f"{verb} {done} of {len(ids)}. " + "; ".join(problems) + "."
         return queue_again(request, next_url, problem=message, status=409)
     kind = "rejected_many" if action == "reject" else "approved_each"
+    if drafts:
+        kind = "drafted_each"
     return RedirectResponse(with_notice(next_url, kind, n=done), status_code=303)
 
 
@@ -245,11 +252,12 @@ def _decide_each(
     ids: list[int],
     versions: dict[int, int],
     reason: str,
-) -> tuple[int, list[str]]:
-    """Approve (an entry each) or reject every id; how many went through, and why the
-    others did not (decided meanwhile). A bad reason fails on the first, changing nothing."""
+) -> tuple[int, int, list[str]]:
+    """Approve (an entry each) or reject every id; how many went through, how many of
+    those are drafts, and why the others did not (decided meanwhile). A bad reason fails on
+    the first, changing nothing."""
     watcher, actor = watcher_of(request), actor_of(session)
-    done, problems = 0, []
+    done, drafts, problems = 0, 0, []
     for candidate_id in ids:
         try:
             if action == "reject":
@@ -257,11 +265,12 @@ def _decide_each(
                     candidate_id, actor, reason=reason, version=versions.get(candidate_id)
                 )
             else:
-                watcher.approve([candidate_id], None, actor, versions)
+                entry = watcher.approve([candidate_id], None, actor, versions)
+                drafts += entry.status is EntryStatus.DRAFT
             done += 1
         except (Conflict, NotFound) as exc:
             problems.append(str(exc))
-    return done, problems
+    return done, drafts, problems
 
 
 @router.post("/editor/undo")
