@@ -321,3 +321,16 @@ def test_cli_approve_without_words_drafts_and_entries_publish_publishes_it(
     assert published.exit_code == 0 and "published entry #1: Dawn" in published.stdout
     edition = json.loads(invoke("publish", "--json").stdout)["edition"]
     assert edition is not None and edition["added"] == [1]
+
+
+def test_a_published_entry_cannot_lose_its_paragraph(desk: Watcher) -> None:
+    first, second, *_ = seeded(desk)
+    entry = desk.approve([first], WORDS, ALICE)
+    assert entry.status is EntryStatus.PUBLISHED
+    with pytest.raises(InvalidInput) as refused:
+        desk.edit_entry(entry.id, entry.version, EntryDraft(heading="Dawn"), ALICE)
+    assert set(refused.value.errors) == {"body"}
+    assert desk.get_entry(entry.id).body == WORDS.body
+    draft = desk.approve([second], None, ALICE)
+    kept = desk.edit_entry(draft.id, draft.version, EntryDraft(heading="Later"), ALICE)
+    assert kept.status is EntryStatus.DRAFT and kept.heading == "Later"  # a draft may stay bare

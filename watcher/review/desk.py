@@ -226,13 +226,14 @@ class Desk:
         status: EntryStatus | None = None,
     ) -> Entry:
         """Change an entry's text, frames and (optionally) status, as one transaction.
-        Publishing needs the heading and paragraph (see ``check_publishable``)."""
+        A published entry, or one being published, keeps its heading and paragraph (see
+        ``check_publishable``)."""
         require_write(actor)
         draft = check_draft(draft)
-        if status is EntryStatus.PUBLISHED:
-            self.check_publishable(draft.heading, draft.body)
         ids = self._frame_ids(candidate_ids) if candidate_ids is not None else None
         current = self.store.get_entry(entry_id)
+        if (status or current.status) is EntryStatus.PUBLISHED:
+            self.check_publishable(draft.heading, draft.body)
         credit = draft.credit if draft.credit is not None else current.credit
         entry = self.store.update_entry(
             entry_id, version, draft, credit, ids, actor.label, self.clock(), status
