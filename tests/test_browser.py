@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -141,174 +142,172 @@ def live_default(tmp_path: Path) -> Iterator[Live]:
         yield running
 
 
-def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) -> None:
+@contextmanager
+def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A page of Debian's Chromium, headless, with the step timeout set; closed after."""
     from playwright.sync_api import expect, sync_playwright
 
-    current = re.compile(r"\bis-current\b")
-    problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(STEP_TIMEOUT_MS)
             expect.set_options(timeout=STEP_TIMEOUT_MS)
-            page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-            page.on(
-                "console",
-                lambda message: (
-                    problems.append(message.text)
-                    if "Content Security Policy" in message.text
-                    else None
-                ),
-            )
-
-            # Sign in through the form; back on the queue.
-            page.goto(f"{live.base}/editor")
-            expect(page).to_have_url(re.compile(r"/editor/login\?next="))
-            page.fill("input[name=name]", "alice")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/editor/login'] button[type=submit]")
-            page.wait_for_url(f"{live.base}/editor")
-            cards = page.locator("[data-card]")
-            expect(cards).to_have_count(6)
-
-            # The thumbnails load from the loopback image host (CSP and allowlist agree).
-            page.wait_for_function(
-                "() => { const i = document.querySelector('[data-card] img');"
-                " return i && i.complete && i.naturalWidth > 0; }"
-            )
-
-            # ? shows the help, Esc hides it.
-            page.keyboard.press("?")
-            expect(page.locator("#shortcuts")).to_be_visible()
-            page.keyboard.press("Escape")
-            expect(page.locator("#shortcuts")).to_be_hidden()
-
-            # Typing in a field is just typing.
-            page.click("#f-q")
-            page.keyboard.type("jx")
-            expect(page.locator("[data-card].is-current")).to_have_count(0)
-            expect(page.locator("[data-select]:checked")).to_have_count(0)
-            page.fill("#f-q", "")
-            page.evaluate("document.activeElement.blur()")
-
-            # j / k move the visible focus.
-            page.keyboard.press("j")
-            expect(cards.nth(0)).to_have_class(current)
-            page.keyboard.press("j")
-            expect(cards.nth(1)).to_have_class(current)
-            expect(cards.nth(0)).not_to_have_class(current)
-            page.keyboard.press("k")
-            expect(cards.nth(0)).to_have_class(current)
-            first = int(cards.nth(0).get_attribute("data-id") or 0)
-            assert first == live.ids[-1]  # newest first
-
-            # o opens the full-resolution file in a new tab.
-            with page.expect_popup() as popup:
-                page.keyboard.press("o")
-            assert popup.value.url.endswith("_full_res.svg")
-            popup.value.close()
-
-            # e opens the candidate page; write a heading and approve.
-            page.keyboard.press("e")
-            page.wait_for_url(re.compile(rf"/editor/candidates/{first}\?next="))
-            page.fill("#heading", "Dawn over Jezero")
-            page.fill("#body", "The **first** light of the day.")
-            page.click("button.primary.approve")
-            page.wait_for_url(re.compile(r"/editor/candidates/\d+\?.*done=approved"))
-            expect(page.locator(".notice")).to_contain_text("Approved: entry #")
-            [entry] = live.watcher.list_entries()
-            assert (entry.heading, entry.candidate_ids) == ("Dawn over Jezero", (first,))
-            assert entry.created_by == "alice" and entry.credit == "NASA/JPL-Caltech"
-            page.goto(f"{live.base}/editor/entries")
-            expect(page.locator(".entry-row h2")).to_contain_text("Dawn over Jezero")
-            expect(page.locator(".entry-row .prose strong")).to_have_text("first")
-
-            # a approves the focused card; the focus stays at that place in the grid.
-            page.goto(f"{live.base}/editor")
-            page.keyboard.press("j")
-            quick = int(cards.nth(0).get_attribute("data-id") or 0)
-            page.keyboard.press("a")
-            page.wait_for_url(re.compile(r"/editor\?done=approved&entry=\d+"))
-            expect(page.locator(".notice")).to_contain_text("Approved: entry #")
-            assert live.watcher.entry_of(quick) is not None
-            expect(cards).to_have_count(4)
-            expect(cards.nth(0)).to_have_class(current)
-
-            # r rejects the focused card.
-            page.keyboard.press("j")
-            rejected = int(cards.nth(1).get_attribute("data-id") or 0)
-            page.keyboard.press("r")
-            page.wait_for_url(re.compile(r"done=rejected"))
-            assert live.watcher.get_candidate(rejected).status is CandidateStatus.REJECTED
-
-            # x selects cards; "Group into one entry" keeps the order they were selected in.
-            expect(cards).to_have_count(3)
-            expect(cards.nth(1)).to_have_class(current)  # back where it was
-            page.keyboard.press("k")
-            later = int(cards.nth(0).get_attribute("data-id") or 0)
-            page.keyboard.press("x")
-            page.keyboard.press("j")
-            earlier = int(cards.nth(1).get_attribute("data-id") or 0)
-            page.keyboard.press("x")
-            expect(cards.nth(0)).to_have_class(re.compile(r"\bis-selected\b"))
-            expect(page.locator("[data-selected-count]")).to_have_text("2 candidates selected.")
-            page.select_option("#bulk-order", "selected")
-            page.click("button[name=action][value=group]")
-            page.wait_for_url(re.compile(r"done=grouped"))
-            expect(page.locator(".notice")).to_contain_text("Grouped 2 candidates into entry #")
-            grouped = live.watcher.list_entries()[-1]
-            assert grouped.candidate_ids == (later, earlier)
+            yield page
         finally:
             browser.close()
+
+
+def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) -> None:
+    from playwright.sync_api import expect
+
+    current = re.compile(r"\bis-current\b")
+    problems: list[str] = []
+    with chromium_page() as page:
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+
+        # Sign in through the form; back on the queue.
+        page.goto(f"{live.base}/editor")
+        expect(page).to_have_url(re.compile(r"/editor/login\?next="))
+        page.fill("input[name=name]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/editor/login'] button[type=submit]")
+        page.wait_for_url(f"{live.base}/editor")
+        cards = page.locator("[data-card]")
+        expect(cards).to_have_count(6)
+
+        # The thumbnails load from the loopback image host (CSP and allowlist agree).
+        page.wait_for_function(
+            "() => { const i = document.querySelector('[data-card] img');"
+            " return i && i.complete && i.naturalWidth > 0; }"
+        )
+
+        # ? shows the help, Esc hides it.
+        page.keyboard.press("?")
+        expect(page.locator("#shortcuts")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.locator("#shortcuts")).to_be_hidden()
+
+        # Typing in a field is just typing.
+        page.click("#f-q")
+        page.keyboard.type("jx")
+        expect(page.locator("[data-card].is-current")).to_have_count(0)
+        expect(page.locator("[data-select]:checked")).to_have_count(0)
+        page.fill("#f-q", "")
+        page.evaluate("document.activeElement.blur()")
+
+        # j / k move the visible focus.
+        page.keyboard.press("j")
+        expect(cards.nth(0)).to_have_class(current)
+        page.keyboard.press("j")
+        expect(cards.nth(1)).to_have_class(current)
+        expect(cards.nth(0)).not_to_have_class(current)
+        page.keyboard.press("k")
+        expect(cards.nth(0)).to_have_class(current)
+        first = int(cards.nth(0).get_attribute("data-id") or 0)
+        assert first == live.ids[-1]  # newest first
+
+        # o opens the full-resolution file in a new tab.
+        with page.expect_popup() as popup:
+            page.keyboard.press("o")
+        assert popup.value.url.endswith("_full_res.svg")
+        popup.value.close()
+
+        # e opens the candidate page; write a heading and approve.
+        page.keyboard.press("e")
+        page.wait_for_url(re.compile(rf"/editor/candidates/{first}\?next="))
+        page.fill("#heading", "Dawn over Jezero")
+        page.fill("#body", "The **first** light of the day.")
+        page.click("button.primary.approve")
+        page.wait_for_url(re.compile(r"/editor/candidates/\d+\?.*done=approved"))
+        expect(page.locator(".notice")).to_contain_text("Approved: entry #")
+        [entry] = live.watcher.list_entries()
+        assert (entry.heading, entry.candidate_ids) == ("Dawn over Jezero", (first,))
+        assert entry.created_by == "alice" and entry.credit == "NASA/JPL-Caltech"
+        page.goto(f"{live.base}/editor/entries")
+        expect(page.locator(".entry-row h2")).to_contain_text("Dawn over Jezero")
+        expect(page.locator(".entry-row .prose strong")).to_have_text("first")
+
+        # a approves the focused card; the focus stays at that place in the grid.
+        page.goto(f"{live.base}/editor")
+        page.keyboard.press("j")
+        quick = int(cards.nth(0).get_attribute("data-id") or 0)
+        page.keyboard.press("a")
+        page.wait_for_url(re.compile(r"/editor\?done=approved&entry=\d+"))
+        expect(page.locator(".notice")).to_contain_text("Approved: entry #")
+        assert live.watcher.entry_of(quick) is not None
+        expect(cards).to_have_count(4)
+        expect(cards.nth(0)).to_have_class(current)
+
+        # r rejects the focused card.
+        page.keyboard.press("j")
+        rejected = int(cards.nth(1).get_attribute("data-id") or 0)
+        page.keyboard.press("r")
+        page.wait_for_url(re.compile(r"done=rejected"))
+        assert live.watcher.get_candidate(rejected).status is CandidateStatus.REJECTED
+
+        # x selects cards; "Group into one entry" keeps the order they were selected in.
+        expect(cards).to_have_count(3)
+        expect(cards.nth(1)).to_have_class(current)  # back where it was
+        page.keyboard.press("k")
+        later = int(cards.nth(0).get_attribute("data-id") or 0)
+        page.keyboard.press("x")
+        page.keyboard.press("j")
+        earlier = int(cards.nth(1).get_attribute("data-id") or 0)
+        page.keyboard.press("x")
+        expect(cards.nth(0)).to_have_class(re.compile(r"\bis-selected\b"))
+        expect(page.locator("[data-selected-count]")).to_have_text("2 candidates selected.")
+        page.select_option("#bulk-order", "selected")
+        page.click("button[name=action][value=group]")
+        page.wait_for_url(re.compile(r"done=grouped"))
+        expect(page.locator(".notice")).to_contain_text("Grouped 2 candidates into entry #")
+        grouped = live.watcher.list_entries()[-1]
+        assert grouped.candidate_ids == (later, earlier)
     assert problems == []
 
 
 def test_a_quick_approval_is_a_draft_until_the_editor_writes_and_publishes_it(
     live_default: Live,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     live = live_default
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            expect.set_options(timeout=STEP_TIMEOUT_MS)
-            page.goto(f"{live.base}/editor")
-            page.fill("input[name=name]", "alice")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/editor/login'] button[type=submit]")
-            page.wait_for_url(f"{live.base}/editor")
-            cards = page.locator("[data-card]")
-            expect(cards).to_have_count(6)
+    with chromium_page() as page:
+        page.goto(f"{live.base}/editor")
+        page.fill("input[name=name]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/editor/login'] button[type=submit]")
+        page.wait_for_url(f"{live.base}/editor")
+        cards = page.locator("[data-card]")
+        expect(cards).to_have_count(6)
 
-            # a on the first card: approved, saved as a draft, said so.
-            page.keyboard.press("j")
-            first = int(cards.nth(0).get_attribute("data-id") or 0)
-            page.keyboard.press("a")
-            page.wait_for_url(re.compile(r"/editor\?done=drafted&entry=\d+"))
-            expect(page.locator(".notice")).to_contain_text("saved as a draft")
-            [draft] = live.watcher.list_entries()
-            assert draft.status is EntryStatus.DRAFT and draft.candidate_ids == (first,)
+        # a on the first card: approved, saved as a draft, said so.
+        page.keyboard.press("j")
+        first = int(cards.nth(0).get_attribute("data-id") or 0)
+        page.keyboard.press("a")
+        page.wait_for_url(re.compile(r"/editor\?done=drafted&entry=\d+"))
+        expect(page.locator(".notice")).to_contain_text("saved as a draft")
+        [draft] = live.watcher.list_entries()
+        assert draft.status is EntryStatus.DRAFT and draft.candidate_ids == (first,)
 
-            # The Entries page shows the draft; its page publishes it once it has words.
-            page.goto(f"{live.base}/editor/entries")
-            expect(page.locator(".entry-row .badge-draft")).to_have_text("draft")
-            page.click(f"#entry-{draft.id} a.button.approve")
-            page.wait_for_url(f"{live.base}/editor/entries/{draft.id}")
-            page.fill("#heading", "Dust devil over Jezero")
-            page.fill("#body", "Watch the **lower left**.")
-            page.click("button[name=publish]")
-            page.wait_for_url(re.compile(r"/editor/entries\?done=published"))
-            expect(page.locator(f"#entry-{draft.id} .badge")).to_have_text("published")
-            published = live.watcher.get_entry(draft.id)
-            assert published.status is EntryStatus.PUBLISHED
-            assert published.heading == "Dust devil over Jezero"
-        finally:
-            browser.close()
+        # The Entries page shows the draft; its page publishes it once it has words.
+        page.goto(f"{live.base}/editor/entries")
+        expect(page.locator(".entry-row .badge-draft")).to_have_text("draft")
+        page.click(f"#entry-{draft.id} a.button.approve")
+        page.wait_for_url(f"{live.base}/editor/entries/{draft.id}")
+        page.fill("#heading", "Dust devil over Jezero")
+        page.fill("#body", "Watch the **lower left**.")
+        page.click("button[name=publish]")
+        page.wait_for_url(re.compile(r"/editor/entries\?done=published"))
+        expect(page.locator(f"#entry-{draft.id} .badge")).to_have_text("published")
+        published = live.watcher.get_entry(draft.id)
+        assert published.status is EntryStatus.PUBLISHED
+        assert published.heading == "Dust devil over Jezero"
