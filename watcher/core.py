@@ -168,10 +168,6 @@ class Watcher:
         await self.fetcher.aclose()
         self.store.close()
 
-    @property
-    def stopping(self) -> bool:
-        return self.polling.stopping
-
     def prepare_database(self) -> None:
         """Create or migrate the schema when allowed, else insist it is current."""
         if self.settings.auto_upgrade:

@@ -15,14 +15,17 @@ from typing import Protocol
 log = logging.getLogger("watcher.leases")
 
 
-class LeaseStore(Protocol):
-    """What taking a lease needs of the store."""
+class LeaseKeeper(Protocol):
+    """What holding a lease needs of the store (the poller's and the publisher's store
+    Protocols take it in whole)."""
 
     def take_lease(
-        self, name: str, owner: str, now: datetime, until: datetime, *, take_from: str | None
+        self, name: str, owner: str, now: datetime, until: datetime, *, take_from: str | None = None
     ) -> bool: ...
 
     def lease_holder(self, name: str, now: datetime) -> str | None: ...
+
+    def drop_lease(self, name: str, owner: str) -> None: ...
 
 
 def new_owner() -> str:
@@ -30,7 +33,7 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
-def take(store: LeaseStore, name: str, owner: str, now: datetime, until: datetime) -> bool:
+def take(store: LeaseKeeper, name: str, owner: str, now: datetime, until: datetime) -> bool:
     """Hold ``name`` until ``until``; False while another live holder has it."""
     if store.take_lease(name, owner, now, until, take_from=None):
         return True

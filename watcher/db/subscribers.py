@@ -294,9 +294,6 @@ class SubscriberStore(StoreBase):
             )  # fmt: skip
             return self.webhook_with_secret(webhook_id, connection=connection)[0]
 
-    def get_webhook(self, webhook_id: int) -> Webhook:
-        return self.webhook_with_secret(webhook_id)[0]
-
     def webhook_with_secret(
         self, webhook_id: int, *, connection: Connection | None = None
     ) -> tuple[Webhook, str]:

@@ -98,10 +98,6 @@ class Poller:
         """Finish the page in hand, then stop every poll and backfill."""
         self._stopping = True
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     def adapter(self, source: SourceConfig) -> SourceAdapter:
         if source.name not in self._adapters:
             self._adapters[source.name] = make_adapter(source, self.settings.image_hosts)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from watcher.leases import LeaseKeeper
 from watcher.plans import Lease
 from watcher.types import (
     Backfill,
@@ -16,12 +17,10 @@ from watcher.types import (
 )
 
 
-class PollStore(Protocol):
+class PollStore(LeaseKeeper, Protocol):
     """What the poller needs of the database."""
 
     def candidate_counts_by_source(self) -> dict[str, int]: ...
-
-    def drop_lease(self, name: str, owner: str) -> None: ...
 
     def get_backfill(
         self, source: str, from_sol: int | None, to_sol: int | None
@@ -48,9 +47,3 @@ class PollStore(Protocol):
     ) -> int: ...
 
     def save_poll_state(self, state: PollState) -> None: ...
-
-    def take_lease(
-        self, name: str, owner: str, now: datetime, until: datetime, *, take_from: str | None = None
-    ) -> bool: ...
-
-    def lease_holder(self, name: str, now: datetime) -> str | None: ...

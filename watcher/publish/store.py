@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
+from watcher.leases import LeaseKeeper
 from watcher.plans import EditionPlan
 from watcher.types import (
     Edition,
@@ -15,14 +16,12 @@ from watcher.types import (
 )
 
 
-class PublishStore(Protocol):
+class PublishStore(LeaseKeeper, Protocol):
     """What the publisher needs of the database."""
 
     def change_mark(self) -> tuple[int, datetime | None, int]: ...
 
     def commit_edition(self, plan: EditionPlan) -> tuple[Edition, int]: ...
-
-    def drop_lease(self, name: str, owner: str) -> None: ...
 
     def get_edition(self, number: int) -> Edition: ...
 
@@ -43,9 +42,3 @@ class PublishStore(Protocol):
     ) -> None: ...
 
     def site_text(self) -> tuple[dict[str, str], str | None]: ...
-
-    def take_lease(
-        self, name: str, owner: str, now: datetime, until: datetime, *, take_from: str | None = None
-    ) -> bool: ...
-
-    def lease_holder(self, name: str, now: datetime) -> str | None: ...
