@@ -23,7 +23,7 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import PASSWORD, Browser, Clock, WebApp
+from tests.conftest import PASSWORD, Browser, Clock, WebApp, raw_toml
 from watcher.cli import app as cli_app
 from watcher.config import load_settings
 from watcher.core import make_watcher
@@ -96,13 +96,7 @@ allow_private = true
 [security]
 image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
 
-[[sources]]
-name = "perseverance"
-kind = "raw_images"
-url = "{nasa.raw_images_url}"
-category = "mars2020"
-interval = "10m"
-
+{raw_toml(nasa.raw_images_url)}
 [[sources]]
 name = "image_library"
 kind = "image_library"
