@@ -160,6 +160,18 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
             browser.close()
 
 
+def sign_in_as_alice(page: Any, base: str) -> None:
+    """Open the queue, get sent to the sign-in form, sign in, land back on the queue."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/editor")
+    expect(page).to_have_url(re.compile(r"/editor/login\?next="))
+    page.fill("input[name=name]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/editor/login'] button[type=submit]")
+    page.wait_for_url(f"{base}/editor")
+
+
 def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) -> None:
     from playwright.sync_api import expect
 
@@ -175,12 +187,7 @@ def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) ->
         )
 
         # Sign in through the form; back on the queue.
-        page.goto(f"{live.base}/editor")
-        expect(page).to_have_url(re.compile(r"/editor/login\?next="))
-        page.fill("input[name=name]", "alice")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/editor/login'] button[type=submit]")
-        page.wait_for_url(f"{live.base}/editor")
+        sign_in_as_alice(page, live.base)
         cards = page.locator("[data-card]")
         expect(cards).to_have_count(6)
 
@@ -281,11 +288,7 @@ def test_a_quick_approval_is_a_draft_until_the_editor_writes_and_publishes_it(
 
     live = live_default
     with chromium_page() as page:
-        page.goto(f"{live.base}/editor")
-        page.fill("input[name=name]", "alice")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/editor/login'] button[type=submit]")
-        page.wait_for_url(f"{live.base}/editor")
+        sign_in_as_alice(page, live.base)
         cards = page.locator("[data-card]")
         expect(cards).to_have_count(6)
 
