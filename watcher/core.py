@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from watcher.exceptions import StorageError
 from watcher.fetch import Fetcher
 from watcher.polling.checker import Checker
 from watcher.polling.poller import Poller
-from watcher.publish.model import PublishReport, WriteReport
+from watcher.publish.model import AnimationState, AnimationStatus, PublishReport, WriteReport
 from watcher.publish.publisher import Publisher
 from watcher.review.desk import Desk
 from watcher.views import source_health_json
@@ -137,6 +137,7 @@ class Watcher:
         self.published_entries = publishing.published_entries
         self.change_mark = publishing.change_mark
         self.site_edition = publishing.site_edition
+        self.animation_file = publishing.animator.animation_file
 
     def _bind_delivery(self, delivery: Deliverer) -> None:
         self.deliver_pending = delivery.deliver_pending
@@ -179,6 +180,12 @@ class Watcher:
 
     def upgrade_database(self) -> tuple[str | None, str | None]:
         return self.store.upgrade()
+
+    def animation_states(self, entry_ids: Sequence[int]) -> dict[int, AnimationState]:
+        """What became of those entries' animations (an entry of one frame has none): made,
+        not made yet, or failed and why. Read from the publisher's cache: nothing is
+        fetched or built here."""
+        return self.publishing.animator.states(self.store.entries_with_frames(entry_ids))
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: is the database reachable, and how is each source doing."""
@@ -243,6 +250,8 @@ def make_watcher(
 
 
 __all__ = [
+    "AnimationState",
+    "AnimationStatus",
     "DeliveryReport",
     "PublishReport",
     "Watcher",

@@ -285,6 +285,14 @@ class PublishingStore(StoreBase):
         with self.read() as connection:
             return published_list(connection)
 
+    def entries_with_frames(self, entry_ids: Sequence[int]) -> list[PublishedEntry]:
+        """Those entries as a publish would show them, whatever their status (the editor's
+        pages ask what became of a draft's animation too)."""
+        if not entry_ids:
+            return []
+        with self.read() as connection:
+            return published_list(connection, entry_ids)
+
     def latest_edition(self) -> Edition | None:
         with self.read() as connection:
             return latest_edition(connection)

@@ -1,48 +1,95 @@
 """Animations of the list's sequences, for a publish or an export: from the cache when an
 identical one was built before, else built from the frames fetched through the one HTTP
-client (Pillow's work is ``animate``'s, in a worker thread)."""
+client (Pillow's work is ``animate``'s, in a worker thread).
+
+A failed attempt is recorded beside the cache (``animate.record_failure``: which frame,
+what went wrong, when), so the editor's entry page can say why an entry shows its still,
+and so a busy day's publishes do not fetch the same broken frames again and again: the
+same frames are tried again only once a wait is over, 10 minutes after the first failure,
+doubling with each failure in a row up to 6 hours. Changing the frames (dropping the
+broken one, say) makes another animation, tried at the next publish; a success removes
+the record.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from watcher.config import Settings
 from watcher.fetch import Fetcher
 from watcher.publish import animate
-from watcher.publish.model import Animation
+from watcher.publish.animate import SequenceFrame
+from watcher.publish.model import Animation, AnimationFailure, AnimationState
 from watcher.types import PageRequest, PublishedEntry
 from watcher.urls import clean_url
 
 log = logging.getLogger("watcher.publish.animator")
 
+FIRST_WAIT = timedelta(minutes=10)
+LONGEST_WAIT = timedelta(hours=6)
+_URL_CHARS = 160
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """How long after its ``attempts``-th failure in a row an animation waits."""
+    doublings: int = min(max(0, attempts - 1), 16)
+    return min(LONGEST_WAIT, FIRST_WAIT * (1 << doublings))
+
+
+class Failed(Exception):
+    """An animation could not be made: ``reason`` in an editor's words, ``frame`` (the
+    editor's numbering) when one frame is to blame."""
+
+    def __init__(self, reason: str, frame: int | None = None):
+        self.reason = reason
+        self.frame = frame
+        super().__init__(reason)
+
+
+def _named(frame: SequenceFrame) -> str:
+    url = frame.url if len(frame.url) <= _URL_CHARS else frame.url[: _URL_CHARS - 1] + "…"
+    return f"frame {frame.number} (candidate {frame.candidate_id}, {url})"
+
 
 class Animator:
     """Animations for entries that are frame sequences; a failure costs one animation."""
 
-    def __init__(self, settings: Settings, fetcher: Fetcher):
+    def __init__(
+        self, settings: Settings, fetcher: Fetcher, clock: Callable[[], datetime] = _utcnow
+    ):
         self.settings = settings
         self.fetcher = fetcher
+        self.clock = clock
+
+    def _key(self, frames: Sequence[SequenceFrame]) -> str:
+        config = self.settings.publish
+        urls = [frame.url for frame in frames]
+        return animate.animation_key(urls, config.animation_max_frames, config.animation_max_width)
 
     async def for_entries(
         self, entries: Sequence[PublishedEntry]
     ) -> tuple[dict[int, Animation], int, int]:
         """Animations for every sequence: from the cache, else built from fetched frames.
-        An entry whose frames cannot be had is shown as its still (counted as failed)."""
+        An entry whose frames cannot be had, or whose last attempt failed and still waits,
+        is shown as its still (counted as failed)."""
         config = self.settings.publish
         result: dict[int, Animation] = {}
         built = failed = 0
         for entry in entries:
-            urls = animate.sequence(entry, config.animation_max_frames)
-            if not urls:
+            frames = animate.sequence_frames(entry, config.animation_max_frames)
+            if not frames:
                 continue
-            key = animate.animation_key(
-                urls, config.animation_max_frames, config.animation_max_width
-            )
+            key = self._key(frames)
             animation = await asyncio.to_thread(animate.cached, config.cache_dir, key)
             if animation is None:
-                animation = await self._build(entry.id, key, urls)
+                animation = await self._attempt(entry.id, key, frames)
                 if animation is None:
                     failed += 1
                     continue
@@ -50,23 +97,80 @@ class Animator:
             result[entry.id] = animation
         return result, built, failed
 
-    async def _build(self, entry_id: int, key: str, urls: list[str]) -> Animation | None:
-        config = self.settings.publish
-        allowed = [clean_url(url, self.settings.image_hosts) for url in urls]
-        if any(url is None for url in allowed):
-            log.warning(
-                "entry %d: a frame is not on an allowed image host; showing the still", entry_id
-            )
+    async def _attempt(
+        self, entry_id: int, key: str, frames: list[SequenceFrame]
+    ) -> Animation | None:
+        """Build unless an earlier failure of the same frames still waits; record how it
+        went beside the cache."""
+        cache_dir = self.settings.publish.cache_dir
+        earlier = await asyncio.to_thread(animate.failure, cache_dir, key)
+        now = self.clock()
+        if earlier is not None and now < earlier.retry_at:
+            log.debug("entry %d: animation waits until %s", entry_id, earlier.retry_at)
             return None
         try:
-            responses = await asyncio.gather(
-                *(self.fetcher.get(PageRequest(url=url)) for url in allowed if url)
+            animation = await self._build(key, frames)
+        except Failed as exc:
+            log.warning("entry %d: animation failed (%s); showing the still", entry_id, exc)
+            attempts = (earlier.attempts if earlier else 0) + 1
+            record = AnimationFailure(
+                reason=exc.reason,
+                frame=exc.frame,
+                at=now,
+                attempts=attempts,
+                retry_at=now + retry_wait(attempts),
             )
+            try:
+                await asyncio.to_thread(animate.record_failure, cache_dir, key, record)
+            except OSError:
+                log.exception("entry %d: could not record why the animation failed", entry_id)
+            return None
+        if earlier is not None:
+            await asyncio.to_thread(animate.clear_failure, cache_dir, key)
+        return animation
+
+    async def _build(self, key: str, frames: list[SequenceFrame]) -> Animation:
+        """Fetch, decode, encode and cache; raises Failed naming the first frame (in the
+        animation's order) that could not be had."""
+        config = self.settings.publish
+        for frame in frames:
+            if clean_url(frame.url, self.settings.image_hosts) is None:
+                raise Failed(f"{_named(frame)} is not on an allowed image host", frame.number)
+        answers = await asyncio.gather(
+            *(self.fetcher.get(PageRequest(url=frame.url)) for frame in frames),
+            return_exceptions=True,
+        )
+        bodies: list[bytes] = []
+        for frame, answer in zip(frames, answers, strict=True):
+            if isinstance(answer, Exception):
+                raise Failed(f"{_named(frame)} could not be fetched: {answer}", frame.number)
+            if isinstance(answer, BaseException):
+                raise answer
+            bodies.append(answer.body)
+        try:
             animation = await asyncio.to_thread(
-                animate.build, key, [r.body for r in responses], config.animation_max_width
+                animate.build, key, bodies, config.animation_max_width
             )
             await asyncio.to_thread(animate.store, config.cache_dir, animation)
-        except Exception as exc:  # a bad frame (fetch, decode, bomb) costs the animation only
-            log.warning("entry %d: animation failed (%s); showing the still", entry_id, exc)
-            return None
+        except animate.FrameError as exc:
+            frame = frames[exc.index]
+            raise Failed(f"{_named(frame)} {exc.problem}", frame.number) from exc
+        except Exception as exc:  # an encoder or disk failure costs the animation only
+            raise Failed(f"the animation could not be made: {exc}") from exc
         return animation
+
+    def states(self, entries: Sequence[PublishedEntry]) -> dict[int, AnimationState]:
+        """What became of each sequence's animation (entries of one frame have none), read
+        from the cache alone: nothing is fetched or built."""
+        config = self.settings.publish
+        result: dict[int, AnimationState] = {}
+        for entry in entries:
+            frames = animate.sequence_frames(entry, config.animation_max_frames)
+            if frames:
+                key = self._key(frames)
+                result[entry.id] = animate.state(config.cache_dir, entry.id, key, len(frames))
+        return result
+
+    def animation_file(self, name: str) -> bytes | None:
+        """``<key>.webp`` or ``<key>.gif`` from the cache (None for anything else)."""
+        return animate.cached_file(self.settings.publish.cache_dir, name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,6 +77,49 @@ class Animation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AnimationFailure:
+    """Why the last attempt at an animation failed, kept beside the cache (see ``animate``).
+
+    ``reason`` names the frame and what went wrong ("frame 3 (candidate 12, https://...)
+    could not be fetched: HTTP 404 Not Found"), in words an editor may read; ``frame`` is
+    that frame's place in the editor's order (None when no one frame is to blame).
+    ``attempts`` counts failures in a row; no publish tries again before ``retry_at``.
+    """
+
+    reason: str
+    frame: int | None
+    at: datetime
+    attempts: int
+    retry_at: datetime
+
+
+class AnimationStatus(StrEnum):
+    """Where an entry's animation stands: made (in the cache), not made yet, or failed."""
+
+    READY = "ready"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnimationState:
+    """What became of one sequence's animation, read from the publisher's cache.
+
+    ``key`` names the animation the entry's frames make now (``<key>.webp``, ``.gif``);
+    ``frames`` is how many it holds (or would). ``width`` and ``height`` are the made
+    animation's; ``failure`` is the last attempt's, for the current frames only.
+    """
+
+    entry_id: int
+    status: AnimationStatus
+    key: str
+    frames: int
+    width: int | None = None
+    height: int | None = None
+    failure: AnimationFailure | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteContent:
     """Everything one rendering of the site depends on; rendering reads nothing else.
 
@@ -134,8 +178,9 @@ class PublishReport:
     another publisher held the lease (``busy``). ``audit_id`` is the change watermark the
     publish looked at: changes with a higher audit id are not in it. ``site`` says what
     the site writer did (None when no file was touched). ``animations_failed`` counts
-    entries shown as a still because a frame could not be fetched or decoded (retried at
-    the next publish). ``pending``: the list changed again while this publish ran.
+    entries shown as a still because a frame could not be fetched or decoded, or because an
+    earlier attempt failed and its wait is not over (see ``Animator``). ``pending``: the
+    list changed again while this publish ran.
     """
 
     edition: Edition | None

@@ -8,8 +8,8 @@ delivery outbox rows (``enqueue_deliveries``); then animations are built, the si
 rendered and swapped in. A crash after the commit leaves the files one edition behind;
 the next ``publish`` or ``sync_site`` notices from the marker and re-renders.
 
-``force`` re-renders and rewrites the files (retrying animations that failed) even when
-nothing changed, but never makes an edition without a change: subscribers would get an
+``force`` re-renders and rewrites the files (retrying failed animations whose wait is over) even
+when nothing changed, but never makes an edition without a change: subscribers would get an
 empty one.
 """
 
@@ -84,7 +84,7 @@ class Publisher:
     _builder: SiteBuilder | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.animator = Animator(self.settings, self.fetcher)
+        self.animator = Animator(self.settings, self.fetcher, self.clock)
 
     # -- settings and reading ---------------------------------------------------------
 
