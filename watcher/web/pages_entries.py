@@ -1,5 +1,6 @@
 """The running list: its entries in order (move, publish/unpublish, delete) and the page
-that edits one entry (text, rendition, frames) and publishes a draft once it has words."""
+that edits one entry (text, rendition, frames) and publishes a draft once it has words;
+a sequence's animation preview comes from the publisher's cache (see ``pages_frames``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from watcher.core import Watcher
+from watcher.core import AnimationStatus, Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import RENDITIONS, Entry, EntryStatus
 from watcher.views import EntryOut
@@ -30,6 +31,7 @@ from watcher.web.pages_common import (
     text,
     whole,
 )
+from watcher.web.pages_frames import animation_view, frame_tiles
 from watcher.web.templating import render, utc
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +51,7 @@ class EntryRow:
     down: str | None
     toggle: str | None  # None: a draft, published from its edit page once it has words
     toggle_label: str
+    animation_failed: bool = False
 
 
 def _moved(order: list[int], index: int, step: int) -> str | None:
@@ -68,6 +71,8 @@ def entries_page(request: Request, *, problem: str | None = None, status: int = 
     watcher = watcher_of(request)
     entries = watcher.list_entries()
     order = [e.id for e in entries]
+    states = watcher.animation_states([e.id for e in entries if len(e.candidate_ids) > 1])
+    failed = {i for i, state in states.items() if state.status is AnimationStatus.FAILED}
     rows = []
     for index, entry in enumerate(entries):
         published = entry.status is EntryStatus.PUBLISHED
@@ -82,6 +87,7 @@ def entries_page(request: Request, *, problem: str | None = None, status: int = 
                 down=_moved(order, index, 1),
                 toggle=None if draft else ("unpublished" if published else "published"),
                 toggle_label="Unpublish" if published else "Publish",
+                animation_failed=entry.id in failed,
             )
         )
     context = {
@@ -184,13 +190,18 @@ def entry_page(
     preview: bool = False,
     status: int = 200,
 ) -> Response:
+    watcher = watcher_of(request)
+    values = values or entry_values(entry)
+    frames = _cards(watcher, entry.candidate_ids)
     context = {
         "active": "entries",
         "entry": entry,
-        "values": values or entry_values(entry),
+        "values": values,
         "version": entry.version if version is None else version,
         "theirs": theirs,
-        "frames": _cards(watcher_of(request), entry.candidate_ids),
+        "frames": frames,
+        "tiles": frame_tiles(watcher, values.get("frames", "")),
+        "animation": animation_view(watcher, entry, frames[0] if frames else None),
         "updated": utc(entry.updated_at),
         "renditions": RENDITIONS,
         "preview": preview,
@@ -252,6 +263,18 @@ def save(request: Request, entry_id: int, session: EditorSession, form: CheckedF
             status=409,
         )
     return _to_list("published" if publish else "saved", entry_id)
+
+
+@router.get("/editor/animations/{name}")
+def animation_file(request: Request, name: str, session: EditorSession) -> Response:
+    """An animation from the publisher's cache (``<key>.webp`` or ``.gif``), for the entry
+    page's preview; its name is its content's hash, so it may be kept."""
+    data = watcher_of(request).animation_file(name)
+    if data is None:
+        raise NotFound("no such animation")
+    media = "image/webp" if name.endswith(".webp") else "image/gif"
+    headers = {"Cache-Control": "private, max-age=86400, immutable"}
+    return Response(data, media_type=media, headers=headers)
 
 
 __all__ = ["entry_preview", "router"]
