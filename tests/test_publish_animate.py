@@ -73,7 +73,7 @@ def frames() -> Iterator[FrameServer]:
 
 
 def sequence_entry(watcher: Watcher, base: str, names: list[str]) -> int:
-    """An entry of len(names) frames, approved in reverse time order."""
+    """An entry of len(names) frames, approved in reverse time order (the editor's order)."""
     items = [
         CandidateData(
             source="perseverance",
@@ -104,7 +104,7 @@ def test_build_makes_both_animations_capped_in_width() -> None:
         animate.build("k", data[:1], max_width=400)
 
 
-def test_frames_are_ordered_by_time_taken_and_capped() -> None:
+def test_frames_play_in_the_editors_order_and_are_capped() -> None:
     def frame(i: int, minutes: int | None) -> Frame:
         taken = T0 + timedelta(minutes=minutes) if minutes is not None else None
         return Frame(
@@ -125,7 +125,10 @@ def test_frames_are_ordered_by_time_taken_and_capped() -> None:
         nasa_page_url=None, created_at=T0, updated_at=T0,
     )  # fmt: skip
     urls = animate.sequence(entry, max_frames=60)
-    assert urls == [f"https://mars.nasa.gov/{i}.jpg" for i in (3, 4, 1, 2)]
+    assert urls == [f"https://mars.nasa.gov/{i}.jpg" for i in (1, 2, 3, 4)]
+    reordered = replace(entry, frames=entry.frames[::-1])
+    assert animate.sequence(reordered, 60) == urls[::-1]
+    assert animate.animation_key(urls[::-1], 60, 800) != animate.animation_key(urls, 60, 800)
     assert animate.sequence(entry, max_frames=3) == urls[:3]
     assert animate.sequence(replace(entry, frames=entry.frames[:1]), 60) == []
     assert animate.animation_key(urls, 60, 800) != animate.animation_key(urls, 60, 400)
@@ -145,7 +148,7 @@ def test_a_sequence_is_published_as_webp_and_gif_and_cached(
     with Image.open(webp) as image:
         assert image.n_frames == 3
         first_pixel = image.convert("RGB").getpixel((5, 5))
-    assert first_pixel[0] > 150  # the earliest frame (red) leads, whatever the editor's order
+    assert first_pixel[2] > 150  # the editor's first frame (the latest, blue) leads
     with Image.open(gif) as image:
         assert image.n_frames == 3
     page = (site / "index.html").read_text()

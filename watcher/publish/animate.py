@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,7 +31,6 @@ from watcher.types import Frame, PublishedEntry
 
 FRAME_MS = 300  # about three frames a second: slow enough to follow a dust devil
 KEY_VERSION = 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FILE = re.compile(r"([0-9a-f]{32})\.(webp|gif)")
 
 
@@ -59,18 +58,15 @@ def frame_url(frame: Frame) -> str | None:
 
 
 def sequence_frames(entry: PublishedEntry, max_frames: int) -> list[SequenceFrame]:
-    """An entry's frames in the order they were taken (frames without a time keep the
-    editor's order, after the timed ones), capped at ``max_frames``; empty when the entry
-    is not a sequence."""
+    """An entry's frames in the editor's order (the queue groups them by taken time unless
+    the editor chose the order clicked, and the entry page reorders them), capped at
+    ``max_frames``; empty when the entry is not a sequence. The order is the editor's to
+    make: a sequence may be reversed or looped back on purpose."""
     if len(entry.frames) < 2:
         return []
-    ordered = sorted(
-        enumerate(entry.frames),
-        key=lambda item: (item[1].taken_at is None, item[1].taken_at or _EPOCH, item[0]),
-    )
     frames = [
         SequenceFrame(index + 1, frame.candidate_id, url)
-        for index, frame in ordered
+        for index, frame in enumerate(entry.frames)
         if (url := frame_url(frame))
     ]
     frames = frames[: max(2, max_frames)]

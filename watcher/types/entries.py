@@ -77,7 +77,7 @@ class Frame:
 class PublishedEntry:
     """An entry as the public list shows it: what the page, the feeds and the mail need.
 
-    ``frames`` are in the editor's order (the animation sorts them by time taken).
+    ``frames`` are in the editor's order, which the animation plays.
     """
 
     id: int

@@ -88,7 +88,7 @@ def animation_view(
         return AnimationView(
             status="ready",
             headline=f"The animation: {state.frames} frames",
-            detail="As the list shows it, frames in the order they were taken.",
+            detail="As the list shows it, frames in the order below.",
             webp=animation_file_url(state.key, "webp"),
             gif=animation_file_url(state.key, "gif"),
             width=state.width,
