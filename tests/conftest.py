@@ -101,7 +101,11 @@ def build_settings(
     ones, pass ``publish={"require_words": True}`` (the product's default)."""
     data: dict[str, Any] = {
         "database": {"url": database_url},
-        "publish": {"site_dir": str(tmp_path / "site"), "require_words": False},
+        "publish": {
+            "site_dir": str(tmp_path / "site"),
+            "cache_dir": str(tmp_path / "cache"),
+            "require_words": False,
+        },
         "fetch": {"connect_timeout": "2s", "read_timeout": "2s", "backoff_base": "1s"},
         "security": {"image_hosts": ["nasa.gov", "*.nasa.gov", "127.0.0.1"]},
         "sources": sources or [],
@@ -126,6 +130,8 @@ url = "{url}"
 
 [publish]
 require_words = {"true" if require_words else "false"}
+site_dir = "{tmp_path / "site"}"
+cache_dir = "{tmp_path / "cache"}"
 
 [fetch]
 connect_timeout = "2s"
