@@ -77,8 +77,11 @@ def seed(watcher: Watcher, images: str, count: int) -> list[int]:
 
 
 @contextmanager
-def serving(tmp_path: Path, *, require_words: bool, count: int = 6) -> Iterator[Live]:
-    """The editor app on a real port, over the emulator's pictures."""
+def serving(
+    tmp_path: Path, *, require_words: bool, count: int = 6, **sections: dict[str, Any]
+) -> Iterator[Live]:
+    """The editor app on a real port, over the emulator's pictures; ``sections`` add
+    settings (``email={"enabled": True}``), as ``build_settings`` takes them."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)"
         if os.environ.get("WATCHER_REQUIRE_BROWSER"):
@@ -91,12 +94,12 @@ def serving(tmp_path: Path, *, require_words: bool, count: int = 6) -> Iterator[
     thread: threading.Thread | None = None
     try:
         hosts = ["nasa.gov", "*.nasa.gov", f"127.0.0.1:{nasa.port}"]
-        settings = build_settings(
-            tmp_path,
-            f"sqlite:///{tmp_path / 'watcher.db'}",
-            security={"image_hosts": hosts},
-            publish={"require_words": require_words},
-        )
+        given = {
+            **sections,
+            "security": {"image_hosts": hosts},
+            "publish": {**sections.get("publish", {}), "require_words": require_words},
+        }
+        settings = build_settings(tmp_path, f"sqlite:///{tmp_path / 'watcher.db'}", None, **given)
         watcher = make_watcher(settings)
         watcher.prepare_database()
         watcher.add_editor("alice", PASSWORD, Role.EDITOR)

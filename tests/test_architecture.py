@@ -54,8 +54,9 @@ RULES = {
     "publish.writer": GROUND | {"publish.model"},
     "publish.feeds": GROUND | {"publish.model"},
     "publish.pieces": set(),
+    "publish.page_views": GROUND | {"publish.model"},
     "publish.render": GROUND
-    | {"publish.model", "publish.digest", "publish.feeds", "publish.pieces"},
+    | {"publish.model", "publish.digest", "publish.feeds", "publish.pieces", "publish.page_views"},
     "publish.animator": GROUND | {"publish.animate", "publish.model"},
     "publish.cache": GROUND
     | {"publish.model", "publish.pieces", "publish.render", "publish.writer"},

@@ -310,3 +310,46 @@ def test_published_entries_carry_frames_and_the_first_frames_details(watcher: Wa
     assert shown.sol == 1965 and shown.camera == "MCZ_LEFT" and shown.mars_local_time
     assert shown.nasa_page_url == "https://mars.nasa.gov/raw/IMG_2"
     assert shown.frames[0].width == 1600 and shown.taken_at == T0 + timedelta(minutes=2)
+
+
+@pytest.mark.parametrize(
+    ("email", "public_url", "served", "exported"),
+    [
+        (True, "https://mars.example.org/", "/subscribe", "https://mars.example.org/subscribe"),
+        (True, None, "/subscribe", None),
+        (False, "https://mars.example.org", None, None),
+    ],
+)
+def test_the_sign_up_form_posts_where_a_watcher_answers_or_is_left_out(
+    watcher_for: Any,
+    tmp_path: Path,
+    email: bool,
+    public_url: str | None,
+    served: str | None,
+    exported: str | None,
+) -> None:
+    """The served list posts to its own watcher; an export, served elsewhere, posts to the
+    configured public address, and without one it has no form that could not work."""
+    server = {"public_url": public_url} if public_url else {}
+    watcher = watcher_for([], email={"enabled": email}, server=server)
+    [first] = seed(watcher, count=1)
+    entry = watcher.approve([first], EntryDraft(heading="A dust devil"), ALICE)
+    run(watcher.publish())
+    out = tmp_path / "export"
+    run(watcher.export_site(out))
+    pages = {
+        "served": [watcher.settings.site_dir / "index.html"],
+        "exported": [out / "index.html", out / f"entries/{entry.id}.html"],
+    }
+    for where, action in (("served", served), ("exported", exported)):
+        for path in pages[where]:
+            page = path.read_text()
+            if action is None:
+                assert "<form" not in page and "subscribe" not in page, (where, path)
+            else:
+                assert f'<form method="post" action="{action}">' in page, (where, path)
+    exported_page = (out / "index.html").read_text()
+    if public_url:
+        assert '<meta property="og:url" content="https://mars.example.org/">' in exported_page
+    else:
+        assert "og:url" not in exported_page and "canonical" not in exported_page

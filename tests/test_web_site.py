@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -69,3 +70,19 @@ def test_unknown_api_paths_are_problems_not_site_files(web: WebApp) -> None:
     response = TestClient(web.app).get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_icon_is_served_before_any_publish_and_linked_from_the_apps_pages(
+    web: WebApp,
+) -> None:
+    client = TestClient(web.app)
+    ico = client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\0\0\1\0"  # an ICO file, not a page saying "not found"
+    for path in ("/editor/login", "/subscribe", "/confirm?token=x", "/api/v1/docs"):
+        page = client.get(path).text
+        found = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+        assert found is not None, path
+        icon = client.get(found[1])
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+        assert icon.text.startswith("<svg")

@@ -127,6 +127,10 @@ class SiteContent:
     the feeds' ``updated`` show (the edition's time). ``notes`` explain quiet periods
     (a feed failing, solar conjunction). ``digests`` (entry id -> digest) lets a renderer
     reuse what it rendered for an unchanged entry; it is computed when left out.
+    ``subscribe`` is where the email sign-up form posts (None: no form, email is off or
+    an export has no address of a watcher to post to). ``public_url`` is the site's
+    address as readers know it (``[server] public_url``, no trailing slash): shared links'
+    Open Graph tags and canonical links are absolute, so without it they are left out.
     ``templates_dir`` holds the operator's templates, used before the shipped ones.
     """
 
@@ -141,7 +145,8 @@ class SiteContent:
     feed_items: int = 50
     hubs: tuple[str, ...] = ()
     digests: Mapping[int, str] | None = None
-    subscribe: bool = False  # offer the email sign-up form (email is configured)
+    subscribe: str | None = None
+    public_url: str | None = None
     templates_dir: Path | None = None
 
 

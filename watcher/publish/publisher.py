@@ -275,6 +275,11 @@ class Publisher:
         animations, _, _ = await self.animator.for_entries(entries)
         notes = await asyncio.to_thread(self._notes, self.clock())
         content = self._content(entries, latest, settings, animations, notes)
+        # The copy is served elsewhere: its sign-up form posts to this watcher's public
+        # address, or is left out when none is configured.
+        public = content.public_url
+        subscribe = f"{public}/subscribe" if public and content.subscribe else None
+        content = replace(content, subscribe=subscribe)
         files = await asyncio.to_thread(render_site, content)
         return await asyncio.to_thread(
             writer.export, files, directory, latest.number if latest else 0
@@ -337,7 +342,8 @@ class Publisher:
             animations=animations,
             feed_items=self.settings.publish.feed_items,
             hubs=self.settings.publish.websub_hubs,
-            subscribe=self.settings.email.enabled,
+            subscribe="/subscribe" if self.settings.email.enabled else None,
+            public_url=self.settings.public_url.rstrip("/") if self.settings.public_url else None,
             templates_dir=self.settings.publish.templates_dir,
         )
 

@@ -12,6 +12,7 @@ Layout (every link relative, so the copy works from ``file://`` or any host)::
     entries/<id>.html     one permalink page per entry (the URL the feeds link to)
     feed.atom, feed.json  the newest entries (see feeds.py)
     site.css              the stylesheet
+    favicon.svg, favicon.ico   the site's icon (every page links the SVG)
     animations/<key>.webp|.gif   frame sequences (see animate.py)
 
 Paginated because 10,000 entries of large pictures on one page is several megabytes of
@@ -32,13 +33,21 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
-from watcher.cameras import camera_name
-from watcher.config import DEFAULT_TITLE
+from watcher.config import DEFAULT_INTRO, DEFAULT_TITLE
 from watcher.markup import render_markdown
-from watcher.pictures import DISPLAY_WIDTH, fit, shown_credit, still
 from watcher.publish.digest import digest
 from watcher.publish.feeds import atom_feed, json_feed
-from watcher.publish.model import Animation, RenderedSite, SiteContent
+from watcher.publish.model import RenderedSite, SiteContent
+from watcher.publish.page_views import (
+    WIDE_WIDTH,
+    EntryView,
+    entry_share,
+    entry_view,
+    hero_entry,
+    list_share,
+    newest,
+    widened,
+)
 from watcher.publish.pieces import RenderCache
 from watcher.template_dirs import effective_files, search_path
 from watcher.types import PublishedEntry
@@ -48,38 +57,10 @@ PAGE_SIZE = 100
 EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
 PACKAGE = Path(__file__).resolve().parent.parent
 # Bump when rendering changes in a way the fingerprint cannot see (it hashes the
-# templates, this module, pictures.py and markup.py): cached pieces and reused pages are
-# then dropped.
-RENDER_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Picture:
-    """One entry's picture as the templates need it, URLs already checked (see
-    ``watcher.pictures.Still``). ``link`` is the larger file the picture opens; None
-    when there is none (no link, no "click for a larger version")."""
-
-    src: str | None
-    srcset: str | None
-    sizes: str | None
-    width: int | None
-    height: int | None
-    link: str | None
-    webp: str | None = None
-    gif: str | None = None
-
-
-NO_PICTURE = Picture(None, None, None, None, None, None)
-
-
-@dataclass(frozen=True, slots=True)
-class EntryView:
-    entry: PublishedEntry
-    picture: Picture
-    credit: str
-    body_html: Markup
-    meta: str
-    href: str  # the permalink, relative to the site root
+# templates, this module, page_views.py, pictures.py and markup.py): cached pieces and
+# reused pages are then dropped.
+RENDER_VERSION = 2
+STATIC_FILES = ("site.css", "favicon.svg", "favicon.ico")  # copied from watcher/static
 
 
 @lru_cache(maxsize=4)
@@ -109,49 +90,6 @@ def page_path(number: int) -> str:
     return "index.html" if number == 1 else f"page/{number}.html"
 
 
-def picture(entry: PublishedEntry, animation: Animation | None) -> Picture:
-    """The first frame as ``watcher.pictures.still`` shows it, or the animation when one
-    was built (laid out at its own size, linking to the first frame's largest file)."""
-    shown = still(entry.frames[0], entry.rendition) if entry.frames else None
-    if shown is None:
-        return NO_PICTURE
-    if animation is not None:
-        width, height = fit(animation.width, animation.height, DISPLAY_WIDTH)
-        largest = shown.largest
-        link = None if largest.width and largest.width <= animation.width else largest.url
-        return Picture(
-            shown.src, None, None, width, height, link, animation.webp_path, animation.gif_path
-        )
-    return Picture(shown.src, shown.srcset, shown.sizes, shown.width, shown.height, shown.larger)
-
-
-def meta_line(entry: PublishedEntry) -> str:
-    """Mission, camera, sol, Mars local time and Earth date, as far as they are known."""
-    parts = []
-    if entry.mission:
-        parts.append(entry.mission.title())
-    if camera := camera_name(entry.camera):
-        parts.append(camera)
-    if entry.sol is not None:
-        parts.append(f"sol {entry.sol}")
-    if entry.mars_local_time:
-        parts.append(f"{entry.mars_local_time} Mars local time")
-    if entry.taken_at is not None:
-        parts.append(entry.taken_at.astimezone(UTC).strftime("%Y-%m-%d"))
-    return " · ".join(parts)
-
-
-def entry_view(entry: PublishedEntry, animation: Animation | None) -> EntryView:
-    return EntryView(
-        entry=entry,
-        picture=picture(entry, animation),
-        credit=shown_credit(entry.credit),
-        body_html=Markup(render_markdown(entry.body)),  # noqa: S704 (sanitised by nh3)
-        meta=meta_line(entry),
-        href=entry_path(entry.id),
-    )
-
-
 def pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE))
 
@@ -168,7 +106,12 @@ def fingerprint(templates_dir: Path | None = None) -> str:
 def _fingerprint(package: Path, templates_dir: Path | None) -> str:
     hasher = hashlib.sha256(f"render {RENDER_VERSION}".encode())
     templates = effective_files(templates_dir, "site")
-    code = [package / "publish" / "render.py", package / "pictures.py", package / "markup.py"]
+    code = [
+        package / "publish" / "render.py",
+        package / "publish" / "page_views.py",
+        package / "pictures.py",
+        package / "markup.py",
+    ]
     sources = [*templates.items(), *((path.name, path) for path in code)]
     for name, path in sources:
         hasher.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -182,29 +125,35 @@ def _article(view: EntryView, root: str, lazy: bool, templates_dir: Path | None)
     return template.render(view=view, root=root, lazy=lazy)
 
 
-def _page(
-    content: SiteContent, articles: list[str], number: int, total: int, intro: Markup
-) -> bytes:
+def _page(run: _Run, articles: list[str], number: int, intro: Markup) -> bytes:
+    """An index page; the first carries the status line and the hero."""
+    content = run.content
     root = "" if number == 1 else "../"
-    html = (
-        environment(content.templates_dir)
-        .get_template("index.html")
-        .render(
-            root=root,
-            title=content.title or DEFAULT_TITLE,
-            intro=intro,
-            first=number == 1,
-            edition=content.edition,
-            updated=content.updated,
-            notes=content.notes,
-            articles=[Markup(article) for article in articles],  # noqa: S704 (rendered escaped)
-            page=number,
-            pages=total,
-            previous=root + page_path(number - 1) if number > 1 else None,
-            next=root + page_path(number + 1) if number < total else None,
-            first_href=root + "index.html",
-            subscribe=content.subscribe,
-        )
+    hero = None
+    if number == 1 and (lead := hero_entry(content.entries)) is not None:
+        hero = entry_view(lead, content.animations.get(lead.id), WIDE_WIDTH)
+    # A later page shows its own first picture when shared: its tag then stays the same
+    # when an entry is added elsewhere.
+    lead = newest(content.entries) if number == 1 else content.entries[(number - 1) * PAGE_SIZE]
+    path = "" if number == 1 else page_path(number)
+    share = list_share(run.title, content.intro or DEFAULT_INTRO, lead, content.public_url, path)
+    html = run.index_template.render(
+        root=root,
+        title=run.title,
+        intro=intro,
+        first=number == 1,
+        edition=content.edition,
+        updated=content.updated,
+        notes=content.notes,
+        hero=hero,
+        share=share,
+        articles=[Markup(article) for article in articles],  # noqa: S704 (rendered escaped)
+        page=number,
+        pages=run.total,
+        previous=root + page_path(number - 1) if number > 1 else None,
+        next=root + page_path(number + 1) if number < run.total else None,
+        first_href=root + "index.html",
+        subscribe=content.subscribe,
     )
     return html.encode()
 
@@ -246,7 +195,9 @@ class _Run:
     """What every piece of one render depends on besides its own entry.
 
     ``version`` (the fingerprint) keys the articles; ``context`` adds what a whole page
-    shows besides its entries (the title, the subscribe link) and keys the pages and tags.
+    shows besides its entries (the title, the subscribe form, the public address) and keys
+    the pages and tags; ``listing`` adds the intro, which later index pages describe
+    themselves with.
     """
 
     content: SiteContent
@@ -256,14 +207,19 @@ class _Run:
     title: str
     version: str
     context: str
+    listing: str
     total: int
     entry_template: Template
+    index_template: Template
 
     @classmethod
     def of(cls, content: SiteContent, cache: RenderCache, previous: Mapping[str, str]) -> _Run:
         title = content.title or DEFAULT_TITLE
         version = fingerprint(content.templates_dir)
-        shared = f"{version}\0{title}\0{content.subscribe:d}"
+        shared = f"{version}\0{title}\0{content.subscribe}\0{content.public_url}"
+        context = hashlib.sha256(shared.encode()).hexdigest()[:16]
+        listing = hashlib.sha256(f"{context}\0{content.intro}".encode()).hexdigest()[:16]
+        templates = environment(content.templates_dir)
         return cls(
             content=content,
             cache=cache,
@@ -271,9 +227,11 @@ class _Run:
             digests=content.digests or {},
             title=title,
             version=version,
-            context=hashlib.sha256(shared.encode()).hexdigest()[:16],
+            context=context,
+            listing=listing,
             total=pages(len(content.entries)),
-            entry_template=environment(content.templates_dir).get_template("entry.html"),
+            entry_template=templates.get_template("entry.html"),
+            index_template=templates.get_template("index.html"),
         )
 
 
@@ -360,10 +318,16 @@ def _render_entry(run: _Run, entry: PublishedEntry, keys: _EntryKeys, out: _Outp
 
 
 def _entry_page(run: _Run, view: EntryView, number: int) -> str:
-    """An entry's permalink page; its back link returns to the entry on its index page."""
+    """An entry's permalink page, its picture in the wide box; its back link returns to
+    the entry on its index page."""
     back = "../" + page_path(number + 1) + f"#entry-{view.entry.id}"
     return run.entry_template.render(
-        root="../", title=run.title, view=view, back=back, subscribe=run.content.subscribe
+        root="../",
+        title=run.title,
+        view=widened(view, run.content.animations.get(view.entry.id)),
+        back=back,
+        share=entry_share(view, run.content.public_url),
+        subscribe=run.content.subscribe,
     )
 
 
@@ -375,7 +339,7 @@ def _render_index_pages(run: _Run, listed: _Listed, out: _Output) -> None:
         path = page_path(number)
         if number > 1:
             keys = "\n".join(listed.keys[number - 1])
-            seen = f"{run.context}\0{number}\0{run.total}\0{keys}".encode()
+            seen = f"{run.listing}\0{number}\0{run.total}\0{keys}".encode()
             tag = "t:" + hashlib.sha256(seen).hexdigest()
             if run.previous.get(path) == tag:
                 out.reused.append(path)
@@ -383,7 +347,7 @@ def _render_index_pages(run: _Run, listed: _Listed, out: _Output) -> None:
             out.tags[path] = tag
         if intro is None:
             intro = Markup(render_markdown(run.content.intro))  # noqa: S704 (sanitised by nh3)
-        out.files[path] = _page(run.content, listed.articles[number - 1], number, run.total, intro)
+        out.files[path] = _page(run, listed.articles[number - 1], number, intro)
 
 
 def _animations_style_and_feeds(content: SiteContent) -> dict[str, bytes]:
@@ -392,7 +356,8 @@ def _animations_style_and_feeds(content: SiteContent) -> dict[str, bytes]:
     for animation in content.animations.values():
         files[animation.webp_path] = animation.webp
         files[animation.gif_path] = animation.gif
-    files["site.css"] = (PACKAGE / "static" / "site.css").read_bytes()
+    for name in STATIC_FILES:
+        files[name] = (PACKAGE / "static" / name).read_bytes()
     files["feed.atom"] = atom_feed(content)
     files["feed.json"] = json_feed(content)
     return files

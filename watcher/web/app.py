@@ -1,9 +1,10 @@
 """``create_app(watcher)``: the ASGI app served by ``watcher run``.
 
 ``/healthz``, the editor app under ``/editor``, the JSON API under ``/api/v1`` (its OpenAPI
-description at ``/api/v1/openapi.json``), static files under ``/static``. Every response
-carries a strict Content-Security-Policy: scripts and styles only from this site, images
-only from it and the configured image hosts.
+description at ``/api/v1/openapi.json``), static files under ``/static`` and the icon at
+``/favicon.ico``, where browsers look for it. Every response carries a strict
+Content-Security-Policy: scripts and styles only from this site, images only from it and
+the configured image hosts.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -36,6 +38,7 @@ from watcher.web.site_files import SiteFiles
 from watcher.web.templating import make_templates, render
 
 log = logging.getLogger("watcher.web")
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -95,6 +98,16 @@ def create_app(watcher: Watcher) -> FastAPI:
         body = watcher.health()
         code = 503 if body["status"] == "unavailable" else 200
         return JSONResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers and feed readers ask for it on their own, before and after the first
+        publish; every page also links the SVG icon."""
+        return FileResponse(
+            STATIC / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     app.include_router(auth.router)
     app.include_router(editor.router)
