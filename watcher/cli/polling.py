@@ -12,7 +12,6 @@ import typer
 
 from watcher import __version__
 from watcher.cli.app import (
-    Context,
     OnlySource,
     app,
     call_watcher,
@@ -25,6 +24,7 @@ from watcher.cli.app import (
     short_time,
     with_watcher,
 )
+from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
 from watcher.types import Backfill, CandidateStatus, PollReport
@@ -121,11 +121,15 @@ def _report_line(report: PollReport) -> str:
 @app.command()
 def backfill(
     ctx: typer.Context,
-    source: Annotated[str, typer.Option("--source", "-s", help="The source to backfill.")],
+    source: Annotated[
+        str, typer.Option("--source", "-s", metavar="NAME", help="The source to backfill.")
+    ],
     from_sol: Annotated[
-        int | None, typer.Option("--from-sol", help="First sol (raw images).")
+        int | None, typer.Option("--from-sol", metavar="SOL", help="First sol (raw images).")
     ] = None,
-    to_sol: Annotated[int | None, typer.Option("--to-sol", help="Last sol (raw images).")] = None,
+    to_sol: Annotated[
+        int | None, typer.Option("--to-sol", metavar="SOL", help="Last sol (raw images).")
+    ] = None,
     restart: Annotated[bool, typer.Option("--restart", help="Start this range over.")] = False,
 ) -> None:
     """Fetch a source's history. Interrupt it at any time: running it again continues."""
@@ -178,10 +182,13 @@ def queue(
     ctx: typer.Context,
     as_json: JsonArray = False,
     status: Annotated[
-        StatusFilter, typer.Option("--status", help="Which candidates.")
+        StatusFilter,
+        typer.Option(
+            "--status", help="Which candidates: new, approved, rejected, published or all."
+        ),
     ] = StatusFilter.NEW,
     limit: Annotated[
-        int, typer.Option("--limit", min=0, help="At most N, newest first (0: all).")
+        int, typer.Option("--limit", min=0, metavar="N", help="At most N, newest first (0: all).")
     ] = 100,
     source: OnlySource = None,
 ) -> None:
@@ -271,16 +278,17 @@ def demo(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", help="Port for watcher's own server.")] = 8000,
     duration: Annotated[
-        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+        float | None,
+        typer.Option("--duration", metavar="SECONDS", help="Stop after this many seconds."),
     ] = None,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where the demo keeps its database.")
+        Path, typer.Option("--data-dir", metavar="DIR", help="Where the demo keeps its database.")
     ] = Path("var/demo"),
 ) -> None:
     """Run the service offline against recorded NASA feeds replayed on 127.0.0.1."""
     from watcher.demo.run import run_demo
 
-    state: Context = ctx.obj
+    state = state_of(ctx)
 
     def body() -> None:
         configure_logging("INFO", state.verbose)
