@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,3 +194,44 @@ def test_option_help_is_one_line_of_prose_and_flags_have_no_placeholder() -> Non
 def test_a_config_key_in_a_docstring_stays_literal() -> None:
     text = " ".join(line.strip() for line in help_of(["approve"]))
     assert "(unless [publish] require_words = false)" in text
+
+
+# -- the queue's table -----------------------------------------------------------------------
+
+
+def run_at_80_columns(config: Path, *args: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TERMINAL_WIDTH")}
+    result = subprocess.run(
+        [sys.executable, "-m", "watcher.cli", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "COLUMNS": str(WIDTH), "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_queue_shows_each_candidate_on_one_line_cut_with_an_ellipsis(polled: Path) -> None:
+    lines = run_at_80_columns(polled, "queue")
+    ids = [row["id"] for row in json.loads(invoke("queue", "--json", "-c", str(polled)).stdout)]
+    rows = [line for line in lines if re.match(r"\d+  ", line)]
+    assert [int(row.split()[0]) for row in rows] == ids
+    assert lines[-1] == "5 candidate(s)"
+    assert all(len(line) <= WIDTH for line in lines)
+    assert all(row.endswith("…") for row in rows)  # NASA's titles are longer than the room
+    text = "\n".join(lines)
+    assert "Navcam" in text and "NAVCAM_" not in text  # the camera in words
+    raw = json.loads(invoke("queue", "--json", "-c", str(polled)).stdout)
+    assert any(row["camera"].startswith("NAVCAM_") for row in raw)  # --json keeps the code
+
+
+def test_entries_headings_stay_on_one_line(polled: Path) -> None:
+    heading = "A dust devil crosses the floor of Jezero crater on a windy afternoon of sol 0"
+    first = json.loads(invoke("queue", "--json", "-c", str(polled)).stdout)[0]["id"]
+    approved = invoke("approve", str(first), "--heading", heading, "--text", "Look.",
+                      "-c", str(polled))  # fmt: skip
+    assert approved.exit_code == 0, approved.output
+    lines = run_at_80_columns(polled, "entries")
+    [row] = [line for line in lines if "published" in line]
+    assert row.endswith("…") and heading[:20] in row and len(row) <= WIDTH

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from watcher import __version__
+from watcher.cameras import camera_name
 from watcher.cli.app import (
     OnlySource,
     app,
@@ -192,7 +193,8 @@ def queue(
     ] = 100,
     source: OnlySource = None,
 ) -> None:
-    """List candidates, newest first (default: the new ones waiting for review)."""
+    """List candidates, newest first (default: the new ones waiting for review). Each on
+    one line, its title cut to fit the terminal."""
     wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
     found = call_watcher(
         ctx,
@@ -205,17 +207,17 @@ def queue(
     # Every status is the one asked for unless --status all: then it is worth a column.
     show_status = status is StatusFilter.ALL
     columns = [c for c in QUEUE_COLUMNS if show_status or c != "status"]
-    print_table(columns, [_queue_row(row, show_status) for row in rows], fold=True)
+    print_table(columns, [_queue_row(row, show_status) for row in rows], cut=("camera", "title"))
     out.print(f"{len(rows)} candidate(s)")
 
 
 def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:
-    """A candidate's JSON shape as a row of the queue's table."""
+    """A candidate's JSON shape as a row of the queue's table (the camera in words)."""
     cells = [
         str(row["id"]),
         row["status"],
         row["source"],
-        row["camera"] or "",
+        camera_name(row["camera"]) or "",
         "" if row["sol"] is None else str(row["sol"]),
         (row["taken_at"] or "")[:16].replace("T", " "),
         row["title"],

@@ -107,7 +107,7 @@ def entries(
         shape=EntryOut.of,
         columns=("#", "id", "status", "frames", "by", "heading"),
         row=_entry_row,
-        fold=True,
+        cut=("heading",),
         ensure_ascii=False,
     )
     if as_json:
