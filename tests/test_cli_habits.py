@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner
 
 from watcher.cli import app
+from watcher.cli.empty_queue import NOT_POLLED, why_empty
 from watcher.demo import NasaEmulator, SyntheticRawImages
+from watcher.types import CandidateStatus, Health, SourceHealth
 
 from .conftest import raw_toml, write_config
 
@@ -235,3 +238,162 @@ def test_entries_headings_stay_on_one_line(polled: Path) -> None:
     lines = run_at_80_columns(polled, "entries")
     [row] = [line for line in lines if "published" in line]
     assert row.endswith("…") and heading[:20] in row and len(row) <= WIDTH
+
+
+# -- an empty queue says why -----------------------------------------------------------------
+
+
+def health(
+    name: str = "perseverance",
+    *,
+    state: Health = Health.OK,
+    polled: bool = True,
+    candidates: int = 0,
+    error: str | None = None,
+) -> SourceHealth:
+    when = datetime(2026, 11, 25, 12, 0, tzinfo=UTC) if polled else None
+    return SourceHealth(
+        name=name,
+        kind="raw_images",
+        url="https://mars.nasa.gov/rss/api/",
+        enabled=state is not Health.DISABLED,
+        interval_seconds=600,
+        health=state,
+        last_attempt_at=when,
+        last_success_at=when if state is Health.OK else None,
+        last_error=error,
+        last_error_at=when if error else None,
+        consecutive_failures=1 if state is Health.FAILING else 0,
+        next_poll_at=None,
+        cursor=None,
+        candidates=candidates,
+    )
+
+
+NEW = CandidateStatus.NEW
+FAILING_ERROR = "FetchConnectError: ConnectError: All connection attempts failed " + "x" * 80
+
+
+@pytest.mark.parametrize(
+    ("sources", "status", "source", "expected"),
+    [
+        ([health(polled=False, state=Health.PENDING)], NEW, None, NOT_POLLED),
+        (
+            [health(polled=False, state=Health.PENDING), health("ingenuity", polled=False)],
+            None,
+            "ingenuity",
+            "ingenuity has not been polled yet: run `watcher poll --once -s ingenuity`",
+        ),
+        (
+            [
+                health(state=Health.FAILING, error=FAILING_ERROR),
+                health("ingenuity", state=Health.FAILING, error="HTTP 503"),
+            ],
+            NEW,
+            None,
+            "every source is failing: perseverance (last error FetchConnectError: ConnectError: "
+            "All connection attempts fa…), ingenuity (last error HTTP 503); "
+            "see `watcher sources`",
+        ),
+        (
+            [health(state=Health.FAILING, error="HTTP 503", candidates=4)],
+            NEW,
+            None,
+            "every source is failing: perseverance (last error HTTP 503); see `watcher sources`",
+        ),
+        (
+            [health(candidates=7), health("ingenuity", state=Health.DISABLED)],
+            NEW,
+            None,
+            "nothing new: 7 candidates in other statuses (--status all lists them)",
+        ),
+        (
+            [health(candidates=1), health("ingenuity", state=Health.FAILING, error="HTTP 500")],
+            NEW,
+            None,
+            "nothing new: 1 candidate in other statuses (--status all lists them); "
+            "failing: ingenuity (last error HTTP 500)",
+        ),
+        (
+            [health(state=Health.FAILING, error="HTTP 503", candidates=4)],
+            CandidateStatus.REJECTED,
+            None,
+            "nothing rejected: 4 candidates in other statuses (--status all lists them)",
+        ),
+        (
+            [health(candidates=9), health("ingenuity")],
+            NEW,
+            "ingenuity",
+            "no candidate matches these filters (9 candidates in all)",
+        ),
+        (
+            [health(), health("ingenuity", polled=False, state=Health.PENDING)],
+            None,
+            None,
+            "no candidate yet: the sources were polled and kept nothing; see `watcher sources`",
+        ),
+        (
+            [health(state=Health.DISABLED, polled=False)],
+            NEW,
+            None,
+            "every source is disabled (enabled = false in the config)",
+        ),
+        ([], NEW, None, "no source is configured: add a [[sources]] table to the config"),
+    ],
+    ids=[
+        "not-polled",
+        "one-source-not-polled",
+        "all-failing",
+        "all-failing-some-decided",
+        "nothing-new",
+        "nothing-new-one-failing",
+        "nothing-rejected",
+        "filters",
+        "polled-empty",
+        "disabled",
+        "no-sources",
+    ],
+)
+def test_why_an_empty_queue_is_empty(
+    sources: list[SourceHealth], status: CandidateStatus | None, source: str | None, expected: str
+) -> None:
+    assert why_empty(sources, status=status, source=source) == expected
+
+
+def test_an_empty_queue_says_nothing_was_polled_and_json_stays_an_empty_array(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, raw_toml("https://mars.nasa.gov/rss/api/"))
+    told = invoke("queue", "-c", str(config))
+    assert told.exit_code == 0
+    assert told.stdout.strip() == NOT_POLLED
+    as_json = invoke("queue", "--json", "-c", str(config))
+    assert as_json.stdout == "[]\n" and "polled" not in as_json.stderr
+
+
+def test_an_empty_queue_names_the_failing_sources(tmp_path: Path) -> None:
+    config = write_config(tmp_path, raw_toml("http://127.0.0.1:9/rss/api/"))
+    assert invoke("poll", "--once", "-c", str(config)).exit_code == 0
+    told = invoke("queue", "-c", str(config)).stdout
+    assert told.startswith("every source is failing: perseverance (last error FetchConnectError")
+    assert told.rstrip().endswith("see `watcher sources`")
+
+
+def test_an_empty_queue_counts_the_decided_and_the_filtered_out(tmp_path: Path) -> None:
+    datasets = {"mars2020": SyntheticRawImages(3), "ingenuity": SyntheticRawImages(0)}
+    with NasaEmulator(raw_images=datasets) as nasa:
+        sources = raw_toml(nasa.raw_images_url) + raw_toml(
+            nasa.raw_images_url, name="ingenuity", category="ingenuity"
+        )
+        config = write_config(tmp_path, sources)
+        assert invoke("poll", "--once", "-c", str(config)).exit_code == 0
+    rows = json.loads(invoke("queue", "--json", "-c", str(config)).stdout)
+    assert len(rows) == 3
+    only_ingenuity = invoke("queue", "--source", "ingenuity", "-c", str(config)).stdout
+    assert only_ingenuity.strip() == "no candidate matches these filters (3 candidates in all)"
+    ids = [str(row["id"]) for row in rows]
+    assert invoke("approve", *ids, "-c", str(config)).exit_code == 0
+    nothing_new = invoke("queue", "-c", str(config)).stdout
+    assert nothing_new.strip() == (
+        "nothing new: 3 candidates in other statuses (--status all lists them)"
+    )

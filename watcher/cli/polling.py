@@ -25,10 +25,11 @@ from watcher.cli.app import (
     short_time,
     with_watcher,
 )
+from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
-from watcher.types import Backfill, CandidateStatus, PollReport
+from watcher.types import Backfill, Candidate, CandidateStatus, PollReport
 from watcher.views import CandidateOut, SourceHealthOut
 
 QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
@@ -194,15 +195,22 @@ def queue(
     source: OnlySource = None,
 ) -> None:
     """List candidates, newest first (default: the new ones waiting for review). Each on
-    one line, its title cut to fit the terminal."""
+    one line, its title cut to fit the terminal; an empty list says why it is empty."""
     wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
-    found = call_watcher(
-        ctx,
-        lambda watcher: watcher.list_candidates(status=wanted, source=source, limit=limit or None),
-    )
+
+    def find(watcher: Watcher) -> tuple[list[Candidate], str]:
+        found = watcher.list_candidates(status=wanted, source=source, limit=limit or None)
+        if found or as_json:
+            return found, ""
+        return found, why_empty(watcher.sources_health(), status=wanted, source=source)
+
+    found, why = call_watcher(ctx, find)
     rows = [CandidateOut.of(c).model_dump(mode="json") for c in found]
     if as_json:
         print_json(rows, ensure_ascii=False)
+        return
+    if not rows:
+        out.print(why, markup=False)
         return
     # Every status is the one asked for unless --status all: then it is worth a column.
     show_status = status is StatusFilter.ALL
