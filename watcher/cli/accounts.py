@@ -141,7 +141,8 @@ def _token_row(token: ApiToken) -> tuple[str, ...]:
 
 @tokens_app.command("revoke")
 def tokens_revoke(
-    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's id.")]
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id.")],
 ) -> None:
     """Revoke an API token at once."""
     token = call_watcher(ctx, lambda watcher: watcher.revoke_api_token(token_id))

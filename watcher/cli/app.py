@@ -12,9 +12,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -22,7 +20,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from watcher import __version__
-from watcher.config import Settings, load_settings
+from watcher.cli.group import WatcherGroup, state_of
 from watcher.core import Watcher, make_watcher
 from watcher.exceptions import (
     AuthError,
@@ -46,6 +44,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=WatcherGroup,
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -54,16 +53,9 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # The commands about sources share this flag, declared once so it reads the same everywhere.
-OnlySource = Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")]
-
-
-@dataclass
-class Context:
-    config: Path | None
-    verbose: bool
-
-    def settings(self) -> Settings:
-        return load_settings(self.config)
+OnlySource = Annotated[
+    str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source.")
+]
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -103,7 +95,7 @@ def guard(fn: Callable[[], T], *, verbose: bool) -> T:
 def with_watcher(
     ctx: typer.Context, body: Callable[[Watcher], Coroutine[Any, Any, T]], *, prepare: bool = True
 ) -> T:
-    state: Context = ctx.obj
+    state = state_of(ctx)
 
     def run() -> T:
         settings = state.settings()
@@ -160,25 +152,14 @@ def version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The global options (--config, --verbose) are every command's: see watcher.cli.group.
 @app.callback()
 def main_callback(
-    ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Config file (default: $WATCHER_CONFIG, else config/watcher.toml).",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")
-    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    ctx.obj = Context(config=config, verbose=verbose)
+    pass
 
 
 def iso(value: datetime | None) -> str | None:

@@ -1,14 +1,15 @@
 """How commands print what they found: ``--json`` for programs (the shapes of
 ``watcher.views``, as the API sends them), a table for people.
 
-Every table has the same look (a rule under the head, nothing else), so a person reading
-``watcher queue`` and ``watcher webhooks list`` side by side sees one tool.
+Every table has the same look (a rule under the head, two spaces between columns, nothing
+else), so a person reading ``watcher queue`` and ``watcher webhooks list`` side by side
+sees one tool.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from watcher.cli.app import err, out
 
@@ -26,6 +28,7 @@ JsonOutcome = Annotated[bool, typer.Option("--json", help="Print the outcome as 
 Found = TypeVar("Found")
 
 FOLDED_MIN_WIDTH = 16
+CUT_MIN_WIDTH = 8
 
 
 def fields_of(value: object, *names: str) -> dict[str, Any]:
@@ -57,20 +60,48 @@ def print_table(
     rows: Iterable[Sequence[RenderableType]],
     *,
     fold: bool = False,
+    cut: Collection[str] = (),
     no_wrap: bool = True,
     title: str | None = None,
 ) -> None:
-    """A listing for a person. ``fold``: the last column is free text (a title, a heading,
-    a result) and folds at the terminal's edge while the others keep to one line;
-    ``no_wrap=False`` lets every column wrap instead."""
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
-    for column in columns[:-1] if fold else columns:
-        table.add_column(column, no_wrap=no_wrap)
-    if fold:
-        table.add_column(columns[-1], overflow="fold", min_width=FOLDED_MIN_WIDTH)
+    """A listing for a person. ``fold``: the last column is free text (a result) and folds
+    at the terminal's edge while the others keep to one line. ``cut``: these columns (a
+    title, a heading) keep each row to one line: they give up width first and their text
+    ends in "…" where the terminal is too narrow. ``no_wrap=False`` lets every column wrap
+    instead."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for index, column in enumerate(columns):
+        if column in cut:
+            # Wrapping lets the column shrink before the others; the cells themselves
+            # (one_line) never wrap.
+            table.add_column(column, no_wrap=False, min_width=CUT_MIN_WIDTH)
+        elif fold and index == len(columns) - 1:
+            table.add_column(column, overflow="fold", min_width=FOLDED_MIN_WIDTH)
+        else:
+            table.add_column(column, no_wrap=no_wrap)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(
+            *(
+                one_line(cell) if name in cut else cell
+                for name, cell in zip(columns, row, strict=True)
+            )
+        )
     out.print(table)
+
+
+def one_line(cell: RenderableType) -> RenderableType:
+    """A cell of a ``cut`` column: plain text (never read as Rich markup: titles come from
+    NASA) on one line, cut with "…"."""
+    if isinstance(cell, str):
+        return Text(cell, no_wrap=True, overflow="ellipsis")
+    return cell
 
 
 def print_listing(
@@ -81,6 +112,7 @@ def print_listing(
     columns: Sequence[str],
     row: Callable[[Found], Sequence[RenderableType]],
     fold: bool = False,
+    cut: Collection[str] = (),
     no_wrap: bool = True,
     ensure_ascii: bool = True,
 ) -> None:
@@ -89,4 +121,5 @@ def print_listing(
     if as_json:
         print_shapes(map(shape, found), ensure_ascii=ensure_ascii)
     else:
-        print_table(columns, [row(value) for value in found], fold=fold, no_wrap=no_wrap)
+        rows = [row(value) for value in found]
+        print_table(columns, rows, fold=fold, cut=cut, no_wrap=no_wrap)

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from watcher import __version__
+from watcher.cameras import camera_name
 from watcher.cli.app import (
-    Context,
     OnlySource,
     app,
     call_watcher,
@@ -25,9 +25,11 @@ from watcher.cli.app import (
     short_time,
     with_watcher,
 )
+from watcher.cli.empty_queue import why_empty
+from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
-from watcher.types import Backfill, CandidateStatus, PollReport
+from watcher.types import Backfill, Candidate, CandidateStatus, PollReport
 from watcher.views import CandidateOut, SourceHealthOut
 
 QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
@@ -121,11 +123,15 @@ def _report_line(report: PollReport) -> str:
 @app.command()
 def backfill(
     ctx: typer.Context,
-    source: Annotated[str, typer.Option("--source", "-s", help="The source to backfill.")],
+    source: Annotated[
+        str, typer.Option("--source", "-s", metavar="NAME", help="The source to backfill.")
+    ],
     from_sol: Annotated[
-        int | None, typer.Option("--from-sol", help="First sol (raw images).")
+        int | None, typer.Option("--from-sol", metavar="SOL", help="First sol (raw images).")
     ] = None,
-    to_sol: Annotated[int | None, typer.Option("--to-sol", help="Last sol (raw images).")] = None,
+    to_sol: Annotated[
+        int | None, typer.Option("--to-sol", metavar="SOL", help="Last sol (raw images).")
+    ] = None,
     restart: Annotated[bool, typer.Option("--restart", help="Start this range over.")] = False,
 ) -> None:
     """Fetch a source's history. Interrupt it at any time: running it again continues."""
@@ -178,37 +184,48 @@ def queue(
     ctx: typer.Context,
     as_json: JsonArray = False,
     status: Annotated[
-        StatusFilter, typer.Option("--status", help="Which candidates.")
+        StatusFilter,
+        typer.Option(
+            "--status", help="Which candidates: new, approved, rejected, published or all."
+        ),
     ] = StatusFilter.NEW,
     limit: Annotated[
-        int, typer.Option("--limit", min=0, help="At most N, newest first (0: all).")
+        int, typer.Option("--limit", min=0, metavar="N", help="At most N, newest first (0: all).")
     ] = 100,
     source: OnlySource = None,
 ) -> None:
-    """List candidates, newest first (default: the new ones waiting for review)."""
+    """List candidates, newest first (default: the new ones waiting for review). Each on
+    one line, its title cut to fit the terminal; an empty list says why it is empty."""
     wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
-    found = call_watcher(
-        ctx,
-        lambda watcher: watcher.list_candidates(status=wanted, source=source, limit=limit or None),
-    )
+
+    def find(watcher: Watcher) -> tuple[list[Candidate], str]:
+        found = watcher.list_candidates(status=wanted, source=source, limit=limit or None)
+        if found or as_json:
+            return found, ""
+        return found, why_empty(watcher.sources_health(), status=wanted, source=source)
+
+    found, why = call_watcher(ctx, find)
     rows = [CandidateOut.of(c).model_dump(mode="json") for c in found]
     if as_json:
         print_json(rows, ensure_ascii=False)
         return
+    if not rows:
+        out.print(why, markup=False)
+        return
     # Every status is the one asked for unless --status all: then it is worth a column.
     show_status = status is StatusFilter.ALL
     columns = [c for c in QUEUE_COLUMNS if show_status or c != "status"]
-    print_table(columns, [_queue_row(row, show_status) for row in rows], fold=True)
+    print_table(columns, [_queue_row(row, show_status) for row in rows], cut=("camera", "title"))
     out.print(f"{len(rows)} candidate(s)")
 
 
 def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:
-    """A candidate's JSON shape as a row of the queue's table."""
+    """A candidate's JSON shape as a row of the queue's table (the camera in words)."""
     cells = [
         str(row["id"]),
         row["status"],
         row["source"],
-        row["camera"] or "",
+        camera_name(row["camera"]) or "",
         "" if row["sol"] is None else str(row["sol"]),
         (row["taken_at"] or "")[:16].replace("T", " "),
         row["title"],
@@ -271,16 +288,17 @@ def demo(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", help="Port for watcher's own server.")] = 8000,
     duration: Annotated[
-        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+        float | None,
+        typer.Option("--duration", metavar="SECONDS", help="Stop after this many seconds."),
     ] = None,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where the demo keeps its database.")
+        Path, typer.Option("--data-dir", metavar="DIR", help="Where the demo keeps its database.")
     ] = Path("var/demo"),
 ) -> None:
     """Run the service offline against recorded NASA feeds replayed on 127.0.0.1."""
     from watcher.demo.run import run_demo
 
-    state: Context = ctx.obj
+    state = state_of(ctx)
 
     def body() -> None:
         configure_logging("INFO", state.verbose)

@@ -26,6 +26,8 @@ webhooks_app = typer.Typer(help="Webhook receivers of each edition.", no_args_is
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(webhooks_app, name="webhooks")
 
+WebhookId = Annotated[int, typer.Argument(metavar="ID", help="The webhook's id.")]
+
 
 def _ids(values: tuple[int, ...]) -> str:
     return ", ".join(f"#{v}" for v in values) or "-"
@@ -71,9 +73,11 @@ def publish(
 @app.command()
 def export(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Where to write the static copy.")],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write the static copy.")
+    ],
 ) -> None:
-    """Write a static copy of the published site into DIRECTORY, for any web host."""
+    """Write a static copy of the published site into DIR, for any web host."""
 
     async def body(watcher: Watcher) -> WriteReport:
         return await watcher.export_site(directory)
@@ -85,7 +89,9 @@ def export(
 @app.command()
 def editions(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, metavar="N", help="How many, newest first.")
+    ] = 20,
     as_json: JsonArray = False,
 ) -> None:
     """The latest editions: what each added, changed and removed."""
@@ -155,9 +161,10 @@ def subscribers_add(
 def subscribers_list(
     ctx: typer.Context,
     status: Annotated[
-        SubscriberStatus | None, typer.Option("--status", help="Only this status.")
+        SubscriberStatus | None,
+        typer.Option("--status", help="Only this status: pending, confirmed or unsubscribed."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
+    limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="At most N.")] = 1000,
     as_json: JsonArray = False,
 ) -> None:
     """Subscribers, oldest first."""
@@ -179,7 +186,7 @@ def _subscriber_row(s: Subscriber) -> tuple[str, ...]:
 @subscribers_app.command("remove")
 def subscribers_remove(
     ctx: typer.Context,
-    who: Annotated[str, typer.Argument(help="The subscriber's id or address.")],
+    who: Annotated[str, typer.Argument(metavar="ID|EMAIL", help="The subscriber's id or address.")],
 ) -> None:
     """Unsubscribe someone: no more mail goes to them."""
     subscriber = call_watcher(ctx, lambda watcher: watcher.remove_subscriber(who, cli_actor()))
@@ -220,14 +227,14 @@ def _webhook_row(w: Webhook) -> tuple[str, ...]:
 
 
 @webhooks_app.command("remove")
-def webhooks_remove(ctx: typer.Context, webhook_id: Annotated[int, typer.Argument()]) -> None:
+def webhooks_remove(ctx: typer.Context, webhook_id: WebhookId) -> None:
     """Stop sending editions to a webhook."""
     webhook = call_watcher(ctx, lambda watcher: watcher.remove_webhook(webhook_id, cli_actor()))
     out.print(f"removed webhook #{webhook.id} {webhook.url}")
 
 
 @webhooks_app.command("enable")
-def webhooks_enable(ctx: typer.Context, webhook_id: Annotated[int, typer.Argument()]) -> None:
+def webhooks_enable(ctx: typer.Context, webhook_id: WebhookId) -> None:
     """Enable a webhook again after it was disabled for failing."""
     webhook = call_watcher(ctx, lambda watcher: watcher.enable_webhook(webhook_id, cli_actor()))
     out.print(f"webhook #{webhook.id} is enabled again")
@@ -236,8 +243,10 @@ def webhooks_enable(ctx: typer.Context, webhook_id: Annotated[int, typer.Argumen
 @app.command()
 def deliveries(
     ctx: typer.Context,
-    edition: Annotated[int | None, typer.Option("--edition", help="Only this edition.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    edition: Annotated[
+        int | None, typer.Option("--edition", metavar="N", help="Only this edition.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="At most N.")] = 100,
     as_json: JsonArray = False,
 ) -> None:
     """The delivery log, newest first."""

@@ -31,7 +31,8 @@ def cli_actor() -> Actor:
 def approve(
     ctx: typer.Context,
     candidate_ids: Annotated[
-        list[int], typer.Argument(help="One candidate, or several in order (a sequence).")
+        list[int],
+        typer.Argument(metavar="ID", help="One candidate, or several in order (a sequence)."),
     ],
     heading: Annotated[str | None, typer.Option("--heading", help="Default: NASA's title.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="The paragraph (Markdown).")] = None,
@@ -70,7 +71,7 @@ def approve(
 @app.command()
 def reject(
     ctx: typer.Context,
-    candidate_id: Annotated[int, typer.Argument(help="The candidate.")],
+    candidate_id: Annotated[int, typer.Argument(metavar="ID", help="The candidate.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
 ) -> None:
     """Reject a candidate (it leaves the queue; `watcher undo` brings it back)."""
@@ -106,7 +107,7 @@ def entries(
         shape=EntryOut.of,
         columns=("#", "id", "status", "frames", "by", "heading"),
         row=_entry_row,
-        fold=True,
+        cut=("heading",),
         ensure_ascii=False,
     )
     if as_json:
@@ -120,7 +121,9 @@ def entries(
 @entries_app.command("publish")
 def publish_entry(
     ctx: typer.Context,
-    entry_id: Annotated[int, typer.Argument(help="The entry (a draft, or unpublished).")],
+    entry_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The entry (a draft, or unpublished).")
+    ],
     heading: Annotated[
         str | None, typer.Option("--heading", help="Default: the entry's heading.")
     ] = None,
