@@ -60,17 +60,17 @@ def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) ->
         page.keyboard.press("Escape")
         expect(page.locator("#shortcuts")).to_be_hidden()
 
-        # Typing in a field is just typing.
+        # The first card is current from the start; typing in a field is just typing.
+        expect(cards.nth(0)).to_have_class(current)
         page.click("#f-q")
         page.keyboard.type("jx")
-        expect(page.locator("[data-card].is-current")).to_have_count(0)
+        expect(cards.nth(0)).to_have_class(current)
+        expect(page.locator("[data-card].is-current")).to_have_count(1)
         expect(page.locator("[data-select]:checked")).to_have_count(0)
         page.fill("#f-q", "")
         page.evaluate("document.activeElement.blur()")
 
         # j / k move the visible focus.
-        page.keyboard.press("j")
-        expect(cards.nth(0)).to_have_class(current)
         page.keyboard.press("j")
         expect(cards.nth(1)).to_have_class(current)
         expect(cards.nth(0)).not_to_have_class(current)
@@ -100,9 +100,8 @@ def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) ->
         expect(page.locator(".entry-row h2")).to_contain_text("Dawn over Jezero")
         expect(page.locator(".entry-row .prose strong")).to_have_text("first")
 
-        # a approves the focused card; the focus stays at that place in the grid.
+        # a approves the current card; the focus stays at that place in the grid.
         page.goto(f"{live.base}/editor")
-        page.keyboard.press("j")
         quick = int(cards.nth(0).get_attribute("data-id") or 0)
         page.keyboard.press("a")
         page.wait_for_url(re.compile(r"/editor\?done=approved&entry=\d+"))
@@ -149,8 +148,7 @@ def test_a_quick_approval_is_a_draft_until_the_editor_writes_and_publishes_it(
         cards = page.locator("[data-card]")
         expect(cards).to_have_count(6)
 
-        # a on the first card: approved, saved as a draft, said so.
-        page.keyboard.press("j")
+        # a on the first card (current from the start): approved, saved as a draft, said so.
         first = int(cards.nth(0).get_attribute("data-id") or 0)
         page.keyboard.press("a")
         page.wait_for_url(re.compile(r"/editor\?done=drafted&entry=\d+"))

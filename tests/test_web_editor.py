@@ -214,6 +214,50 @@ def test_bad_filter_values_are_named_beside_their_fields_without_a_500(
     assert broken.status_code == 422 and "this page link is broken" in broken.text
 
 
+def tab_counts(html: str) -> dict[str, str]:
+    """Each status tab's count, as shown."""
+    return dict(re.findall(r'data-status="(\w+)"[^>]*>\w+ <span[^>]*>([^<]+)</span>', html))
+
+
+def test_queue_tabs_count_each_status_under_the_other_filters(web: WebApp, alice: Browser) -> None:
+    ids = web.seed(6)  # cameras: MCZ_LEFT for ids[0], ids[3]
+    web.watcher.reject(ids[0], ALICE)
+    web.watcher.approve([ids[1]], None, ALICE)
+    html = alice.get("/editor").text
+    assert tab_counts(html) == {
+        "new": "4", "approved": "1", "rejected": "1", "published": "0", "all": "6"
+    }  # fmt: skip
+    assert "4 new · showing 1\N{EN DASH}4" in html
+    assert 'data-status="new" aria-current="page">New' in html
+    mastcam = alice.get("/editor?camera=MCZ_LEFT&status=rejected").text
+    assert card_ids(mastcam) == [ids[0]]
+    assert tab_counts(mastcam) == {
+        "new": "1", "approved": "0", "rejected": "1", "published": "0", "all": "2"
+    }  # fmt: skip
+    assert "1 rejected · showing 1\N{EN DASH}1" in mastcam
+    # Each tab keeps the other filters and drops the page.
+    assert 'href="/editor?camera=MCZ_LEFT" data-status="new"' in mastcam
+    assert 'href="/editor?status=all&amp;camera=MCZ_LEFT" data-status="all"' in mastcam
+    empty = alice.get("/editor?status=published").text
+    assert "0 published" in empty and "No candidates match these filters." in empty
+
+
+def test_queue_filters_beyond_the_bar_stay_folded_unless_set_or_wrong(
+    web: WebApp, alice: Browser
+) -> None:
+    web.seed(2)
+    folded = '<details class="fold" data-fold>'
+    unfolded = '<details class="fold" data-fold open>'
+    assert folded in alice.get("/editor").text
+    assert folded in alice.get("/editor?q=mars&camera=MCZ_LEFT&status=all").text  # in the bar
+    set_inside = alice.get("/editor?sol_min=1900&source=perseverance").text
+    assert unfolded in set_inside
+    assert '<summary>Filters <span class="tab-count">2</span></summary>' in set_inside
+    wrong = alice.get("/editor?limit=0")
+    assert wrong.status_code == 422 and unfolded in wrong.text
+    error_beside(wrong.text, "f-limit", "between 1 and 200")
+
+
 def test_keyset_pages_walk_the_queue_keeping_the_filters(web: WebApp, alice: Browser) -> None:
     ids = web.seed(7, camera="NAVCAM_LEFT")
     web.seed(2, camera="MCZ_RIGHT")
@@ -223,10 +267,12 @@ def test_keyset_pages_walk_the_queue_keeping_the_filters(web: WebApp, alice: Bro
     assert older and "Newest" not in first
     second_url = unescape(older.group(1))
     assert query(second_url) == {
-        "camera": ["NAVCAM_LEFT"], "limit": ["3"], "before": [str(ids[-3])]
+        "camera": ["NAVCAM_LEFT"], "limit": ["3"], "before": [str(ids[-3])], "at": ["4"]
     }  # fmt: skip
+    assert "7 new · showing 1\N{EN DASH}3" in first
     second = alice.get(second_url).text
     assert card_ids(second) == ids[-4:-7:-1]
+    assert "7 new · showing 4\N{EN DASH}6" in second
     assert 'href="/editor?camera=NAVCAM_LEFT&amp;limit=3">« Newest' in second
     third_url = unescape(re.findall(r'href="([^"]+)" rel="next"', second)[0])
     third = alice.get(third_url).text

@@ -91,6 +91,7 @@ class Watcher:
         self.list_candidates = review.list_candidates
         self.get_candidate = review.get_candidate
         self.search_candidates = review.search_candidates
+        self.queue_counts = review.queue_counts
         self.get_candidates = review.get_candidates
         self.neighbours = review.neighbours
         self.entry_of = review.entry_of

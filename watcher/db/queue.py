@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, column, select, table, text
+from sqlalchemy import Connection, Select, column, func, literal, select, table, text, union_all
 
 from watcher.db.candidates import candidate_from_row, read_candidate
 from watcher.db.schema import FACET_KINDS, FTS_TABLE, SEARCH_DOCUMENT, candidates, facets
 from watcher.db.store_base import StoreBase
-from watcher.types import Candidate, CandidateFilter, CandidateStatus
+from watcher.types import Candidate, CandidateFilter, CandidateStatus, StatusCounts
 
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_SEARCH_TOKENS = 8
@@ -30,8 +31,14 @@ def search_tokens(text: str | None) -> list[str]:
     return [token.lower() for token in _TOKEN.findall(text or "")][:MAX_SEARCH_TOKENS]
 
 
-def _filtered(query: Select[Any], wanted: CandidateFilter) -> Select[Any]:
+def _filtered(
+    query: Select[Any], wanted: CandidateFilter, *, camera_first: bool = False
+) -> Select[Any]:
+    """``query`` narrowed to ``wanted``. ``camera_first`` keeps a sol range from choosing the
+    index when a camera is asked for too: without range statistics SQLite prefers the sol
+    index and reads every row of the range, while the camera index holds the sols itself."""
     c = candidates.c
+    sol: Any = c.sol + 0 if camera_first and wanted.camera else c.sol
     if wanted.status is not None:
         query = query.where(c.status == wanted.status.value)
     if wanted.mission:
@@ -41,9 +48,9 @@ def _filtered(query: Select[Any], wanted: CandidateFilter) -> Select[Any]:
     if wanted.source:
         query = query.where(c.source == wanted.source)
     if wanted.sol_min is not None:
-        query = query.where(c.sol >= wanted.sol_min)
+        query = query.where(sol >= wanted.sol_min)
     if wanted.sol_max is not None:
-        query = query.where(c.sol <= wanted.sol_max)
+        query = query.where(sol <= wanted.sol_max)
     if wanted.taken_from is not None:
         query = query.where(c.taken_at >= wanted.taken_from)
     if wanted.taken_to is not None:
@@ -51,20 +58,26 @@ def _filtered(query: Select[Any], wanted: CandidateFilter) -> Select[Any]:
     return query
 
 
-def _page_ids(
-    dialect: str, wanted: CandidateFilter, limit: int, before_id: int | None, *, prefix: bool
-) -> Select[Any]:
-    """The ids of one search page, newest first; with ``prefix`` the last word also
-    matches as the start of a longer one."""
+def _matching(
+    columns: Sequence[Any],
+    dialect: str,
+    wanted: CandidateFilter,
+    *,
+    prefix: bool,
+    camera_first: bool = False,
+) -> tuple[Select[Any], Any]:
+    """``columns`` of the candidates matching ``wanted``, and the id to order them by (the
+    full-text index's own on SQLite); with ``prefix`` the last word of the text also matches
+    as the start of a longer one."""
     tokens = search_tokens(wanted.text)
     last = len(tokens) - 1
     key: Any = candidates.c.id
-    query = select(candidates.c.id)
+    query = select(*columns)
     if tokens and dialect == "sqlite":
         fts = table(FTS_TABLE, column("rowid"))
         key = fts.c.rowid
         query = (
-            select(candidates.c.id)
+            select(*columns)
             .select_from(fts.join(candidates, candidates.c.id == fts.c.rowid))
             .where(
                 text(f"{FTS_TABLE} MATCH :match").bindparams(
@@ -85,10 +98,59 @@ def _page_ids(
                 )
             )
         )
-    query = _filtered(query, wanted)
+    return _filtered(query, wanted, camera_first=camera_first), key
+
+
+def _page_ids(
+    dialect: str, wanted: CandidateFilter, limit: int, before_id: int | None, *, prefix: bool
+) -> Select[Any]:
+    """The ids of one search page, newest first."""
+    query, key = _matching([candidates.c.id], dialect, wanted, prefix=prefix)
     if before_id is not None:
         query = query.where(key < before_id)
     return query.order_by(key.desc()).limit(limit)
+
+
+def _count_each_status(
+    connection: Connection, wanted: CandidateFilter, cap: int, *, prefix: bool
+) -> StatusCounts:
+    """Per status, one count over that status's stretch of a queue index, stopped past
+    ``cap``: one statement of small index reads."""
+    dialect = connection.dialect.name
+    parts = []
+    for status in CandidateStatus:
+        one = replace(wanted, status=status)
+        matching, _ = _matching([literal(1)], dialect, one, prefix=prefix, camera_first=True)
+        counted = select(func.count()).select_from(matching.limit(cap + 1).subquery())
+        parts.append(select(literal(status.value), counted.scalar_subquery()))
+    found = {CandidateStatus(s): int(n) for s, n in connection.execute(union_all(*parts))}
+    return StatusCounts(cap=cap, total=sum(found.values()), by_status=found)
+
+
+def _count_text(
+    connection: Connection, wanted: CandidateFilter, cap: int, *, prefix: bool
+) -> StatusCounts:
+    """A text search: its first ``cap + 1`` matches of any status, grouped by status. The
+    full-text index finds a word's matches, not one status's, so past ``cap`` the counts
+    per status are unknown and only the total ("more than cap") is told."""
+    dialect = connection.dialect.name
+    everything = replace(wanted, status=None)
+    matching, _ = _matching([candidates.c.status], dialect, everything, prefix=prefix)
+    window = matching.limit(cap + 1).subquery()
+    query = select(window.c.status, func.count()).group_by(window.c.status)
+    found = {CandidateStatus(s): int(n) for s, n in connection.execute(query)}
+    total = sum(found.values())
+    if total > cap:
+        return StatusCounts(cap=cap, total=total)
+    every = {status: found.get(status, 0) for status in CandidateStatus}
+    return StatusCounts(cap=cap, total=total, by_status=every)
+
+
+def _shown(counts: StatusCounts, status: CandidateStatus | None) -> int:
+    """How many of ``counts`` a listing of ``status`` (None: every status) holds."""
+    if status is None or not counts.by_status:
+        return counts.total
+    return counts.by_status.get(status, 0)
 
 
 def _in_order(connection: Connection, ids: Sequence[int]) -> list[Candidate]:
@@ -150,6 +212,23 @@ class QueueStore(StoreBase):
             if not ids:
                 return []
             return _in_order(connection, ids)
+
+    def count_by_status(self, wanted: CandidateFilter, *, cap: int, page: int) -> StatusCounts:
+        """How many candidates match ``wanted`` (its status aside), per status, each count
+        stopped past ``cap``. Text is matched as ``search_candidates`` matches it for a page
+        of ``page``: whole words, and the last word as a prefix too when whole words do not
+        fill that page.
+
+        Each status's count reads its stretch of a queue index (``status`` leads each one),
+        and a text search its first ``cap + 1`` matches, so at a million candidates the
+        counts cost about what a page does.
+        """
+        count = _count_text if search_tokens(wanted.text) else _count_each_status
+        with self.read() as connection:
+            counts = count(connection, wanted, cap, prefix=False)
+            if search_tokens(wanted.text) and _shown(counts, wanted.status) < page:
+                counts = count(connection, wanted, cap, prefix=True)
+            return counts
 
     def get_candidates(self, ids: Sequence[int]) -> list[Candidate]:
         """The candidates with these ids, in the order given (missing ones left out)."""

@@ -16,6 +16,7 @@ from watcher.types import (
     Entry,
     EntryDraft,
     EntryStatus,
+    StatusCounts,
 )
 
 
@@ -42,6 +43,8 @@ class DeskStore(Protocol):
         subject_type: str | None = None,
         subject_id: str | None = None,
     ) -> list[AuditEvent]: ...
+
+    def count_by_status(self, wanted: CandidateFilter, *, cap: int, page: int) -> StatusCounts: ...
 
     def delete_entry(self, entry_id: int, version: int, actor: str, now: datetime) -> Entry: ...
 

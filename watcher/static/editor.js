@@ -1,11 +1,14 @@
-/* watcher editor: keyboard shortcuts for the queue. Everything also works without this file.
+/* watcher editor: keyboard shortcuts and the details panel of the queue. Everything also
+ * works without this file (plain links and forms).
  *
- *   j / k  next / previous card        a  approve the card     r  reject the card
- *   o      open the full-resolution file in a new tab          e  open the card's page
- *   x      select the card (for the bulk buttons)              ?  help    Esc  close help
+ *   j / k  next / previous card (the first card is current from the start)
+ *   x      select the card (for the bulk buttons)     a  approve the card
+ *   r      reject the card                            o  open the full-resolution file
+ *   e, Enter  open the card's page                    ?  help    Esc  close help
  *
- * Shortcuts rest while typing in a field and whenever Ctrl, Alt or Meta is held.
- * No inline scripts anywhere (the CSP allows scripts from this site only).
+ * The details panel shows the current card's details, or the hovered card's while the
+ * pointer is over one. Shortcuts rest while typing in a field and whenever Ctrl, Alt or
+ * Meta is held. No inline scripts anywhere (the CSP allows scripts from this site only).
  */
 (function () {
   "use strict";
@@ -21,6 +24,31 @@
     return document.querySelector("[data-help]");
   }
 
+  function currentCard() {
+    var all = cards();
+    return current >= 0 && current < all.length ? all[current] : null;
+  }
+
+  /* The panel shows a copy of the card's own (hidden) details. */
+  function showDetails(card) {
+    var panel = document.querySelector("[data-details-panel]");
+    var details = card ? card.querySelector("[data-details]") : null;
+    if (!panel || !details) {
+      return;
+    }
+    var copy = details.cloneNode(true);
+    copy.hidden = false;
+    panel.replaceChildren(copy);
+  }
+
+  function markCurrent(index) {
+    cards().forEach(function (card, i) {
+      card.classList.toggle("is-current", i === index);
+    });
+    current = index;
+    showDetails(currentCard());
+  }
+
   function toggleHelp(open) {
     var overlay = help();
     if (!overlay) {
@@ -33,8 +61,8 @@
       if (button) {
         button.focus();
       }
-    } else if (current >= 0 && cards()[current]) {
-      cards()[current].focus({ preventScroll: true });
+    } else if (currentCard()) {
+      currentCard().focus({ preventScroll: true });
     }
   }
 
@@ -44,20 +72,12 @@
       return null;
     }
     index = Math.max(0, Math.min(index, all.length - 1));
-    all.forEach(function (card, i) {
-      card.classList.toggle("is-current", i === index);
-    });
-    current = index;
+    markCurrent(index);
     var card = all[index];
     card.setAttribute("tabindex", "-1");
     card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "nearest", behavior: "auto" });
     return card;
-  }
-
-  function currentCard() {
-    var all = cards();
-    return current >= 0 && current < all.length ? all[current] : null;
   }
 
   function submitCard(card, action) {
@@ -98,6 +118,10 @@
         ? picked.length + (picked.length === 1 ? " candidate selected." : " candidates selected.")
         : "Tick cards (or press x) to select them.";
     }
+    var bar = document.querySelector("[data-bulk]");
+    if (bar) {
+      bar.classList.toggle("has-selection", picked.length > 0);
+    }
     var card = box.closest("[data-card]");
     if (card) {
       card.classList.toggle("is-selected", box.checked);
@@ -120,6 +144,54 @@
       return ["checkbox", "radio", "button", "submit", "reset"].indexOf(type) < 0;
     }
     return false;
+  }
+
+  function openPage(card) {
+    if (card && card.dataset.href) {
+      window.location.assign(card.dataset.href);
+    }
+  }
+
+  /* One key on the current card; false when the key is not a shortcut. */
+  function act(key, card, target) {
+    switch (key) {
+      case "j":
+        focusCard(current + 1);
+        return true;
+      case "k":
+        focusCard(current < 0 ? 0 : current - 1);
+        return true;
+      case "a":
+        submitCard(card, "approve");
+        return true;
+      case "r":
+        submitCard(card, "reject");
+        return true;
+      case "o":
+        if (card.dataset.full) {
+          window.open(card.dataset.full, "_blank", "noopener,noreferrer");
+        }
+        return true;
+      case "e":
+        openPage(card);
+        return true;
+      case "Enter":
+        /* Enter on a link or a button does what it does; on the card (or the page), opens. */
+        if (target === card || target === document.body) {
+          openPage(card);
+          return true;
+        }
+        return false;
+      case "x":
+        var box = card.querySelector("[data-select]");
+        if (box) {
+          box.checked = !box.checked;
+          selectionChanged(box);
+        }
+        return true;
+      default:
+        return false;
+    }
   }
 
   function onKey(event) {
@@ -147,47 +219,38 @@
     if (!cards().length || (overlay && overlay.classList.contains("is-open"))) {
       return;
     }
-    var card = currentCard();
-    switch (event.key) {
-      case "j":
-        focusCard(current + 1);
-        break;
-      case "k":
-        focusCard(current < 0 ? 0 : current - 1);
-        break;
-      case "a":
-        if (card) {
-          submitCard(card, "approve");
-        }
-        break;
-      case "r":
-        if (card) {
-          submitCard(card, "reject");
-        }
-        break;
-      case "o":
-        if (card && card.dataset.full) {
-          window.open(card.dataset.full, "_blank", "noopener,noreferrer");
-        }
-        break;
-      case "e":
-        if (card && card.dataset.href) {
-          window.location.assign(card.dataset.href);
-        }
-        break;
-      case "x":
-        if (card) {
-          var box = card.querySelector("[data-select]");
-          if (box) {
-            box.checked = !box.checked;
-            selectionChanged(box);
-          }
-        }
-        break;
-      default:
-        return;
+    if (current < 0) {
+      markCurrent(0);
     }
-    event.preventDefault();
+    if (act(event.key, currentCard(), event.target)) {
+      event.preventDefault();
+    }
+  }
+
+  function watchCards() {
+    /* Focus inside a card (a click, Tab) makes it the current one, so the keys act on it. */
+    document.addEventListener("focusin", function (event) {
+      var card = event.target && event.target.closest ? event.target.closest("[data-card]") : null;
+      if (card) {
+        var index = cards().indexOf(card);
+        if (index >= 0 && index !== current) {
+          markCurrent(index);
+        }
+      }
+    });
+    var grid = document.querySelector(".cards");
+    if (!grid) {
+      return;
+    }
+    grid.addEventListener("mouseover", function (event) {
+      var card = event.target.closest ? event.target.closest("[data-card]") : null;
+      if (card) {
+        showDetails(card);
+      }
+    });
+    grid.addEventListener("mouseleave", function () {
+      showDetails(currentCard());
+    });
   }
 
   function start() {
@@ -210,20 +273,9 @@
         selectionChanged(event.target);
       }
     });
-    /* A click inside a card makes it the current one, so the keys act on it next. */
-    document.addEventListener("focusin", function (event) {
-      var card = event.target && event.target.closest ? event.target.closest("[data-card]") : null;
-      if (card) {
-        var index = cards().indexOf(card);
-        if (index >= 0 && index !== current) {
-          cards().forEach(function (c, i) {
-            c.classList.toggle("is-current", i === index);
-          });
-          current = index;
-        }
-      }
-    });
-    /* Back from a quick decision: carry on at the same place in the grid. */
+    watchCards();
+    /* Back from a quick decision: carry on at the same place in the grid; else the first
+     * card is current, so the keys work from the first screen. */
     var saved = null;
     try {
       saved = window.sessionStorage.getItem(FOCUS_KEY);
@@ -233,6 +285,8 @@
     }
     if (saved !== null && cards().length) {
       focusCard(parseInt(saved, 10) || 0);
+    } else if (cards().length) {
+      markCurrent(0);
     }
     Array.prototype.forEach.call(document.querySelectorAll("[data-select]"), function (box) {
       if (box.checked) {

@@ -29,6 +29,7 @@ from watcher.types.candidates import (
     CandidateFilter,
     CandidateStatus,
     JSONObject,
+    StatusCounts,
     Tile,
     day_start,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "Session",
     "SourceCheck",
     "SourceHealth",
+    "StatusCounts",
     "Subscriber",
     "SubscriberStatus",
     "Throttle",

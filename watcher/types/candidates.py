@@ -139,3 +139,18 @@ class CandidateFilter:
     taken_from: datetime | None = None
     taken_to: datetime | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusCounts:
+    """How many candidates match a filter, its status aside: in all and per status.
+
+    Counting stops past ``cap``: a number above ``cap`` reads "more than ``cap``", so a count
+    reads at most ``cap + 1`` index entries a status however large the table grows. A status
+    missing from ``by_status`` was not counted: a text search matching more than ``cap``
+    candidates is counted as a whole only (its index cannot count one status cheaply).
+    """
+
+    cap: int
+    total: int
+    by_status: Mapping[CandidateStatus, int] = field(default_factory=dict)

@@ -226,8 +226,19 @@ def other_errors(errors: Mapping[str, str], fields: Iterable[str]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Badge:
+    """A small label on a card's picture: its ``text`` and a ``kind`` styling it (a status,
+    or a name a later badge brings with its own style)."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
-    """One candidate as the queue (and the neighbour strips) show it."""
+    """One candidate as the queue (and the neighbour strips) show it. ``clock`` is the short
+    time of its one line (Mars local time when known, else UTC); ``badges`` sit on its
+    picture."""
 
     id: int
     title: str
@@ -247,7 +258,31 @@ class Card:
     href: str
     full: str | None
     selection: str
+    nasa_id: str
+    preview: str | None
+    clock: str
+    badges: tuple[Badge, ...] = ()
     current: bool = False
+
+
+def short_clock(candidate: Candidate) -> str:
+    """``15:28`` (Mars local mean solar time) when NASA gave one, else the UTC time
+    (``00:00 UTC``), else ``-``: the time on a card's one line, where the full one is its
+    tooltip."""
+    local = (candidate.mars_local_time or "").strip()
+    if _CLOCK.fullmatch(local):
+        hours, minutes = local.split(":")[:2]
+        return f"{int(hours):02d}:{minutes}"
+    if candidate.taken_at is None:
+        return "-"
+    return candidate.taken_at.strftime("%H:%M UTC")
+
+
+def badges_of(candidate: Candidate) -> tuple[Badge, ...]:
+    """The badges of a card: its status once decided."""
+    if candidate.status is CandidateStatus.NEW:
+        return ()
+    return (Badge(candidate.status.value, candidate.status.value),)
 
 
 def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False) -> Card:
@@ -271,6 +306,10 @@ def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False
         href=candidate_href(c.id, next_url),
         full=clean_url(c.full_url) or clean_url(c.large_url) or clean_url(c.medium_url),
         selection=f"{c.id}:{c.version}",
+        nasa_id=c.external_id,
+        preview=clean_url(c.medium_url) or clean_url(c.thumbnail_url),
+        clock=short_clock(c),
+        badges=badges_of(c),
         current=current,
     )
 

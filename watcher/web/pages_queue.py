@@ -13,7 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from watcher.cameras import camera_name
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import CandidateFilter, CandidateStatus, EntryStatus, Session, day_start
+from watcher.types import (
+    Candidate,
+    CandidateFilter,
+    CandidateStatus,
+    EntryStatus,
+    Session,
+    day_start,
+)
 from watcher.web.auth import (
     CheckedForm,
     EditorSession,
@@ -32,13 +39,15 @@ from watcher.web.pages_common import (
     whole,
     with_notice,
 )
+from watcher.web.queue_view import fold_open, folded_in_use, summary, tabs
 from watcher.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 STATUSES = ("new", "approved", "rejected", "published", "all")
 FILTERS = ("status", "mission", "camera", "source", "sol_min", "sol_max", "from", "to", "q")
-DEFAULT_LIMIT = 48
+# Ten rows of the grid's six columns at 1280 px: the first screen and some scrolling.
+DEFAULT_LIMIT = 60
 MAX_LIMIT = 200
 MAX_TEXT = 200
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -53,15 +62,21 @@ class QueueQuery:
     limit: int = DEFAULT_LIMIT
     before: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    at: int = 1
 
-    def url(self, *, before: int | None = None) -> str:
-        """This queue page's URL (``before`` for another page of it), defaults left out."""
-        pairs = [(key, self.values[key]) for key in FILTERS if self.values.get(key)]
+    def url(self, *, before: int | None = None, at: int = 1, status: str | None = None) -> str:
+        """This queue page's URL, defaults left out: ``before`` for an older page of it
+        (``at``: the place of its first card, for the count line), ``status`` for the
+        same filters in another status."""
+        values = {**self.values, "status": status or self.values.get("status", "")}
+        pairs = [(key, values[key]) for key in FILTERS if values.get(key)]
         pairs = [(k, v) for k, v in pairs if (k, v) != ("status", "new")]
         if self.limit != DEFAULT_LIMIT:
             pairs.append(("limit", str(self.limit)))
         if before is not None:
             pairs.append(("before", str(before)))
+            if at > 1:
+                pairs.append(("at", str(at)))
         return "/editor" + (f"?{urlencode(pairs)}" if pairs else "")
 
 
@@ -115,7 +130,8 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
         text=values["q"] or None,
     )
     values["status"] = status
-    return QueueQuery(values, wanted, limit, before, errors)
+    at = whole(params.get("at")) if before is not None else None
+    return QueueQuery(values, wanted, limit, before, errors, at=max(1, at or 1))
 
 
 def _label(key: str, value: str) -> str:
@@ -148,27 +164,37 @@ def queue_page(
     watcher = watcher_of(request)
     query = parse_queue(params)
     all_errors = {**query.errors, **(errors or {})}
-    found = []
+    found: list[Candidate] = []
+    counts = None
     if not query.errors:
         try:
             found = watcher.search_candidates(
                 query.wanted, limit=query.limit + 1, before_id=query.before
             )
+            counts = watcher.queue_counts(query.wanted, limit=query.limit + 1)
         except InvalidInput as exc:
             all_errors.update(exc.errors)
     if all_errors and status == 200:
         status = 422
-    here = query.url(before=query.before)
+    here = query.url(before=query.before, at=query.at)
     shown = found[: query.limit]
+    older = query.url(before=shown[-1].id, at=query.at + len(shown)) if shown else None
+    cards = [card_of(c, here) for c in shown]
     context = {
         "active": "queue",
         "require_words": watcher.settings.publish.require_words,
         "filters": query.values,
         "statuses": STATUSES,
+        "tabs": tabs(counts, STATUSES, query.values["status"], lambda s: query.url(status=s)),
+        "summary": summary(counts, query.values["status"], query.at, len(shown)),
+        "fold_open": fold_open(query.values, all_errors),
+        "folded_in_use": folded_in_use(query.values),
+        "default_limit": DEFAULT_LIMIT,
         "options": _options(watcher.facets(), query.values),
-        "cards": [card_of(c, here) for c in shown],
+        "cards": cards,
+        "details": cards[0] if cards else None,
         "unfiltered": bool(query.errors),
-        "older_url": query.url(before=shown[-1].id) if len(found) > query.limit else None,
+        "older_url": older if len(found) > query.limit else None,
         "newest_url": query.url() if query.before is not None else None,
         "here": here,
         "notice": notice_from(params),
