@@ -225,14 +225,14 @@ def test_queue_tabs_count_each_status_under_the_other_filters(web: WebApp, alice
     web.watcher.approve([ids[1]], None, ALICE)
     html = alice.get("/editor").text
     assert tab_counts(html) == {
-        "new": "4", "approved": "1", "rejected": "1", "published": "0", "all": "6"
+        "new": "4", "approved": "1", "rejected": "1", "all": "6"
     }  # fmt: skip
     assert "4 new · showing 1\N{EN DASH}4" in html
     assert 'data-status="new" aria-current="page">New' in html
     mastcam = alice.get("/editor?camera=MCZ_LEFT&status=rejected").text
     assert card_ids(mastcam) == [ids[0]]
     assert tab_counts(mastcam) == {
-        "new": "1", "approved": "0", "rejected": "1", "published": "0", "all": "2"
+        "new": "1", "approved": "0", "rejected": "1", "all": "2"
     }  # fmt: skip
     assert "1 rejected · showing 1\N{EN DASH}1" in mastcam
     # Each tab keeps the other filters and drops the page.

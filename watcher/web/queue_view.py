@@ -45,10 +45,14 @@ def count_of(counts: StatusCounts, status: str) -> int | None:
 def tabs(
     counts: StatusCounts | None, statuses: tuple[str, ...], current: str, href: Callable[[str], str]
 ) -> list[Tab]:
-    """A tab per status, in ``statuses`` order, each linking to ``href(status)``."""
+    """A tab per status, in ``statuses`` order, each linking to ``href(status)``. A status
+    no candidate is in (``published``, kept for the API's filter, which candidates have not
+    reached since entries hold the publishing) is left out unless it is the one shown."""
     shown = []
     for status in statuses:
         number = count_of(counts, status) if counts is not None else None
+        if status == "published" and number == 0 and status != current:
+            continue
         count = "" if number is None or counts is None else how_many(number, counts.cap)
         label = status.capitalize()
         shown.append(Tab(status, label, count, href(status), status == current))
