@@ -34,6 +34,7 @@ PUBLIC = {
     ("POST", "/confirm"),
     ("GET", "/unsubscribe"),
     ("POST", "/unsubscribe"),
+    ("GET", "/favicon.ico"),
 }
 # Admin pages and endpoints live under these paths; any route added there later must be
 # admin-only too.
