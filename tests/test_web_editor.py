@@ -4,6 +4,7 @@ entries, audit, editors, tokens, account; errors beside fields; conflicts; inert
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,8 @@ from argon2 import PasswordHasher
 
 from watcher.accounts import passwords as security
 from watcher.cameras import camera_name
-from watcher.types import Actor, CandidateStatus, EntryDraft, EntryStatus, Role
+from watcher.types import Actor, Candidate, CandidateStatus, EntryDraft, EntryStatus, Role
+from watcher.web.pages_common import card_line
 
 from .conftest import PASSWORD, Browser, WebApp
 
@@ -932,3 +934,22 @@ def test_script_payloads_from_editors_render_inert_on_every_page(
     bad_filter = alice.get(f"/editor?sol_min={SCRIPT}&q={ATTRIBUTE}")
     assert bad_filter.status_code == 422
     assert_inert(bad_filter.text)
+
+
+def test_a_cards_line_names_the_camera_sol_and_time_and_leaves_out_the_unknown() -> None:
+    seen = datetime(2026, 9, 2, tzinfo=UTC)
+    frame = Candidate(
+        id=1, status=CandidateStatus.NEW, first_seen_at=seen, source="perseverance",
+        external_id="NLF_1", title="Mars Perseverance Sol 1967: Left Navigation Camera",
+        camera="NAVCAM_LEFT", sol=1967, mars_local_time="15:28:01",
+        taken_at=datetime(2026, 9, 1, 21, 37, tzinfo=UTC),
+    )  # fmt: skip
+    assert card_line(frame) == ("Navcam left", "Sol 1967", "15:28")
+    no_local = replace(frame, mars_local_time=None)
+    assert card_line(no_local) == ("Navcam left", "Sol 1967", "21:37 UTC")
+    library = replace(
+        frame, source="image_library", title="A Dust Devil Seen by Perseverance",
+        camera=None, sol=None, mars_local_time=None, taken_at=datetime(2025, 8, 30, tzinfo=UTC),
+    )  # fmt: skip
+    assert card_line(library) == ("A Dust Devil Seen by Perseverance", "2025-08-30")
+    assert card_line(replace(library, taken_at=None)) == ("A Dust Devil Seen by Perseverance",)

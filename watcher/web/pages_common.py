@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -236,9 +237,8 @@ class Badge:
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """One candidate as the queue (and the neighbour strips) show it. ``clock`` is the short
-    time of its one line (Mars local time when known, else UTC); ``badges`` sit on its
-    picture."""
+    """One candidate as the queue (and the neighbour strips) show it. ``line`` is its one
+    line under the picture (see ``card_line``); ``badges`` sit on its picture."""
 
     id: int
     title: str
@@ -260,22 +260,29 @@ class Card:
     selection: str
     nasa_id: str
     preview: str | None
-    clock: str
+    line: tuple[str, ...]
     badges: tuple[Badge, ...] = ()
     current: bool = False
 
 
-def short_clock(candidate: Candidate) -> str:
-    """``15:28`` (Mars local mean solar time) when NASA gave one, else the UTC time
-    (``00:00 UTC``), else ``-``: the time on a card's one line, where the full one is its
-    tooltip."""
-    local = (candidate.mars_local_time or "").strip()
+def card_line(candidate: Candidate) -> tuple[str, ...]:
+    """What a card's one line says, in parts, leaving out what is unknown: a raw frame's
+    camera in plain words, its sol and its time (``15:28``, Mars local mean solar time, when
+    NASA gave one, else ``21:37 UTC``); a picture without a camera (the Image Library, a
+    news item) its title and the day it was taken. The whole time is in the details."""
+    c = candidate
+    lead = camera_name(c.camera) or c.title or f"Candidate {c.id}"
+    parts = [lead]
+    if c.sol is not None:
+        parts.append(f"Sol {c.sol}")
+    local = (c.mars_local_time or "").strip()
     if _CLOCK.fullmatch(local):
         hours, minutes = local.split(":")[:2]
-        return f"{int(hours):02d}:{minutes}"
-    if candidate.taken_at is None:
-        return "-"
-    return candidate.taken_at.strftime("%H:%M UTC")
+        parts.append(f"{int(hours):02d}:{minutes}")
+    elif c.taken_at is not None:
+        fmt = "%H:%M UTC" if c.camera else "%Y-%m-%d"
+        parts.append(c.taken_at.astimezone(UTC).strftime(fmt))
+    return tuple(parts)
 
 
 def badges_of(candidate: Candidate) -> tuple[Badge, ...]:
@@ -308,7 +315,7 @@ def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False
         selection=f"{c.id}:{c.version}",
         nasa_id=c.external_id,
         preview=clean_url(c.medium_url) or clean_url(c.thumbnail_url),
-        clock=short_clock(c),
+        line=card_line(c),
         badges=badges_of(c),
         current=current,
     )
