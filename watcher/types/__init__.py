@@ -4,7 +4,7 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``); this package re-exports every one of their names, so
+``delivery``, ``curation``); this package re-exports every one of their names, so
 ``from watcher.types import X`` stays the one way to import them.
 """
 
@@ -33,6 +33,7 @@ from watcher.types.candidates import (
     Tile,
     day_start,
 )
+from watcher.types.curation import HASH_BITS, Fingerprint, Group, GroupKind, Score, hamming
 from watcher.types.delivery import (
     Delivery,
     DeliveryChannel,
@@ -64,6 +65,7 @@ from watcher.types.polling import (
 )
 
 __all__ = [
+    "HASH_BITS",
     "INGENUITY",
     "PERSEVERANCE",
     "RENDITIONS",
@@ -84,7 +86,10 @@ __all__ = [
     "Entry",
     "EntryDraft",
     "EntryStatus",
+    "Fingerprint",
     "Frame",
+    "Group",
+    "GroupKind",
     "Health",
     "JSONObject",
     "Page",
@@ -93,6 +98,7 @@ __all__ = [
     "PollState",
     "PublishedEntry",
     "Role",
+    "Score",
     "Session",
     "SourceCheck",
     "SourceHealth",
@@ -105,5 +111,6 @@ __all__ = [
     "Webhook",
     "cursor_time",
     "day_start",
+    "hamming",
     "name_key",
 ]

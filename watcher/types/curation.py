@@ -1,0 +1,73 @@
+"""What curation knows of a candidate's picture, and what it makes of the queue: the values
+the fingerprinting job stores and the pure grouping and scoring rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+HASH_BITS = 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fingerprint:
+    """A candidate's small rendition, measured once: two 64-bit perceptual hashes (unsigned
+    ints; ``phash`` from the DCT, ``dhash`` from neighbouring pixels) and a few statistics,
+    each in a fixed range so rules can weigh them without knowing the picture's size.
+
+    - ``colourfulness``: Hasler and Süsstrunk's metric scaled to 0..1 (0 is greyscale);
+    - ``entropy``: the luminance histogram's entropy in bits over 8, 0..1 (detail);
+    - ``sharpness``: the variance of a Laplacian of luminance, squashed to 0..1;
+    - ``brightness``: mean luminance, 0..1;
+    - ``black``: the share of near-black pixels, 0..1 (a subframe's border, a lens cap).
+    """
+
+    candidate_id: int
+    phash: int
+    dhash: int
+    width: int
+    height: int
+    colourfulness: float
+    entropy: float
+    sharpness: float
+    brightness: float
+    black: float
+    computed_at: datetime
+
+
+def hamming(a: int, b: int) -> int:
+    """How many of the 64 bits two hashes differ in."""
+    return (a ^ b).bit_count()
+
+
+class GroupKind(StrEnum):
+    """Why frames share a card: near-identical pictures, the two eyes of one stereo pair,
+    or a sequence whose scene changes (offered as an animation)."""
+
+    SIMILAR = "similar"
+    STEREO = "stereo"
+    SEQUENCE = "sequence"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """Frames the queue shows as one card. ``members`` are candidate ids in taken order;
+    ``leader`` is the frame the others were compared with (complete linkage: every member
+    is within the threshold of it); ``hero`` is the frame the card shows (the best one)."""
+
+    kind: GroupKind
+    members: tuple[int, ...]
+    leader: int
+    hero: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Score:
+    """A candidate's place in the queue, 0..100, with the short reasons an editor reads on
+    its card ("colour camera", "golden hour"). It orders the queue only: it never approves
+    or rejects anything."""
+
+    candidate_id: int
+    value: float
+    reasons: tuple[str, ...] = field(default_factory=tuple)
