@@ -397,3 +397,11 @@ def test_an_empty_queue_counts_the_decided_and_the_filtered_out(tmp_path: Path) 
     assert nothing_new.strip() == (
         "nothing new: 3 candidates in other statuses (--status all lists them)"
     )
+
+
+def test_brackets_in_data_and_errors_are_printed_as_they_are(tmp_path: Path) -> None:
+    """Rich markup is never read in what watcher prints: a config key, a title, an error."""
+    bad = tmp_path / "bad[publish].toml"
+    result = invoke("queue", "--config", str(bad))
+    assert result.exit_code == 2
+    assert "bad[publish].toml" in result.output

@@ -89,11 +89,16 @@ def print_table(
     for row in rows:
         table.add_row(
             *(
-                one_line(cell) if name in cut else cell
+                one_line(cell) if name in cut else plain(cell)
                 for name, cell in zip(columns, row, strict=True)
             )
         )
     out.print(table)
+
+
+def plain(cell: RenderableType) -> RenderableType:
+    """A cell as given, a string as literal text (a table never reads markup in data)."""
+    return Text(cell) if isinstance(cell, str) else cell
 
 
 def one_line(cell: RenderableType) -> RenderableType:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from watcher import __version__
 from watcher.cameras import camera_name
@@ -249,7 +250,7 @@ def sources(ctx: typer.Context, as_json: JsonArray = False) -> None:
         [
             (
                 row["name"],
-                f"[{colours[row['health']]}]{row['health']}[/]",
+                Text(row["health"], style=colours[row["health"]]),
                 str(row["consecutive_failures"]),
                 str(row["candidates"]),
                 short_time(row["last_success_at"]),
