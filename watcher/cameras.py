@@ -10,6 +10,8 @@ queue's filter values and the raw-record details; a code not in the table is sho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 CAMERA_NAMES = {
     # Perseverance: engineering cameras
     "NAVCAM_LEFT": "Navcam left",
@@ -51,3 +53,57 @@ def camera_name(code: str | None) -> str | None:
         return known
     words = " ".join(code.replace("_", " ").split())
     return words[:1].upper() + words[1:].lower() if words.isupper() else words
+
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """What a camera's frames can be, for the curation score.
+
+    ``colour``: a colour imaging camera (Mastcam-Z, WATSON, SuperCam's RMI, SkyCam, the
+    descent cameras, Ingenuity's RTE); False for the engineering and greyscale cameras.
+    Perseverance's engineering cameras have colour sensors but mostly send greyscale frames,
+    so a frame's measured colourfulness, when known, has the last word. ``width`` and
+    ``height``: the full frame in the sensor's pixels, the coordinates of NASA's
+    ``subframeRect`` (a frame sent downsampled says so in ``scaleFactor``); None where the
+    published figures do not settle it.
+    """
+
+    colour: bool
+    width: int | None = None
+    height: int | None = None
+
+
+_ECAM = Sensor(colour=False, width=5120, height=3840)  # Perseverance's 20 MP engineering cameras
+CAMERA_SENSORS = {
+    "NAVCAM_LEFT": _ECAM,
+    "NAVCAM_RIGHT": _ECAM,
+    "FRONT_HAZCAM_LEFT_A": _ECAM,
+    "FRONT_HAZCAM_LEFT_B": _ECAM,
+    "FRONT_HAZCAM_RIGHT_A": _ECAM,
+    "FRONT_HAZCAM_RIGHT_B": _ECAM,
+    "REAR_HAZCAM_LEFT": _ECAM,
+    "REAR_HAZCAM_RIGHT": _ECAM,
+    "CACHECAM": _ECAM,
+    "MCZ_LEFT": Sensor(colour=True, width=1648, height=1200),
+    "MCZ_RIGHT": Sensor(colour=True, width=1648, height=1200),
+    "SUPERCAM_RMI": Sensor(colour=True, width=2048, height=2048),
+    "SHERLOC_WATSON": Sensor(colour=True, width=1648, height=1200),
+    "SHERLOC_ACI": Sensor(colour=False, width=1648, height=1200),
+    "PIXL_MCC": Sensor(colour=False),
+    "SKYCAM": Sensor(colour=True),
+    "EDL_PUCAM1": Sensor(colour=True),
+    "EDL_PUCAM2": Sensor(colour=True),
+    "EDL_DDCAM": Sensor(colour=True),
+    "EDL_RUCAM": Sensor(colour=True),
+    "EDL_RDCAM": Sensor(colour=True),
+    "LCAM": Sensor(colour=False, width=1024, height=1024),
+    "HELI_NAV": Sensor(colour=False, width=640, height=480),
+    "HELI_RTE": Sensor(colour=True, width=4208, height=3120),
+}
+
+
+def camera_sensor(code: str | None) -> Sensor | None:
+    """``MCZ_LEFT`` -> a colour camera of 1648 x 1200; None for no camera or one not known."""
+    if not code or not code.strip():
+        return None
+    return CAMERA_SENSORS.get(code.strip().upper())

@@ -1,0 +1,1 @@
+"""Curation: fingerprints of candidates' pictures, groups and sequences, and the score."""
