@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
-CONCEPTS = {"polling", "review", "accounts", "publish", "deliver"}
+CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "markup", "pictures", "cameras", "template_dirs",
     "config",
@@ -68,6 +68,10 @@ RULES = {
     | {"deliver.channels", "deliver.links", "deliver.outbox", "deliver.signing"},
     "deliver.worker": GROUND
     | {"deliver.channels", "deliver.dispatch", "deliver.links", "deliver.outbox"},
+    # curation's pure rules: plain values in, groups out
+    "curate.frames": {"types", "cameras"},
+    "curate.sequences": {"types", "curate.frames"},
+    "curate.groups": {"types", "curate.frames", "curate.sequences"},
 }
 # Shared by the services: plans (what storage writes), who may do what, change listeners,
 # named leases. A service never imports another service: make_watcher hands it what it needs.

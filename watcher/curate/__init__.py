@@ -1,0 +1,1 @@
+"""Curation: fingerprints of pictures, the groups and sequences they form, their scores."""
