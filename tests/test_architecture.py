@@ -69,6 +69,10 @@ RULES = {
     "deliver.worker": GROUND
     | {"deliver.channels", "deliver.dispatch", "deliver.links", "deliver.outbox"},
     "curate.score": GROUND,
+    # curation's pure rules: plain values in, groups out
+    "curate.frames": {"types", "cameras"},
+    "curate.sequences": {"types", "curate.frames"},
+    "curate.groups": {"types", "curate.frames", "curate.sequences"},
 }
 # Shared by the services: plans (what storage writes), who may do what, change listeners,
 # named leases. A service never imports another service: make_watcher hands it what it needs.

@@ -1,1 +1,1 @@
-"""Curation: fingerprints of candidates' pictures, groups and sequences, and the score."""
+"""Curation: fingerprints of pictures, the groups and sequences they form, their scores."""
