@@ -6,8 +6,9 @@ helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fe
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
 ``curate/``) holds pure rules and helpers that import only the ground (and their own
 concept's rules), and one service, the facade's part, which may also use the store.
-``db/`` imports only the ground. ``core`` composes the services; ``web``, ``service`` and ``cli`` reach everything
-through it. Every module of the package, ``demo/`` included, is checked.
+``db/`` imports only the ground. ``core`` composes the services; ``web``, ``service`` and
+``cli`` reach everything through it. Every module of the package, ``demo/`` included, is
+checked.
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ class Curator:
         )
         if not taken:
             log.debug("another watcher is curating; skipped")
-            return CurateReport()
+            return CurateReport(busy=True)
         try:
             todo = await asyncio.to_thread(
                 self.store.pictures_to_fingerprint,

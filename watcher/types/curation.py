@@ -92,7 +92,8 @@ class CurateReport:
     ``cached`` of the measured ones came from the disk cache, ``requests`` went to the
     image hosts. ``waiting`` candidates are still due after the round (archive ones only
     when asked) and ``retrying`` failures wait for their retry. ``failures``: candidate id
-    and why, for each failure of the round."""
+    and why, for each failure of the round. ``busy``: another watcher was curating, so
+    this one did nothing."""
 
     fingerprinted: int = 0
     failed: int = 0
@@ -102,3 +103,4 @@ class CurateReport:
     waiting: int = 0
     retrying: int = 0
     failures: tuple[tuple[int, str], ...] = ()
+    busy: bool = False
