@@ -130,6 +130,27 @@ def test_a_picture_download_waits_while_a_poll_holds_the_slot() -> None:
         assert nasa.max_in_flight == 1
 
 
+def test_a_cancelled_download_frees_the_hosts_slot() -> None:
+    with NasaEmulator(raw_images={"mars2020": SyntheticRawImages(5)}) as nasa:
+        nasa.inject(Fault.delay(3.0), path_prefix="/img/", times=2)
+        picture = PageRequest(f"{nasa.base_url}/img/{NAVCAM}_small.jpg")
+        poll = PageRequest(nasa.raw_images_url, (("feed", "raw_images"), ("category", "mars2020")))
+
+        async def scenario() -> float:
+            async with Fetcher(fetch_config()) as fetcher:
+                for low in (True, False):  # a service stopping mid-download, either priority
+                    download = asyncio.create_task(fetcher.get(picture, low_priority=low))
+                    await asyncio.sleep(0.3)
+                    download.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await download
+                started = time.monotonic()
+                await asyncio.wait_for(fetcher.get(poll), timeout=2)
+                return time.monotonic() - started
+
+        assert asyncio.run(scenario()) < 1.5
+
+
 # -- the job -------------------------------------------------------------------------------
 
 
