@@ -98,7 +98,9 @@ def build_settings(
 
     Approvals publish in one step here (``require_words = false``): most tests are about
     something else than the words an entry needs. Tests of that rule, and the end-to-end
-    ones, pass ``publish={"require_words": True}`` (the product's default)."""
+    ones, pass ``publish={"require_words": True}`` (the product's default). Curation's
+    background job is off (``curate={"enabled": True}`` turns it on): test records point
+    at NASA's real image hosts, which a test must never reach."""
     data: dict[str, Any] = {
         "database": {"url": database_url},
         "publish": {
@@ -108,6 +110,7 @@ def build_settings(
         },
         "fetch": {"connect_timeout": "2s", "read_timeout": "2s", "backoff_base": "1s"},
         "security": {"image_hosts": ["nasa.gov", "*.nasa.gov", "127.0.0.1"]},
+        "curate": {"enabled": False},
         "sources": sources or [],
     }
     for name, values in sections.items():
@@ -120,7 +123,8 @@ def write_config(
 ) -> Path:
     """A config file as a user writes one, with test timeouts and ``sources`` (TOML text)
     appended; for tests that run the CLI. Approvals publish in one step unless
-    ``require_words`` (the product's default) is asked for, as in ``build_settings``."""
+    ``require_words`` (the product's default) is asked for, and curation's background job
+    is off, as in ``build_settings``."""
     path = tmp_path / "watcher.toml"
     url = database or f"sqlite:///{tmp_path / 'watcher.db'}"
     path.write_text(
@@ -139,6 +143,9 @@ read_timeout = "2s"
 
 [security]
 image_hosts = ["nasa.gov", "*.nasa.gov", "127.0.0.1"]
+
+[curate]
+enabled = false
 {sources}
 """
     )

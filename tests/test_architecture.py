@@ -1,13 +1,14 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
 Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config,
-config_checks, config_reader, fetch) imports nothing above it; fetch's helpers (fetch_body,
-fetch_failures) are ground too, imported by fetch alone.
-Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``)
-holds pure rules and helpers that import only the ground (and their own concept's rules),
-and one service, the facade's part, which may also use the store. ``db/`` imports only the
-ground. ``core`` composes the services; ``web``, ``service`` and ``cli`` reach everything
-through it. Every module of the package, ``demo/`` included, is checked.
+config_checks, config_reader, config_curate, fetch) imports nothing above it; fetch's
+helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fetch alone.
+Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
+``curate/``) holds pure rules and helpers that import only the ground (and their own
+concept's rules), and one service, the facade's part, which may also use the store.
+``db/`` imports only the ground. ``core`` composes the services; ``web``, ``service`` and
+``cli`` reach everything through it. Every module of the package, ``demo/`` included, is
+checked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "markup", "pictures", "cameras", "template_dirs",
     "config",
-    "config_checks", "config_reader", "fetch",
+    "config_checks", "config_reader", "config_curate", "fetch",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -36,12 +37,14 @@ RULES = {
     "template_dirs": set(),
     "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
     "config_checks": {"limits", "template_dirs"},
-    "config_reader": {"config", "config_checks", "exceptions"},
+    "config_reader": {"config", "config_checks", "config_curate", "exceptions"},
+    "config_curate": {"config", "config_checks", "config_reader"},
     # fetch's helpers sit beside it in the ground, but only fetch imports them: every other
     # module reaches HTTP through fetch.Fetcher.
     "fetch_body": {"config", "exceptions", "types"},
     "fetch_failures": {"config", "exceptions", "types"},
-    "fetch": {"config", "exceptions", "types", "fetch_body", "fetch_failures"},
+    "fetch_slots": {"exceptions"},
+    "fetch": {"config", "exceptions", "types", "fetch_body", "fetch_failures", "fetch_slots"},
     "db": GROUND | {"plans"},
     "views": {"types", "markup"},
     "polling.decide": GROUND,
@@ -73,6 +76,7 @@ RULES = {
     "curate.frames": {"types", "cameras"},
     "curate.sequences": {"types", "curate.frames"},
     "curate.groups": {"types", "curate.frames", "curate.sequences"},
+    "curate.fingerprint": GROUND,
 }
 # Shared by the services: plans (what storage writes), who may do what, change listeners,
 # named leases. A service never imports another service: make_watcher hands it what it needs.
@@ -87,6 +91,7 @@ RULES |= {
     "accounts.store": GROUND,
     "publish.store": GROUND | {"plans", "leases"},
     "deliver.store": GROUND | {"plans"},
+    "curate.store": GROUND | {"plans", "leases"},
     "polling.poller": SERVICE | {"polling.decide", "polling.sources", "polling.store"},
     "polling.checker": SERVICE | {"polling.poller", "polling.sources"},
     "review.desk": SERVICE | {"polling.sources", "review.store"},
@@ -99,10 +104,12 @@ RULES |= {
     "deliver.deliverer": SERVICE
     | {f"deliver.{m}" for m in ("outbox", "links", "signing", "channels", "dispatch", "worker")}
     | {"deliver.store"},
+    "curate.curator": SERVICE | {"curate.fingerprint", "curate.store"},
     "core": SERVICE
     | {"db"}
     | {"polling.poller", "polling.checker", "review.desk", "accounts.editors"}
-    | {"publish.publisher", "publish.model", "deliver.deliverer", "deliver.channels"},
+    | {"publish.publisher", "publish.model", "deliver.deliverer", "deliver.channels"}
+    | {"curate.curator"},
     "web": GROUND | {"core", "views", "accounts.passwords"},
     "background": GROUND | {"core"},
     "service": GROUND | {"core", "web", "background"},

@@ -34,7 +34,9 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def config_file(tmp_path: Path, source_url: str, *, port: int = 0, extra: str = "") -> Path:
+def config_file(
+    tmp_path: Path, source_url: str, *, port: int = 0, extra: str = "", curate: bool = False
+) -> Path:
     path = tmp_path / "watcher.toml"
     path.write_text(
         f"""
@@ -50,6 +52,9 @@ connect_timeout = "1s"
 read_timeout = "5s"
 backoff_base = "1s"
 backoff_max = "2s"
+
+[curate]
+enabled = {"true" if curate else "false"}
 
 [[sources]]
 name = "perseverance"

@@ -1,4 +1,4 @@
-"""The service's two background loops: the publisher and the delivery worker.
+"""The service's background loops: the publisher, the delivery worker and curation.
 
 The publisher turns changes to the running list into editions. It hears of changes two
 ways: this process's facade calls ``poke`` right after a change commits (the change
@@ -13,8 +13,12 @@ The delivery worker drains the outbox: it sends whatever is due, then sleeps unt
 next row is due (``next_delivery_at``), a publish wakes it, or ``idle_check`` seconds pass
 (rows written by other processes, such as a confirmation mail, are found that way).
 
-Both loops survive every error: they log it, wait, and try again; the service never stops
-because a database blip or a receiver failed.
+Curation fingerprints new candidates' pictures every ``[curate] interval`` (at low priority:
+see ``watcher.curate.curator``); while a backlog remains after a full round it goes on
+after a short pause instead of a whole interval.
+
+Every loop survives every error: it logs it, counts it, waits, and tries again; the service
+never stops because a database blip or a receiver failed.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ log = logging.getLogger("watcher.background")
 MAX_DEBOUNCE_FACTOR = 5.0
 RETRY_AFTER_ERROR = 30.0
 BUSY_RETRY = 5.0
+BACKLOG_PAUSE = 1.0
 
 
 class _Wakeable:
@@ -214,3 +219,43 @@ class Publisher(_Wakeable):
         now = self.monotonic()
         self.first_change = now + seconds - self.debounce * MAX_DEBOUNCE_FACTOR
         self.last_change = now + seconds - self.debounce
+
+
+class Curation:
+    """Rounds of ``curate_once`` every ``interval`` seconds until ``stop`` is set; a full
+    round with more waiting is followed after ``BACKLOG_PAUSE``. ``rounds`` and ``errors``
+    count what happened (for logs and tests)."""
+
+    def __init__(self, watcher: Watcher, *, interval: float, batch: int):
+        self.watcher = watcher
+        self.interval = interval
+        self.batch = batch
+        self.rounds = 0
+        self.errors = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            pause = self.interval
+            try:
+                report = await self.watcher.curate_once(should_stop=stop.is_set)
+                self.rounds += 1
+                if report.fingerprinted or report.failed:
+                    log.info(
+                        "curation: %d fingerprinted, %d failed (tried again later), %d waiting",
+                        report.fingerprinted,
+                        report.failed,
+                        report.waiting,
+                    )
+                done = report.fingerprinted + report.failed
+                if done >= self.batch and report.waiting and not report.deferred:
+                    pause = min(pause, BACKLOG_PAUSE)
+            except StorageError as exc:
+                self.errors += 1
+                log.error("curation: database error, retrying: %s", exc)
+                pause = max(pause, RETRY_AFTER_ERROR)
+            except Exception:
+                self.errors += 1
+                log.exception("curation failed; retrying")
+                pause = max(pause, RETRY_AFTER_ERROR)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)

@@ -151,6 +151,33 @@ class AppriseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CurateConfig:
+    """Curation: the fingerprinting job (how often, how much, what it may fetch), the
+    grouping thresholds and the score's weights (adding up to 100). The grouping and
+    scoring rules take the same values as fields of their own parameters."""
+
+    enabled: bool = True
+    interval: float = 20.0
+    batch: int = 40
+    backfilled: bool = False
+    retry_after: float = 30 * 60.0
+    max_picture_bytes: int = 4_000_000
+    similar_distance: int = 10
+    similar_window: float = 15 * 60.0
+    sequence_gap: float = 3 * 60.0
+    sequence_min_frames: int = 4
+    sequence_min_change: int = 3
+    sequence_max_change: int = 24
+    weight_colour: int = 25
+    weight_full_frame: int = 10
+    weight_detail: int = 15
+    weight_colourfulness: int = 15
+    weight_novelty: int = 15
+    weight_golden_hour: int = 10
+    weight_sequence: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
     database_url: str
@@ -169,6 +196,7 @@ class Settings:
     webhooks: WebhookConfig = WebhookConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     apprise: AppriseConfig = AppriseConfig()
+    curate: CurateConfig = CurateConfig()
 
     @property
     def base_url(self) -> str:
@@ -253,6 +281,7 @@ __all__ = [
     "RAW_IMAGE_CATEGORIES",
     "SOURCE_KINDS",
     "AppriseConfig",
+    "CurateConfig",
     "DeliveryConfig",
     "EditorConfig",
     "EmailConfig",

@@ -19,6 +19,9 @@ from watcher.limits import MAX_SOURCE
 from watcher.template_dirs import folders
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|KiB|MiB|GiB)?\s*$")
+_SIZE_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3, None: 1}
+_SIZE_UNITS |= {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 # A source's name: its candidates, poll state and backfills are stored under it.
 _SOURCE_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SOURCE - 1}}}")
@@ -37,6 +40,23 @@ def parse_duration(value: object) -> float:
     if seconds <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
     return seconds
+
+
+def byte_size(low: int, high: int) -> Callable[[object], int]:
+    """A size in bytes within ``low..high``: ``4000000``, ``"4MB"`` (10^6), ``"512KiB"``."""
+
+    def check(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        elif isinstance(value, str) and (match := _SIZE.match(value)):
+            size = round(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+        else:
+            raise ValueError(f"{value!r} is not a size (use e.g. 4MB, 500kB or 4000000)")
+        if not low <= size <= high:
+            raise ValueError(f"{value!r} is outside {low:,}..{high:,} bytes")
+        return size
+
+    return check
 
 
 def duration_or_zero(value: object) -> float:

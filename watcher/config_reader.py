@@ -48,6 +48,8 @@ from watcher.config_checks import (
     templates_dir,
     url_tuple,
 )
+from watcher.config_curate import KEYS as CURATE_KEYS
+from watcher.config_curate import read_curate
 from watcher.exceptions import ConfigError
 
 T = TypeVar("T")
@@ -55,7 +57,7 @@ T = TypeVar("T")
 # The top-level tables, in the order the error for an unknown one lists them.
 TOP_LEVEL = (
     "service", "database", "server", "publish", "fetch", "security", "editor", "email",
-    "webhooks", "delivery", "apprise", "sources",
+    "webhooks", "delivery", "apprise", "curate", "sources",
 )  # fmt: skip
 # Each table's keys, in the order they are checked: all tables' keys before any value.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
@@ -84,6 +86,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "editor": (
         "session_idle", "session_max", "login_max_failures", "login_lockout", "setup_link_ttl",
     ),
+    "curate": CURATE_KEYS,
 }  # fmt: skip
 SOURCE_KEYS = (
     "name", "kind", "url", "interval", "jitter", "enabled", "category", "keywords", "exclude",
@@ -178,6 +181,7 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
         webhooks=read_webhooks(tables["webhooks"]),
         delivery=read_delivery(tables["delivery"]),
         apprise=read_apprise(tables["apprise"]),
+        curate=read_curate(tables["curate"]),
         log_level=log_level,
         fetch=fetch,
         image_hosts=read_security(tables["security"]),

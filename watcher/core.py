@@ -4,7 +4,8 @@
 holds its storage, parser and updater: ``polling`` (feeds, backfill), ``checking``
 (whether NASA's answers still have the shapes watcher expects), ``review`` (the editors'
 desk: decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
-(editions and the site's files) and ``delivery`` (subscribers, webhooks, the outbox).
+(editions and the site's files), ``delivery`` (subscribers, webhooks, the outbox) and
+``curation`` (pictures' fingerprints, measured in the background).
 Each part gets what it depends on as constructor arguments, so each can be read and tested
 alone; ``make_watcher(settings)`` builds them and wires them together. Nothing is global.
 """
@@ -21,6 +22,7 @@ from watcher import leases
 from watcher.accounts.editors import Accounts
 from watcher.changes import Changes
 from watcher.config import Settings
+from watcher.curate.curator import Curator
 from watcher.db import Store
 from watcher.deliver.channels.channel import DeliveryReport
 from watcher.deliver.deliverer import Deliverer
@@ -59,6 +61,7 @@ class Watcher:
         accounts: Accounts,
         publishing: Publisher,
         delivery: Deliverer,
+        curation: Curator,
         changes: Changes,
         clock: Callable[[], datetime],
         owner: str,
@@ -67,6 +70,7 @@ class Watcher:
         self.clock, self.owner = clock, owner
         self.polling, self.checking, self.review = polling, checking, review
         self.accounts, self.publishing, self.delivery = accounts, publishing, delivery
+        self.curation = curation
         self.add_change_listener = changes.add_listener
         self._bind_polling(polling)
         self._bind_checking(checking)
@@ -74,6 +78,7 @@ class Watcher:
         self._bind_accounts(accounts)
         self._bind_publishing(publishing)
         self._bind_delivery(delivery)
+        self._bind_curation(curation)
 
     def _bind_polling(self, polling: Poller) -> None:
         self.poll_all = polling.poll_all
@@ -158,6 +163,10 @@ class Watcher:
         self.secret_key = delivery.secret_key
         self.confirm_url = delivery.confirm_url
         self.unsubscribe_url = delivery.unsubscribe_url
+
+    def _bind_curation(self, curation: Curator) -> None:
+        self.curate_once = curation.run_once
+        self.fingerprints_for = curation.fingerprints_for
 
     async def __aenter__(self) -> Watcher:
         return self
@@ -244,6 +253,7 @@ def make_watcher(
             health=lambda: polling.sources_health(with_counts=False),
         ),
         delivery=delivery,
+        curation=Curator(settings, store, fetcher, clock=clock, owner=owner),
         changes=changes,
         clock=clock,
         owner=owner,

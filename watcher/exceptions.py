@@ -22,7 +22,8 @@
     │   ├── FetchConnectError  DNS, refused, reset, TLS
     │   ├── HTTPStatusError    a status other than 2xx/304 (carries status, retry_after)
     │   ├── ResponseTooLarge   the body passed the configured size cap
-    │   └── TooManyRedirects   a redirect loop or chain longer than the cap
+    │   ├── TooManyRedirects   a redirect loop or chain longer than the cap
+    │   └── Preempted          a low-priority request gave its host's slot to another
     ├── DeliveryError      one mail, webhook POST, ping or notice failed (the outbox retries)
     └── ServiceError       the service could not start (e.g. its port is taken)
 
@@ -174,6 +175,11 @@ class ResponseTooLarge(FetchError):
 
 class TooManyRedirects(FetchError):
     """The server redirected more times than allowed (usually a loop)."""
+
+
+class Preempted(FetchError):
+    """A low-priority request (the curator's) was stopped so a normal one (a poll's) could
+    have the host's slot: nothing is wrong with the resource; ask again later."""
 
 
 class DeliveryError(WatcherError):

@@ -18,7 +18,8 @@ What a ``Fetcher`` guarantees:
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``) when the request asks for it;
 - status mapping: 2xx and 304 come back as a ``Response``, anything else raises
   ``HTTPStatusError`` carrying ``retry_after`` parsed from ``Retry-After``;
-- at most ``per_host`` requests in flight per host, because NASA's servers are shared.
+- at most ``per_host`` requests in flight per host, because NASA's servers are shared; a
+  low-priority GET (the curator's) never makes another request wait (``fetch_slots``).
 
 ``post`` (webhooks, WebSub pings) gets the same client, timeouts, per-host slots, status
 mapping and response cap, with two differences: redirects are never followed (a redirected
@@ -30,8 +31,9 @@ header and TLS server name, leaves no second DNS lookup to rebind).
 Retrying is deliberately *not* done here: the core records the failure and schedules the
 next poll from ``retry_after`` and the failure count, which survives restarts.
 
-Two helpers keep this module to the client itself: ``fetch_body`` reads a body within the
-cap, ``fetch_failures`` turns a failure into a ``FetchError``. Callers import only from
+Three helpers keep this module to the client itself: ``fetch_body`` reads a body within the
+cap, ``fetch_failures`` turns a failure into a ``FetchError``, ``fetch_slots`` keeps the
+per-host limit. Callers import only from
 here (``parse_retry_after`` and ``MAX_RETRY_AFTER`` included).
 """
 
@@ -60,6 +62,7 @@ from watcher.fetch_failures import (
     status_error,
     timeout_message,
 )
+from watcher.fetch_slots import HostSlots
 from watcher.types import PageRequest
 
 __all__ = ["MAX_RETRY_AFTER", "Fetcher", "Response", "build_url", "parse_retry_after"]
@@ -137,7 +140,7 @@ class Fetcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._host_slots: dict[str, HostSlots] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -183,10 +186,10 @@ class Fetcher:
             self._host_slots = {}
         return self._client
 
-    def _slot(self, host: str) -> asyncio.Semaphore:
+    def _slot(self, host: str) -> HostSlots:
         slot = self._host_slots.get(host)
         if slot is None:
-            slot = self._host_slots[host] = asyncio.Semaphore(self.config.per_host)
+            slot = self._host_slots[host] = HostSlots(self.config.per_host)
         return slot
 
     async def get(
@@ -195,8 +198,14 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        max_bytes: int | None = None,
+        low_priority: bool = False,
     ) -> Response:
         """GET ``request.url`` with ``request.params``; a 2xx or 304 ``Response``.
+
+        ``max_bytes`` caps this body below the configured one. ``low_priority`` takes the
+        host's slot only when it is free, and gives it up to any other request (see
+        ``watcher.fetch_slots``): such a GET may raise ``Preempted``, to be asked again.
 
         Raises FetchTimeout, FetchConnectError, HTTPStatusError, ResponseTooLarge or
         TooManyRedirects (all FetchError, all with ``url``). ValueError only for a request
@@ -210,19 +219,13 @@ class Fetcher:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
         client = self._ensure_client()
-        host = urlsplit(url).netloc.lower()
-        async with self._slot(host):
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(self.total_timeout):
-                    response = await self._fetch(client, url, headers, started)
-            except FetchError as exc:
-                logger.debug("GET %s failed after %.3fs: %s", url, time.monotonic() - started, exc)
-                raise
-            except TimeoutError as exc:
-                message = f"no complete response within {self.total_timeout:g}s"
-                logger.debug("GET %s failed: %s", url, message)
-                raise FetchTimeout(message, url=url) from exc
+        slots = self._slot(urlsplit(url).netloc.lower())
+        cap = self.config.max_body_bytes if max_bytes is None else max_bytes
+        if low_priority:
+            response = await slots.low(lambda: self._timed_get(client, url, headers, cap), url)
+        else:
+            async with slots.normal():
+                response = await self._timed_get(client, url, headers, cap)
         logger.debug(
             "GET %s -> %d, %d bytes in %.3fs",
             url,
@@ -231,6 +234,21 @@ class Fetcher:
             response.elapsed,
         )
         return response
+
+    async def _timed_get(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], cap: int
+    ) -> Response:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.total_timeout):
+                return await self._fetch(client, url, headers, started, cap)
+        except FetchError as exc:
+            logger.debug("GET %s failed after %.3fs: %s", url, time.monotonic() - started, exc)
+            raise
+        except TimeoutError as exc:
+            message = f"no complete response within {self.total_timeout:g}s"
+            logger.debug("GET %s failed: %s", url, message)
+            raise FetchTimeout(message, url=url) from exc
 
     async def post(
         self,
@@ -262,7 +280,7 @@ class Fetcher:
             if parts.scheme == "https":
                 extensions["sni_hostname"] = parts.hostname
         client = self._ensure_client()
-        async with self._slot(host):
+        async with self._slot(host).normal():
             started = time.monotonic()
             try:
                 async with asyncio.timeout(limit):
@@ -305,7 +323,7 @@ class Fetcher:
                     if resp.status_code == HTTPStatus.NOT_MODIFIED or not location:
                         raise await _status_error(resp, url)
                     raise redirect_not_followed(resp.status_code, location, url)
-                final = await self._finish(resp, started)
+                final = await self._finish(resp, started, self.config.max_body_bytes)
                 return Response(
                     url, final.status, final.body, final.etag, final.last_modified, final.elapsed
                 )
@@ -313,7 +331,12 @@ class Fetcher:
                 await resp.aclose()
 
     async def _fetch(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], started: float
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        started: float,
+        cap: int,
     ) -> Response:
         with FetchErrors(url, lambda exc: timeout_message(exc, self.config)):
             request = client.build_request("GET", url, headers=headers)
@@ -323,7 +346,7 @@ class Fetcher:
                 resp = await client.send(request, stream=True)
                 try:
                     if resp.next_request is None:
-                        return await self._finish(resp, started)
+                        return await self._finish(resp, started, cap)
                     if redirects >= self.config.max_redirects:
                         raise TooManyRedirects(
                             f"more than {self.config.max_redirects} redirects", url=url
@@ -333,7 +356,7 @@ class Fetcher:
                 finally:
                     await resp.aclose()
 
-    async def _finish(self, resp: httpx.Response, started: float) -> Response:
+    async def _finish(self, resp: httpx.Response, started: float, cap: int) -> Response:
         """Turn a final (non-redirect) streamed response into a Response or an error."""
         final_url = str(resp.url)
         status = resp.status_code
@@ -343,7 +366,7 @@ class Fetcher:
             return Response(final_url, status, b"", etag, last_modified, time.monotonic() - started)
         if not 200 <= status < 300:
             raise await _status_error(resp, final_url)
-        body = await read_body(resp, self.config.max_body_bytes, final_url)
+        body = await read_body(resp, cap, final_url)
         return Response(final_url, status, body, etag, last_modified, time.monotonic() - started)
 
 

@@ -22,6 +22,20 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True)
+class PictureFailure:
+    """A picture the curation job could not have or read: why, the failures in a row so
+    far (this one included), and when to try again. ``archive`` keeps a backfilled
+    candidate's retry among the ones fingerprinted only when asked."""
+
+    candidate_id: int
+    error: str
+    attempts: int
+    archive: bool
+    failed_at: datetime
+    retry_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class NewDelivery:
     """An outbox row to insert. ``key`` is unique in the outbox, so inserting the same
     delivery twice is a no-op. In a plan made before the receiver's row exists (a

@@ -1,8 +1,8 @@
 """``watcher run``: the scheduler (one APScheduler job per source), the web app, the
-publisher and the delivery worker (``watcher.background``), in one event loop. SIGTERM or
-SIGINT stops it cleanly: polls finish the page in hand (each page is one transaction),
-deliveries in flight finish or are left to their lease, then the server and the database
-close.
+publisher, the delivery worker and curation (``watcher.background``), in one event loop.
+SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is one
+transaction), deliveries in flight finish or are left to their lease, curation stops
+between pictures, then the server and the database close.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.background import DeliveryWorker, Publisher
+from watcher.background import Curation, DeliveryWorker, Publisher
 from watcher.core import Watcher
 from watcher.exceptions import ServiceError, StorageError
 from watcher.web import create_app
@@ -57,6 +57,8 @@ class Service:
             debounce=watcher.settings.publish.debounce,
             on_edition=self.deliveries.poke,
         )
+        curate = watcher.settings.curate
+        self.curation = Curation(watcher, interval=curate.interval, batch=curate.batch)
         self._loops: list[asyncio.Task[None]] = []
         self.on_ready = on_ready
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -92,6 +94,9 @@ class Service:
                 asyncio.create_task(self.publisher.run(self._stop), name="publisher"),
                 asyncio.create_task(self.deliveries.run(self._stop), name="deliveries"),
             ]
+            if self.watcher.settings.curate.enabled:
+                task = asyncio.create_task(self.curation.run(self._stop), name="curation")
+                self._loops.append(task)
         if self.web:
             await asyncio.to_thread(self._offer_setup_link)
         self.scheduler.start()

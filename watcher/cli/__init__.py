@@ -11,6 +11,7 @@ import sys
 from watcher.cli import (  # noqa: F401 (they register commands)
     accounts,
     check,
+    curate,
     polling,
     publishing,
     review,

@@ -9,6 +9,7 @@ from watcher.db.candidates import CandidateStore
 from watcher.db.decisions import DecisionStore
 from watcher.db.delivery import DeliveryStore
 from watcher.db.entries import EntryStore
+from watcher.db.fingerprints import FingerprintStore
 from watcher.db.leases import LeaseStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
@@ -29,6 +30,7 @@ class Store(
     LeaseStore,
     PublishingStore,
     DeliveryStore,
+    FingerprintStore,
 ):
     """The database, one mixin per domain."""
 

@@ -22,7 +22,13 @@ from sqlalchemy.dialects import postgresql
 
 from watcher.db.columns import sqlite_timestamp
 from watcher.db.rows import conflict_insert, from_row, row_or_not_found
-from watcher.db.schema import FACET_KINDS, candidates, facets
+from watcher.db.schema import (
+    FACET_KINDS,
+    FINGERPRINT_ARCHIVE,
+    FINGERPRINT_NEW,
+    candidates,
+    facets,
+)
 from watcher.db.store_base import StoreBase, when
 from watcher.exceptions import Conflict
 from watcher.limits import MAX_FACET_VALUE, fit_limits
@@ -54,8 +60,15 @@ _DATA_COLUMNS = (
 )
 
 
-def insert_candidates(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
+def insert_candidates(
+    connection: Connection,
+    items: Iterable[CandidateData],
+    now: datetime,
+    *,
+    backfilled: bool = False,
+) -> int:
     """Insert the ones not stored yet, inside the caller's transaction; returns how many.
+    ``backfilled`` ones are archive to the curation job (fingerprinted only when asked).
 
     Seeing an image again is normal (pages overlap, sweeps resume): duplicates, within the
     batch or against the table, are dropped without error. This is the ingest hot path, so
@@ -71,10 +84,11 @@ def insert_candidates(connection: Connection, items: Iterable[CandidateData], no
     if not unique:
         return 0
     _record_facets(connection, unique.values())
+    due = FINGERPRINT_ARCHIVE if backfilled else FINGERPRINT_NEW
     if connection.dialect.name == "sqlite":
-        inserted = _insert_sqlite(connection, unique.values(), now)
+        inserted = _insert_sqlite(connection, unique.values(), now, due)
     else:
-        rows = [_row(item, now) for item in unique.values()]
+        rows = [_row(item, now, due) for item in unique.values()]
         statement = (
             postgresql.insert(candidates)
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
@@ -139,11 +153,12 @@ def _stored_tiles(value: list[Any] | None) -> tuple[Tile, ...]:
     return tuple(Tile.from_json(t) for t in value or () if isinstance(t, dict))
 
 
-def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
+def _row(item: CandidateData, now: datetime, due: int) -> dict[str, Any]:
     row = {name: getattr(item, name) for name in _DATA_COLUMNS}
     row["tiles"] = _tiles_json(item.tiles)
     row["status"] = CandidateStatus.NEW.value
     row["first_seen_at"] = now
+    row["fingerprint_due"] = due
     return row
 
 
@@ -151,7 +166,7 @@ def _row(item: CandidateData, now: datetime) -> dict[str, Any]:
 # ones it converts, then the ones it adds.
 _CONVERTED = ("taken_at", "received_at", "raw", "tiles")
 _PLAIN = tuple(name for name in _DATA_COLUMNS if name not in _CONVERTED)
-_SQLITE_ORDER = (*_PLAIN, *_CONVERTED, "status", "first_seen_at")
+_SQLITE_ORDER = (*_PLAIN, *_CONVERTED, "status", "first_seen_at", "fingerprint_due")
 _plain_values = attrgetter(*_PLAIN)
 
 
@@ -166,7 +181,9 @@ def _sqlite_insert_sql(dialect: Dialect) -> str:
     )
 
 
-def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: datetime) -> int:
+def _insert_sqlite(
+    connection: Connection, items: Iterable[CandidateData], now: datetime, due: int
+) -> int:
     status, seen = CandidateStatus.NEW.value, sqlite_timestamp(now)
     dumps = orjson.dumps
     rows = [
@@ -178,6 +195,7 @@ def _insert_sqlite(connection: Connection, items: Iterable[CandidateData], now: 
             dumps(_tiles_json(item.tiles)).decode() if item.tiles else None,
             status,
             seen,
+            due,
         )
         for item in items
     ]

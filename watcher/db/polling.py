@@ -136,7 +136,7 @@ class PollingStore(StoreBase):
         """A backfill page's candidates and the progress it leads to, as one transaction;
         returns the progress stored, its ``inserted`` counting the page's new candidates."""
         with self.write() as connection:
-            inserted = insert_candidates(connection, items, backfill.updated_at)
+            inserted = insert_candidates(connection, items, backfill.updated_at, backfilled=True)
             stored = replace(backfill, inserted=backfill.inserted + inserted)
             _write_backfill(connection, stored)
         return stored

@@ -4,18 +4,24 @@ the database itself; this module mirrors them for queries (a test checks they ag
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 
@@ -44,6 +50,9 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 
+DUE_ONLY: dict[str, Any] = {
+    f"{db}_where": text("fingerprint_due IS NOT NULL") for db in ("sqlite", "postgresql")
+}
 candidates = Table(
     "candidates",
     metadata,
@@ -74,12 +83,58 @@ candidates = Table(
     Column("decided_at", UTCDateTime),
     Column("reject_reason", Text),
     Column("tiles", json_type()),
+    # Curation's to-do mark: FINGERPRINT_NEW or FINGERPRINT_ARCHIVE while the picture waits
+    # to be fingerprinted, NULL once it was (or failed: see fingerprint_failures).
+    Column("fingerprint_due", SmallInteger, server_default="1"),
     UniqueConstraint("source", "external_id"),
     Index("ix_candidates_queue", "status", "id", "sol", "mission", "source", "taken_at"),
     Index("ix_candidates_camera", "status", "camera", "id", "sol"),
     Index("ix_candidates_sol", "status", "sol", "id"),
     Index("ix_candidates_taken", "status", "taken_at", "id"),
     Index("ix_candidates_sequence", "sol", "camera", "taken_at"),
+    # Partial: only the candidates still waiting, so "the next to fingerprint" reads a few
+    # index entries however large the table grows.
+    Index("ix_candidates_fingerprint_due", "fingerprint_due", "id", **DUE_ONLY),
+)
+
+FINGERPRINT_NEW = 1  # polled: fingerprinted by the curation job
+FINGERPRINT_ARCHIVE = 2  # backfilled (or decided before curation): only when asked
+CANDIDATE_ID = "candidates.id"
+
+# A candidate's picture, measured (watcher.types.Fingerprint). The hashes are unsigned
+# 64-bit values stored as the signed BIGINT of the same bits (two's complement).
+fingerprints = Table(
+    "fingerprints",
+    metadata,
+    Column(
+        "candidate_id", id_type(), ForeignKey(CANDIDATE_ID, ondelete="CASCADE"), primary_key=True
+    ),
+    Column("phash", BigInteger, nullable=False),
+    Column("dhash", BigInteger, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("colourfulness", Float, nullable=False),
+    Column("entropy", Float, nullable=False),
+    Column("sharpness", Float, nullable=False),
+    Column("brightness", Float, nullable=False),
+    Column("black", Float, nullable=False),
+    Column("url", Text),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+# A picture that could not be had: tried again from retry_at (archive: only when asked).
+fingerprint_failures = Table(
+    "fingerprint_failures",
+    metadata,
+    Column(
+        "candidate_id", id_type(), ForeignKey(CANDIDATE_ID, ondelete="CASCADE"), primary_key=True
+    ),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Column("retry_at", UTCDateTime, nullable=False),
+    Column("archive", Boolean, nullable=False, server_default=false()),
+    Index("ix_fingerprint_failures_retry", "archive", "retry_at"),
 )
 
 facets = Table(

@@ -33,7 +33,16 @@ from watcher.types.candidates import (
     Tile,
     day_start,
 )
-from watcher.types.curation import HASH_BITS, Fingerprint, Group, GroupKind, Score, hamming
+from watcher.types.curation import (
+    HASH_BITS,
+    CurateReport,
+    Fingerprint,
+    Group,
+    GroupKind,
+    PictureToDo,
+    Score,
+    hamming,
+)
 from watcher.types.delivery import (
     Delivery,
     DeliveryChannel,
@@ -78,6 +87,7 @@ __all__ = [
     "CandidateFilter",
     "CandidateStatus",
     "CheckedRequest",
+    "CurateReport",
     "Delivery",
     "DeliveryChannel",
     "DeliveryStatus",
@@ -94,6 +104,7 @@ __all__ = [
     "JSONObject",
     "Page",
     "PageRequest",
+    "PictureToDo",
     "PollReport",
     "PollState",
     "PublishedEntry",

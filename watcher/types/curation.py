@@ -71,3 +71,36 @@ class Score:
     candidate_id: int
     value: float
     reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PictureToDo:
+    """A candidate whose picture the curation job measures next: its renditions to try,
+    smallest first (thumbnail, medium, large; empty when it has none), the failures in a
+    row so far, and whether it is archive (backfilled: fingerprinted only when asked)."""
+
+    candidate_id: int
+    urls: tuple[str, ...]
+    attempts: int = 0
+    archive: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurateReport:
+    """What one round of the curation job did: pictures measured, failed (tried again
+    later) or left for the next round because a poll needed the host (``deferred``);
+    ``cached`` of the measured ones came from the disk cache, ``requests`` went to the
+    image hosts. ``waiting`` candidates are still due after the round (archive ones only
+    when asked) and ``retrying`` failures wait for their retry. ``failures``: candidate id
+    and why, for each failure of the round. ``busy``: another watcher was curating, so
+    this one did nothing."""
+
+    fingerprinted: int = 0
+    failed: int = 0
+    deferred: int = 0
+    cached: int = 0
+    requests: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    failures: tuple[tuple[int, str], ...] = ()
+    busy: bool = False

@@ -1,0 +1,29 @@
+"""The seam between the curator and the database: the store methods it calls, so it depends
+on this Protocol, not on SQLAlchemy. ``watcher.db.Store`` implements it (checked where
+``make_watcher`` builds the part)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from watcher.leases import LeaseKeeper
+from watcher.plans import PictureFailure
+from watcher.types import Fingerprint, PictureToDo
+
+
+class CurateStore(LeaseKeeper, Protocol):
+    """What the curator needs of the database."""
+
+    def fingerprint_backlog(self, now: datetime, *, archive: bool = False) -> tuple[int, int]: ...
+
+    def fingerprints_for(self, candidate_ids: Sequence[int]) -> dict[int, Fingerprint]: ...
+
+    def pictures_to_fingerprint(
+        self, now: datetime, limit: int, *, archive: bool = False
+    ) -> list[PictureToDo]: ...
+
+    def record_picture_failures(self, failures: Sequence[PictureFailure]) -> None: ...
+
+    def save_fingerprints(self, measured: Sequence[tuple[Fingerprint, str | None]]) -> None: ...
