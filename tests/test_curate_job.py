@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from typer.testing import CliRunner
 from watcher.cli import app
 from watcher.config import CurateConfig, FetchConfig, settings_from_dict
 from watcher.core import Watcher, make_watcher
+from watcher.curate.frames import GroupRules
+from watcher.curate.score import ScoreWeights
 from watcher.demo import Fault, NasaEmulator, SyntheticRawImages
 from watcher.exceptions import ConfigError, Preempted
 from watcher.fetch import Fetcher
@@ -359,3 +362,17 @@ def test_the_service_fingerprints_in_the_background_and_stops_cleanly(
         measured, errors, stopped_in = asyncio.run(scenario())
     assert (measured, errors) == (2, 0)
     assert stopped_in < 5
+
+
+def test_the_rules_defaults_are_the_configs() -> None:
+    """The grouping and scoring rules take the ``[curate]`` values as their parameters: the
+    defaults of both, and of the shipped config file, are one set of numbers."""
+    config = CurateConfig()
+    for rules in (GroupRules(), ScoreWeights()):
+        for field in fields(rules):
+            value = getattr(rules, field.name)
+            if isinstance(value, timedelta):
+                value = value.total_seconds()
+            assert getattr(config, field.name) == value, field.name
+    shipped = tomllib.loads((Path(__file__).parents[1] / "config" / "watcher.toml").read_text())
+    assert settings_from_dict({"curate": shipped["curate"]}).curate == config

@@ -167,7 +167,7 @@ class CurateConfig:
     sequence_gap: float = 3 * 60.0
     sequence_min_frames: int = 4
     sequence_min_change: int = 3
-    sequence_max_change: int = 24
+    sequence_max_change: int = 16
     weight_colour: int = 25
     weight_full_frame: int = 10
     weight_detail: int = 15
