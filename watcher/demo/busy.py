@@ -8,6 +8,11 @@ lone frames of other cameras, and the demo's hand-made scenes (``scenes``: the d
 and Ingenuity's shadow sequences, stereo twins, Hazcam repeats). It knows which view each
 frame shows (``scene_of``), so a test can tell a group that hides a distinct view from
 one that folds repeats together.
+
+It also says which views an editor would pick for the running list (``spectacular``):
+the two planted sequences (animations) and, when asked for (``golden``), Mastcam-Z colour
+views shot in stereo within the hour before sunset by the local time; the benchmark
+checks that these come first in the queue.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ _LONE = ("SUPERCAM_RMI", "SHERLOC_WATSON", "NAVCAM_RIGHT", "MCZ_LEFT", "FRONT_HA
 _GAINS = (0, 6, -5, 3, -2)
 _DAY_MS = 8 * 3_600_000  # imaging from 09:00 to 17:00 local mean solar time
 _START_MS = 9 * 3_600_000
+_GOLDEN_MS = 17 * 3_600_000 + 5 * 60_000  # golden views: from 17:05 to 18:25 LMST
+_GOLDEN_SPAN_MS = 80 * 60_000
+_SEQUENCES = ("dust devil", "ingenuity shadow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +51,22 @@ class BusySol:
     """``records``: raw-image records shaped like NASA's, in taken order (Perseverance's
     and, for the shadow, Ingenuity's); ``shots``: what each picture shows (for
     ``Pictures``); ``scene_of``: the view each imageid shows (stereo twins and repeats share
-    one); ``sequences``: the planted sequences' ids, in taken order."""
+    one); ``sequences``: the planted sequences' ids, in taken order; ``spectacular``: the
+    views (values of ``scene_of``) worth the first screen of the queue."""
 
     records: tuple[dict[str, Any], ...]
     shots: Mapping[str, Shot]
     scene_of: Mapping[str, str]
     sequences: tuple[tuple[str, ...], ...]
+    spectacular: tuple[str, ...] = _SEQUENCES
 
 
-def busy_sol(*, views: int = 48, lone: int = 12, seed: int = DEMO_LATEST_SOL) -> BusySol:
+def busy_sol(
+    *, views: int = 48, lone: int = 12, golden: int = 0, seed: int = DEMO_LATEST_SOL
+) -> BusySol:
     """The demo's sol ``DEMO_LATEST_SOL`` made busy: its scenes plus ``views`` views shot
-    two to five times each and ``lone`` frames of their own (about 7 frames a view)."""
+    two to five times each, ``lone`` frames of their own (about 7 frames a view) and
+    ``golden`` Mastcam-Z stereo views shot at golden hour (named ``golden K``)."""
     scenes = demo_scenes()
     records = [*scenes.perseverance, *scenes.ingenuity]
     shots = dict(scenes.shots)
@@ -69,12 +82,20 @@ def busy_sol(*, views: int = 48, lone: int = 12, seed: int = DEMO_LATEST_SOL) ->
         records += made
         shots |= drawn
         scene_of |= {record["imageid"]: f"view {view}" for record in made}
+    for k in range(golden):
+        h = mix(seed * 1_000_037 + k)
+        lmst_ms = _GOLDEN_MS + (h >> 24) % _GOLDEN_SPAN_MS
+        at = received + 10 * (views + k)
+        made, drawn = _view(factory, h, views + k, at, ("MCZ_LEFT", "MCZ_RIGHT"), lmst_ms)
+        records += made
+        shots |= drawn
+        scene_of |= {record["imageid"]: f"golden {k}" for record in made}
     for k in range(lone):
         h = mix(seed * 1_000_033 + k)
         record = factory.make(
             sol=DEMO_LATEST_SOL,
             lmst_ms=_START_MS + h % _DAY_MS,
-            received_s=received + 10 * views + k,
+            received_s=received + 10 * (views + golden) + k,
             salt=5_000_000 + k,
             camera=_CAMERAS[_LONE[k % len(_LONE)]],
         )
@@ -86,20 +107,28 @@ def busy_sol(*, views: int = 48, lone: int = 12, seed: int = DEMO_LATEST_SOL) ->
         shots=shots,
         scene_of=scene_of,
         sequences=(scenes.dust_devil, scenes.shadow),
+        spectacular=(*_SEQUENCES, *(f"golden {k}" for k in range(golden))),
     )
 
 
 def _view(
-    factory: RecordFactory, h: int, view: int, received_s: int
+    factory: RecordFactory,
+    h: int,
+    view: int,
+    received_s: int,
+    eyes: tuple[str, ...] | None = None,
+    lmst_ms: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Shot]]:
-    """One view: its camera's eyes, shot 2..5 times a few seconds apart, each shot with its
-    own gain and each frame its own grain. Both eyes of one shot share the factory's salt
-    and time, so their ids differ in the eye letter only, and see one scene a few pixels
-    aside."""
-    eyes = _VIEWS[h % len(_VIEWS)]
+    """One view: its camera's eyes (chosen by ``h`` unless given), shot 2..5 times a few
+    seconds apart from ``lmst_ms`` (a time of day chosen by ``h`` unless given), each shot
+    with its own gain and each frame its own grain. Both eyes of one shot share the
+    factory's salt and time, so their ids differ in the eye letter only, and see one scene
+    a few pixels aside."""
+    eyes = eyes or _VIEWS[h % len(_VIEWS)]
     count = 2 + (h >> 8) % 4
     step_ms = 2_000 + (h >> 16) % 6_000
-    lmst_ms = _START_MS + (h >> 24) % _DAY_MS
+    if lmst_ms is None:
+        lmst_ms = _START_MS + (h >> 24) % _DAY_MS
     look = default_shot(f"{_CAMERAS[eyes[0]].prefix}F_{h}")  # the view's colour and horizon
     made: list[dict[str, Any]] = []
     drawn: dict[str, Shot] = {}
