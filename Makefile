@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/editor.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/curate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
