@@ -86,6 +86,10 @@ def test_two_cards_picked_with_x_compare_with_c_and_approve_with_a(live: Live) -
         assert first == other and "matrix" in first, (first, other)
         page.locator("[data-frame]").nth(1).locator("img").click()
         expect(page.locator("[data-compare]")).not_to_have_class(re.compile(r"\bis-zoomed\b"))
+        page.locator("[data-frame]").nth(1).locator("img").click()
+        page.keyboard.press("Escape")  # zooms out first, stays on the page
+        expect(page.locator("[data-compare]")).not_to_have_class(re.compile(r"\bis-zoomed\b"))
+        assert "/editor/compare?" in page.url
 
         # 2 picks the second frame, a approves it: a draft, and the page says so.
         page.keyboard.press("2")

@@ -15,12 +15,14 @@ from argon2 import PasswordHasher
 
 from watcher.accounts import passwords as security
 from watcher.core import make_watcher
-from watcher.types import CandidateStatus, EntryStatus, Fingerprint, Role
+from watcher.types import Actor, CandidateStatus, EntryStatus, Fingerprint, Role
 from watcher.web.pages_common import card_line
 
 from .conftest import PASSWORD, Browser, Clock, WebApp, build_settings, run
 
 pytestmark = pytest.mark.timeout(110)
+
+ALICE = Actor("alice", Role.EDITOR)
 
 
 @pytest.fixture(autouse=True)
@@ -191,3 +193,18 @@ def test_the_compare_post_needs_the_form_token(web: WebApp, alice: Browser) -> N
     a, b = web.seed(2)
     response = alice.post("/editor/compare", {"ids": [str(a), str(b)], "csrf_token": "forged"})
     assert response.status_code == 403
+
+
+def test_a_frame_decided_meanwhile_is_refused_on_the_compare_page(
+    web: WebApp, alice: Browser
+) -> None:
+    a, b = web.seed(2)
+    html = alice.get(f"/editor/compare?ids={a},{b}&next=%2Feditor%3Fsol_min%3D1900").text
+    form = fields(html, f"/editor/candidates/{a}/reject")
+    web.watcher.approve([a], None, ALICE)
+    response = alice.post(f"/editor/candidates/{a}/reject", {k: v[0] for k, v in form.items()})
+    assert response.status_code == 409
+    assert "Already decided" in problem(response.text)
+    assert frame_ids(response.text) == [a, b]
+    assert 'href="/editor?sol_min=1900" data-back' in response.text
+    assert web.watcher.get_candidate(a).status is CandidateStatus.APPROVED

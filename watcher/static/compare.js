@@ -2,7 +2,8 @@
  * without this file (plain links and forms).
  *
  *   1-4  pick that frame        a  approve the picked frame    r  reject it
- *   b, Esc  back to the queue   click a picture: zoom every picture to that place (again: out)
+ *   b, Esc  back to the queue (Esc first zooms out)
+ *   click a picture: zoom every picture to that place (again: out)
  *
  * Keys rest while typing in a field and whenever Ctrl, Alt or Meta is held.
  */
@@ -40,6 +41,10 @@
     }
   }
 
+  function zoomed() {
+    return document.querySelector("[data-compare].is-zoomed");
+  }
+
   function typing(target) {
     if (!target || !target.tagName) {
       return false;
@@ -62,6 +67,8 @@
       submit(picked(), "approve");
     } else if (key === "r") {
       submit(picked(), "reject");
+    } else if (key === "Escape" && zoomed()) {
+      zoomed().classList.remove("is-zoomed");
     } else if (key === "b" || key === "Escape") {
       var back = document.querySelector("[data-back]");
       if (!back) {

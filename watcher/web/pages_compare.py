@@ -10,7 +10,7 @@ never ends up in a URL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -106,8 +106,16 @@ def compare_url(ids: list[int], next_url: str) -> str:
     return f"/editor/compare?{urlencode(pairs)}"
 
 
-def compare_page(request: Request, values: list[str], next_url: str) -> Response:
-    """The page for the ids asked for, or the reason there is nothing to compare."""
+def compare_page(
+    request: Request,
+    values: list[str],
+    next_url: str,
+    *,
+    refused: str | None = None,
+    refused_status: int = 409,
+) -> Response:
+    """The page for the ids asked for, or the reason there is nothing to compare;
+    ``refused``: why a decision posted from it was refused (shown above the frames)."""
     watcher = watcher_of(request)
     ids, problem = picked_ids(values)
     found = watcher.get_candidates(ids) if ids else []
@@ -135,10 +143,22 @@ def compare_page(request: Request, values: list[str], next_url: str) -> Response
         "group_ids": group_ids if len(group_ids) >= FEWEST else [],
         "selection": ",".join(i.partition(":")[0] for i in group_ids),
         "notice": notice_from(request.query_params),
-        "problem": problem,
+        "problem": problem or refused,
     }
     status = 200 if problem is None else (404 if missing else 422)
+    if problem is None and refused is not None:
+        status = refused_status
     return render(request, "editor/compare.html", context, status)
+
+
+def compare_again(request: Request, compare_at: str, problem: str, status: int) -> Response:
+    """The compare page a refused decision came from (its ``next``), with the reason."""
+    parts = urlsplit(compare_at)
+    params = parse_qs(parts.query)
+    back = safe_next((params.get("next") or [""])[0])
+    return compare_page(
+        request, params.get("ids", []), back, refused=problem, refused_status=status
+    )
 
 
 @router.get("/editor/compare")
@@ -160,4 +180,4 @@ def compare_selected(request: Request, session: EditorSession, form: CheckedForm
     return RedirectResponse(compare_url(ordered, next_url), status_code=303)
 
 
-__all__ = ["picked_ids", "router"]
+__all__ = ["compare_again", "picked_ids", "router"]
