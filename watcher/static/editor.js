@@ -5,6 +5,7 @@
  *   x      select the card (for the bulk buttons)     a  approve the card
  *   r      reject the card                            o  open the full-resolution file
  *   e, Enter  open the card's page                    ?  help    Esc  close help
+ *   c      compare the selected cards (2 to 4) side by side
  *
  * The details panel shows the current card's details, or the hovered card's while the
  * pointer is over one. Shortcuts rest while typing in a field and whenever Ctrl, Alt or
@@ -126,6 +127,35 @@
     if (card) {
       card.classList.toggle("is-selected", box.checked);
     }
+    compareReady();
+  }
+
+  /* Compare takes 2 to 4 selected cards: the button waits for them; c says what is missing. */
+  var COMPARE_MIN = 2;
+  var COMPARE_MAX = 4;
+
+  function compareReady() {
+    var button = document.querySelector("[data-compare-button]");
+    if (button) {
+      button.disabled = picked.length < COMPARE_MIN || picked.length > COMPARE_MAX;
+    }
+  }
+
+  function compareSelected() {
+    if (picked.length < COMPARE_MIN || picked.length > COMPARE_MAX) {
+      var count = document.querySelector("[data-selected-count]");
+      if (count) {
+        count.textContent =
+          "Select 2 to 4 cards (x) to compare them; " + picked.length + " selected.";
+      }
+      return;
+    }
+    var next = document.querySelector("[data-bulk] input[name=next]");
+    var url = "/editor/compare?ids=" + picked.join(",");
+    if (next && next.value) {
+      url += "&next=" + encodeURIComponent(next.value);
+    }
+    window.location.assign(url);
   }
 
   function typing(target) {
@@ -182,6 +212,9 @@
           return true;
         }
         return false;
+      case "c":
+        compareSelected();
+        return true;
       case "x":
         var box = card.querySelector("[data-select]");
         if (box) {
@@ -293,6 +326,7 @@
         selectionChanged(box);
       }
     });
+    compareReady();
   }
 
   if (document.readyState === "loading") {

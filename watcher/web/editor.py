@@ -2,6 +2,7 @@
 
 - ``pages_queue``: the queue (``/editor``), bulk decisions, undo
 - ``pages_candidate``: a candidate's page, approve / reject, the paragraph preview
+- ``pages_compare``: two to four candidates side by side
 - ``pages_entries``: the running list's entries, and editing one
 - ``pages_admin``: audit log, editors, API tokens (admins), and your own account
 - ``pages_publishing``: site title and intro, editions, subscribers, webhooks, delivery
@@ -18,6 +19,7 @@ from fastapi import APIRouter
 from watcher.web import (
     pages_admin,
     pages_candidate,
+    pages_compare,
     pages_entries,
     pages_publishing,
     pages_queue,
@@ -26,6 +28,7 @@ from watcher.web import (
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_queue.router)
 router.include_router(pages_candidate.router)
+router.include_router(pages_compare.router)
 router.include_router(pages_entries.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_publishing.router)

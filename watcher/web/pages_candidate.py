@@ -38,6 +38,7 @@ from watcher.web.pages_common import (
     whole,
     with_notice,
 )
+from watcher.web.pages_compare import compare_again
 from watcher.web.pages_entries import entry_preview
 from watcher.web.pages_queue import parse_queue, queue_again
 from watcher.web.templating import render, utc
@@ -195,6 +196,8 @@ def _refused(
     errors = exc.errors if isinstance(exc, InvalidInput) else {}
     problem = None if isinstance(exc, InvalidInput) else f"Already decided: {exc}."
     if text(form, "origin") != "candidate":
+        if urlsplit(next_url).path == "/editor/compare":
+            return compare_again(request, next_url, problem or str(exc), status)
         return queue_again(request, next_url, problem=problem or str(exc), status=status)
     found = watcher_of(request).get_candidate(candidate_id)
     return candidate_page(
