@@ -62,7 +62,7 @@ def test_the_curate_table_reads_sizes_and_durations_and_has_the_agreed_defaults(
         ({"batch": 0}, "curate.batch", "outside 1..1000"),
         ({"similar_distance": 65}, "curate.similar_distance", "outside 0..64"),
         ({"sequence_min_change": 30}, "curate.sequence_min_change", "above sequence_max_change"),
-        ({"weight_colour": 30}, "curate.weight_colour", "add up to 105"),
+        ({"weight_colour": 30}, "curate.weight_colour", "add up to 110"),
         ({"enabled": "yes"}, "curate.enabled", "not true or false"),
     ],
 )

@@ -40,7 +40,13 @@ from watcher.types import (
 pytestmark = pytest.mark.timeout(110)
 
 NOW = datetime(2026, 8, 31, 3, 0, tzinfo=UTC)
-DEFAULT = ScoreWeights()
+# Round weights the magnitudes below are worked out with (points = weight x part); the
+# shipped defaults have their own test.
+DEFAULT = ScoreWeights(
+    weight_colour=25, weight_full_frame=10, weight_detail=15, weight_colourfulness=15,
+    weight_novelty=15, weight_golden_hour=10, weight_sequence=10,
+)  # fmt: skip
+SHIPPED = ScoreWeights()
 EMPTY = ScoreContext()
 CAMERAS = {camera.instrument: camera for camera in (*PERSEVERANCE_CAMERAS, *INGENUITY_CAMERAS)}
 SIZES = {"MCZ_LEFT": (1648, 1200), "NAVCAM_LEFT": (1280, 960), "HELI_NAV": (640, 480)}
@@ -355,6 +361,18 @@ def test_weights_from_config_change_the_order() -> None:
     assert order(replace(DEFAULT, weight_golden_hour=40, weight_sequence=40)) == [2, 1]
 
 
+def test_by_default_a_greyscale_sequence_outranks_an_ordinary_colour_frame() -> None:
+    """What the list is for: a dust devil on the Navcam beats a plain Mastcam-Z view."""
+    colour_noon = score(candidate("MCZ_LEFT", id=1), fingerprint(1), EMPTY, SHIPPED)
+    group = Group(kind=GroupKind.SEQUENCE, members=(2, 3, 4, 5), leader=2, hero=2)
+    grey_sequence = score(
+        candidate("NAVCAM_LEFT", id=2), fingerprint(2, colourfulness=0.0),
+        ScoreContext(group=group), SHIPPED,
+    )  # fmt: skip
+    assert grey_sequence.value > colour_noon.value
+    assert grey_sequence.reasons[0] == "sequence with motion"
+
+
 def test_the_reasons_come_in_order_of_contribution() -> None:
     reasons = score(candidate(mars_local_time="18:10:00"), fingerprint(), EMPTY, DEFAULT).reasons
     assert reasons[0] == "colour camera"  # 25 points
@@ -482,7 +500,7 @@ def test_the_digest_changes_with_every_input_the_score_reads_and_with_nothing_el
             ScoreContext(published=(*context.published, (10, (1 << 63) - 1))),
             DEFAULT,
         ),  # far away
-        (frame, stats, context, ScoreWeights(weight_colour=25.0)),
+        (frame, stats, context, replace(DEFAULT, weight_colour=float(DEFAULT.weight_colour))),
         (
             frame,
             stats,

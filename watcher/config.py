@@ -168,13 +168,13 @@ class CurateConfig:
     sequence_min_frames: int = 4
     sequence_min_change: int = 3
     sequence_max_change: int = 16
-    weight_colour: int = 25
-    weight_full_frame: int = 10
-    weight_detail: int = 15
-    weight_colourfulness: int = 15
-    weight_novelty: int = 15
+    weight_colour: int = 20
+    weight_full_frame: int = 5
+    weight_detail: int = 10
+    weight_colourfulness: int = 10
+    weight_novelty: int = 10
     weight_golden_hour: int = 10
-    weight_sequence: int = 10
+    weight_sequence: int = 35
 
 
 @dataclass(frozen=True, slots=True)

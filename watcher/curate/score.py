@@ -68,15 +68,19 @@ _RECT = re.compile(r"^\(\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreWeights:
     """How much each part counts (``[curate]``'s ``weight_*`` keys, same names and
-    defaults). Any non-negative numbers: the score is normalised by their sum."""
+    defaults). Any non-negative numbers: the score is normalised by their sum. A sequence
+    with motion weighs most: it is what the list is for, and its frames mostly come from
+    greyscale engineering cameras that colour and colourfulness would otherwise sink
+    (``bench/curate.py``: at a weight of 10 the demo's two planted sequences ranked 42nd
+    and 43rd of 101 cards; at 35 they rank 5th and 6th)."""
 
-    weight_colour: float = 25
-    weight_full_frame: float = 10
-    weight_detail: float = 15
-    weight_colourfulness: float = 15
-    weight_novelty: float = 15
+    weight_colour: float = 20
+    weight_full_frame: float = 5
+    weight_detail: float = 10
+    weight_colourfulness: float = 10
+    weight_novelty: float = 10
     weight_golden_hour: float = 10
-    weight_sequence: float = 10
+    weight_sequence: float = 35
 
     def __post_init__(self) -> None:
         for name in (f.name for f in fields(self)):
