@@ -209,6 +209,7 @@ def candidate_from_row(row: RowMapping) -> Candidate:
         row,
         status=CandidateStatus(row["status"]),
         tiles=_stored_tiles(row["tiles"]),
+        score_reasons=tuple(str(reason) for reason in row["score_reasons"] or ()),
     )
 
 
