@@ -125,6 +125,16 @@ class Candidate(CandidateData):
     group_size: int = 1
     group_hero: bool = True
 
+    @property
+    def group(self) -> int | None:
+        """The group's id (its leader's candidate id), None when alone."""
+        return self.group_id
+
+    @property
+    def kind(self) -> str:
+        """``sequence`` for a frame of a sequence (offered as an animation), else ``frame``."""
+        return "sequence" if self.group_kind == "sequence" else "frame"
+
 
 def day_start(day: date | None, *, after: bool = False) -> datetime | None:
     """Midnight UTC at the start of ``day``, or (``after``) of the day after it: the
