@@ -67,11 +67,13 @@ def curate(
 
 
 def _added(total: CurateReport, report: CurateReport) -> CurateReport:
-    """Two rounds as one: their counts added, the backlog as the later one left it."""
+    """Two rounds as one: their counts added, the backlog as the later one left it, the
+    most groups a round found on the sols it touched."""
     return replace(
         report,
         **{name: getattr(total, name) + getattr(report, name) for name in _ADDED},
         failures=total.failures + report.failures,
+        groups=max(total.groups, report.groups),
     )
 
 
