@@ -4,9 +4,12 @@ by ``watcher queue --json`` (``--sort score``, ``--grouped``) and the JSON API."
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +17,14 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from watcher.cli import app
+from watcher.core import make_watcher
 from watcher.db import Store
 from watcher.demo import NasaEmulator, RecordedRawImages
 from watcher.demo.packaged import demo_scenes
 from watcher.plans import CurationPlan, GroupRow, ScoreRow
-from watcher.types import CandidateData, CandidateFilter, CandidateStatus, TokenScope
+from watcher.types import CandidateData, CandidateFilter, CandidateStatus, Role, TokenScope
 
-from .conftest import WebApp, raw_toml, write_config
+from .conftest import PASSWORD, Clock, WebApp, build_settings, raw_toml, write_config
 
 pytestmark = pytest.mark.timeout(110)
 
@@ -201,3 +205,49 @@ def test_the_api_lists_by_score_and_by_group_as_the_cli_does(web: WebApp) -> Non
     assert cards["items"][2]["members"] == [ids[4]] and cards["items"][2]["score"] is None
     names = {p["name"] for p in schema["paths"]["/api/v1/candidates"]["get"]["parameters"]}
     assert {"sort", "grouped"} <= names
+
+
+# -- the editor's queue page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def curating_web(tmp_path: Path, clock: Clock) -> Iterator[WebApp]:
+    """The app with curation on (so the queue is grouped by default), on SQLite."""
+    settings = build_settings(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", curate={"enabled": True})
+    watcher = make_watcher(settings, clock=clock, rand=lambda: 0.0)
+    watcher.prepare_database()
+    watcher.add_editor("alice", PASSWORD, Role.EDITOR)
+    yield WebApp(watcher)
+    asyncio.run(watcher.aclose())
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'data-card data-id="(\d+)"', html)]
+
+
+def test_the_queue_shows_one_card_per_group_with_its_badges_and_sorts_by_score(
+    curating_web: WebApp,
+) -> None:
+    web = curating_web
+    ids = web.seed(6)
+    group = tuple(GroupRow(i, ids[0], "similar", 4, i == ids[2]) for i in ids[:4])
+    plan = scored(ids, [30.0, 20.0, 73.4, 10.0, 50.0, None])
+    web.watcher.store.save_curation(CurationPlan(scores=plan.scores, groups=group))
+    browser = web.browser("alice")
+    newest = browser.get("/editor").text
+    assert card_ids(newest) == [ids[5], ids[4], ids[2]]
+    hero = newest[newest.index(f'id="card-{ids[2]}"') :]
+    hero = hero[: hero.index("</li>\n    <li") if "</li>\n    <li" in hero else len(hero)]
+    assert '<li class="badge badge-group">4 similar</li>' in hero
+    assert '<li class="badge badge-score">73</li>' in hero
+    assert '<li class="chip">colour camera</li>' in hero
+    assert f'href="/editor?group={ids[0]}" data-group-link>show all 4</a>' in hero
+    assert hero.count("<li><a href=") == 4  # the group's frames as thumbnails
+    by_score = browser.get("/editor?sort=score").text
+    assert card_ids(by_score) == [ids[2], ids[4], ids[5]]
+    assert 'data-sort="score" aria-current="true"' in by_score
+    assert '<input type="hidden" name="sort" value="score">' in by_score
+    members = browser.get(f"/editor?group={ids[0]}").text
+    assert card_ids(members) == ids[:4] and "data-group-shown" in members
+    every = browser.get("/editor?grouped=no").text
+    assert card_ids(every) == ids[::-1]
