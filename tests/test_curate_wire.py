@@ -251,3 +251,13 @@ def test_the_queue_shows_one_card_per_group_with_its_badges_and_sorts_by_score(
     assert card_ids(members) == ids[:4] and "data-group-shown" in members
     every = browser.get("/editor?grouped=no").text
     assert card_ids(every) == ids[::-1]
+
+
+def test_deciding_a_groups_hero_makes_its_best_new_member_the_card(store: Store) -> None:
+    ids = seed(store, 4)
+    group = tuple(GroupRow(i, ids[0], "similar", 3, i == ids[1]) for i in ids[:3])
+    plan = scored(ids, [60.0, 90.0, None, 10.0])
+    store.save_curation(CurationPlan(scores=plan.scores, groups=group))
+    store.reject(ids[1], None, None, "alice", NOW)
+    cards = store.list_cards(CandidateFilter(), by_score=True, grouped=True)
+    assert [c.id for c in cards] == [ids[0], ids[3]]
