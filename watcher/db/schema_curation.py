@@ -9,7 +9,8 @@ stores, indexed so the queue sorted by score, or one card per group, reads an in
   ``score_digest`` (``score.score_inputs_digest``: a score is rewritten only when it moved).
 - ``group_id`` (the group's leader, NULL when alone), ``group_kind``, ``group_size`` (1
   when alone) and ``group_hero``: true for the card the queue shows, the group's hero or a
-  frame alone, so the grouped queue is a stretch of ``ix_candidates_cards*``.
+  frame alone, so the grouped queue is a stretch of ``ix_candidates_cards*``; a sol range
+  (the common filter) reads ``ix_candidates_sol_cards`` alone, by time or by score.
 """
 
 from __future__ import annotations
@@ -43,5 +44,6 @@ def curation_columns() -> list[Any]:
         Index("ix_candidates_score", "status", "score", "id"),
         Index("ix_candidates_cards", "status", "group_hero", "id"),
         Index("ix_candidates_cards_score", "status", "group_hero", "score", "id"),
+        Index("ix_candidates_sol_cards", "status", "sol", "group_hero", "score", "id"),
         Index("ix_candidates_group", "group_id", **GROUPED_ONLY),
     ]

@@ -25,6 +25,7 @@ _INDEXES = {
     "ix_candidates_score": ["status", "score", "id"],
     "ix_candidates_cards": ["status", "group_hero", "id"],
     "ix_candidates_cards_score": ["status", "group_hero", "score", "id"],
+    "ix_candidates_sol_cards": ["status", "sol", "group_hero", "score", "id"],
 }
 
 
