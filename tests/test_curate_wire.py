@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from watcher.cli import app
+from watcher.config import CurateConfig
 from watcher.core import make_watcher
+from watcher.curate.grouper import curation_plan
 from watcher.db import Store
 from watcher.demo import NasaEmulator, RecordedRawImages
 from watcher.demo.packaged import demo_scenes
@@ -261,3 +264,19 @@ def test_deciding_a_groups_hero_makes_its_best_new_member_the_card(store: Store)
     store.reject(ids[1], None, None, "alice", NOW)
     cards = store.list_cards(CandidateFilter(), by_score=True, grouped=True)
     assert [c.id for c in cards] == [ids[0], ids[3]]
+
+
+def test_a_score_is_rewritten_only_when_its_inputs_changed(store: Store) -> None:
+    ids = seed(store, 3)
+    window = store.curation_window(ids)
+    config = CurateConfig()
+    first, _ = curation_plan(config, window, {}, (), (), {})
+    assert sorted(row.candidate_id for row in first.scores) == sorted(ids)
+    assert all("not yet measured" in row.reasons for row in first.scores)
+    digests = {row.candidate_id: row.digest for row in first.scores}
+    again, _ = curation_plan(config, window, {}, (), (), digests)
+    assert again.scores == ()
+    heavier, _ = curation_plan(
+        replace(config, weight_colour=35, weight_golden_hour=0), window, {}, (), (), digests
+    )
+    assert len(heavier.scores) == 3
