@@ -23,8 +23,8 @@ from watcher.db.store_base import StoreBase
 from watcher.plans import CurationPlan
 from watcher.types import Candidate, CandidateFilter, CandidateStatus
 
-WINDOW_LIMIT = 5000  # candidates of the touched sols read in one round, at most
-PUBLISHED_LIMIT = 5000  # the most recent published pictures novelty compares with
+WINDOW_LIMIT = 2000  # candidates of the touched sols read in one round, at most
+PUBLISHED_LIMIT = 1000  # the most recent pictures of a status novelty compares with
 _BATCH = 500
 
 
