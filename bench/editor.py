@@ -5,7 +5,9 @@ cameras, 1.5 % Ingenuity, 5 % already decided, a 2 KB raw record each), then ANA
 A signed-in editor requests the queue page (``GET /editor``) through the ASGI app in this
 process; the figure is the server-side time the app reports in its ``Server-Timing``
 header (routing, queries, rendering), over R requests per scenario: the first page and a
-deep keyset page, without and with filters. Target: p95 < 50 ms.
+deep keyset page, without and with filters, newest first and by curation's score, one card
+per group (the default: half the candidates sit in groups of six) and every frame.
+Target: p95 < 50 ms.
 
     python bench/editor.py [--records N] [--requests R]
 """
@@ -54,7 +56,8 @@ def generate(db: Path, records: int) -> float:
         WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {records - 1})
         INSERT INTO candidates (source, external_id, mission, title, caption, credit, camera,
             sol, taken_at, mars_local_time, received_at, page_url, thumbnail_url, medium_url,
-            large_url, full_url, width, height, status, first_seen_at, raw, version)
+            large_url, full_url, width, height, status, first_seen_at, raw, version,
+            score, score_reasons, group_id, group_kind, group_size, group_hero)
         SELECT
             CASE WHEN i % 67 = 0 THEN 'ingenuity' ELSE 'perseverance' END,
             printf('IMG_%08d', i),
@@ -76,7 +79,13 @@ def generate(db: Path, records: int) -> float:
             CASE WHEN i % 20 = 0 THEN 'rejected' WHEN i % 97 = 0 THEN 'approved' ELSE 'new' END,
             '2026-11-25 00:00:00.000000',
             '{RAW}',
-            1
+            1,
+            CASE WHEN i % 10 = 3 THEN NULL ELSE ((i * 7919) % 1000) / 10.0 END,
+            '["colour camera", "golden hour"]',
+            CASE WHEN (i / 6) % 2 = 0 THEN i - i % 6 + 1 END,
+            CASE WHEN (i / 6) % 2 = 0 THEN 'similar' END,
+            CASE WHEN (i / 6) % 2 = 0 THEN 6 ELSE 1 END,
+            CASE WHEN (i / 6) % 2 = 0 AND i % 6 != 2 THEN 0 ELSE 1 END
         FROM seq JOIN cams ON cams.n = (i * 7 + i / 500) % 20;
         ANALYZE;
         """
@@ -121,6 +130,14 @@ def main() -> None:
             "deep page, status all": f"/editor?status=all&before={deep}",
             "text, an image id": f"/editor?q=IMG_{deep:08d}",
             "text, a word in every caption": "/editor?q=perseverance",
+            "every frame (not grouped)": "/editor?grouped=no",
+            "by score": "/editor?sort=score",
+            "by score, not grouped": "/editor?sort=score&grouped=no",
+            "by score, camera": "/editor?sort=score&camera=MCZ_LEFT",
+            "by score, sol range": f"/editor?sort=score&sol_min={sol}&sol_max={sol + 30}",
+            "deep page by score": f"/editor?sort=score&before={deep + 7}",
+            "deep page by score, not grouped": f"/editor?sort=score&grouped=no&before={deep + 7}",
+            "a group's frames": f"/editor?group={deep - deep % 12 + 1}",
         }
         results: dict[str, dict[str, float]] = {}
         for name, url in scenarios.items():

@@ -104,7 +104,8 @@ RULES |= {
     "deliver.deliverer": SERVICE
     | {f"deliver.{m}" for m in ("outbox", "links", "signing", "channels", "dispatch", "worker")}
     | {"deliver.store"},
-    "curate.curator": SERVICE | {"curate.fingerprint", "curate.store"},
+    "curate.grouper": SERVICE | {"curate.frames", "curate.groups", "curate.score", "curate.store"},
+    "curate.curator": SERVICE | {"curate.fingerprint", "curate.grouper", "curate.store"},
     "core": SERVICE
     | {"db"}
     | {"polling.poller", "polling.checker", "review.desk", "accounts.editors"}

@@ -96,6 +96,8 @@ class Watcher:
         self.list_candidates = review.list_candidates
         self.get_candidate = review.get_candidate
         self.search_candidates = review.search_candidates
+        self.list_cards = review.list_cards
+        self.group_members = review.group_members
         self.queue_counts = review.queue_counts
         self.get_candidates = review.get_candidates
         self.neighbours = review.neighbours

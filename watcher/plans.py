@@ -71,3 +71,33 @@ class EditionPlan:
     site_digest: str
     audit_id: int
     deliveries: tuple[NewDelivery, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """A candidate's score to store, with its reasons and the digest of its inputs."""
+
+    candidate_id: int
+    value: float
+    reasons: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A candidate's group to store: its leader's id and kind (None: alone), its size and
+    whether it is the card the queue shows (the hero, or a frame alone)."""
+
+    candidate_id: int
+    group_id: int | None
+    kind: str | None
+    size: int
+    hero: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CurationPlan:
+    """What one grouping round changed: written in one transaction."""
+
+    scores: tuple[ScoreRow, ...] = ()
+    groups: tuple[GroupRow, ...] = ()

@@ -9,11 +9,21 @@ and the datetime format are contracts (DESIGN.md's ``queue --json`` fields;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Generic, Literal, Protocol, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+)
 
 from watcher.markup import render_markdown
 from watcher.types import (
@@ -105,6 +115,11 @@ _CANDIDATE_EXAMPLE: dict[str, Any] = {
     "decided_at": None,
     "reject_reason": None,
     "tiles": [],
+    "score": 73.5,
+    "score_reasons": ["colour camera", "golden hour"],
+    "group": 4207,
+    "group_size": 12,
+    "kind": "frame",
 }
 
 
@@ -157,6 +172,47 @@ class CandidateOut(Shape[Candidate]):
         default_factory=list,
         description="A frame NASA sent in tiles: every tile seen, its own files included.",
     )
+    score: float | None = Field(
+        None, description="Curation's score, 0..100 (null until computed); it only orders."
+    )
+    score_reasons: list[str] = Field(default_factory=list, description="The score's reasons.")
+    group: int | None = Field(
+        None, description="The group's id, shared by all its members; null when alone."
+    )
+    group_size: int = Field(1, description="Frames in the group (1 when alone).")
+    kind: Literal["frame", "sequence"] = Field(
+        "frame", description="`sequence`: a frame of a sequence, offered as an animation."
+    )
+
+
+class CandidateCardOut(CandidateOut):
+    """One card of the grouped queue: the group's hero frame with its members."""
+
+    members: list[int] | None = Field(
+        None,
+        description="Grouped listings only: the group's candidate ids in the card's status, "
+        "in taken order (the card's own id when alone).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_members(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An ungrouped listing's card is exactly a ``CandidateOut``: no ``members``."""
+        shaped: dict[str, Any] = handler(self)
+        if shaped.get("members", 0) is None:
+            del shaped["members"]
+        return shaped
+
+    @classmethod
+    def of(cls, value: Candidate) -> Self:
+        """A card of an ungrouped listing: no members."""
+        return cls._of(value, members=None)
+
+    @classmethod
+    def with_members(cls, hero: Candidate, members: Sequence[Candidate]) -> Self:
+        """``hero``'s card; ``members``: its group's candidates in taken order, of which
+        the ones in the hero's status are listed (a script can decide them all)."""
+        ids = [m.id for m in members if m.status == hero.status]
+        return cls._of(hero, members=ids or [hero.id])
 
 
 class CandidateBrief(Shape[Candidate]):

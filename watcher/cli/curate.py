@@ -14,6 +14,7 @@ from watcher.core import Watcher
 from watcher.types import CurateReport
 
 _COUNTS = ("fingerprinted", "failed", "deferred", "cached", "requests", "waiting", "retrying")
+_ADDED = (*_COUNTS[:5], "scored")
 
 
 @app.command()
@@ -66,17 +67,19 @@ def curate(
 
 
 def _added(total: CurateReport, report: CurateReport) -> CurateReport:
-    """Two rounds as one: their counts added, the backlog as the later one left it."""
+    """Two rounds as one: their counts added, the backlog as the later one left it, the
+    most groups a round found on the sols it touched."""
     return replace(
         report,
-        **{name: getattr(total, name) + getattr(report, name) for name in _COUNTS[:5]},
+        **{name: getattr(total, name) + getattr(report, name) for name in _ADDED},
         failures=total.failures + report.failures,
+        groups=max(total.groups, report.groups),
     )
 
 
 def _report_json(report: CurateReport) -> dict[str, Any]:
     return {
-        **fields_of(report, *_COUNTS, "busy"),
+        **fields_of(report, *_COUNTS, "busy", "groups", "scored"),
         "failures": [{"candidate": cid, "error": why} for cid, why in report.failures],
     }
 
@@ -92,5 +95,6 @@ def _report_line(report: CurateReport) -> str:
     )
     return (
         f"{report.fingerprinted} fingerprinted{cached}, {report.failed} failed (tried again "
-        f"later){deferred}; {report.waiting} waiting, {report.retrying} waiting for a retry"
+        f"later){deferred}; {report.waiting} waiting, {report.retrying} waiting for a retry; "
+        f"{report.groups} groups on the sols touched, {report.scored} scored"
     )

@@ -30,10 +30,18 @@ from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
-from watcher.types import Backfill, Candidate, CandidateStatus, PollReport
-from watcher.views import CandidateOut, SourceHealthOut
+from watcher.types import Backfill, Candidate, CandidateFilter, CandidateStatus, PollReport
+from watcher.views import CandidateCardOut, CandidateOut, SourceHealthOut
 
 QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
+
+
+_PAGE = 500
+
+
+class QueueSort(StrEnum):
+    TIME = "time"
+    SCORE = "score"
 
 
 class StatusFilter(StrEnum):
@@ -194,19 +202,37 @@ def queue(
         int, typer.Option("--limit", min=0, metavar="N", help="At most N, newest first (0: all).")
     ] = 100,
     source: OnlySource = None,
+    sort: Annotated[
+        QueueSort,
+        typer.Option("--sort", help="time: newest first; score: curation's score, highest first."),
+    ] = QueueSort.TIME,
+    grouped: Annotated[
+        bool,
+        typer.Option(
+            "--grouped", help="One item per group (its best frame) with its members' ids."
+        ),
+    ] = False,
 ) -> None:
     """List candidates, newest first (default: the new ones waiting for review). Each on
-    one line, its title cut to fit the terminal; an empty list says why it is empty."""
+    one line, its title cut to fit the terminal; an empty list says why it is empty.
+    --sort score orders them by curation's score; --grouped shows one per group."""
     wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
+    by_score = sort is QueueSort.SCORE
 
-    def find(watcher: Watcher) -> tuple[list[Candidate], str]:
-        found = watcher.list_candidates(status=wanted, source=source, limit=limit or None)
-        if found or as_json:
-            return found, ""
-        return found, why_empty(watcher.sources_health(), status=wanted, source=source)
+    def find(watcher: Watcher) -> tuple[list[CandidateOut], str]:
+        if by_score or grouped:
+            shaped = _cards(
+                watcher, CandidateFilter(status=wanted, source=source), by_score, grouped, limit
+            )
+        else:
+            found = watcher.list_candidates(status=wanted, source=source, limit=limit or None)
+            shaped = [CandidateOut.of(c) for c in found]
+        if shaped or as_json:
+            return shaped, ""
+        return shaped, why_empty(watcher.sources_health(), status=wanted, source=source)
 
     found, why = call_watcher(ctx, find)
-    rows = [CandidateOut.of(c).model_dump(mode="json") for c in found]
+    rows = [c.model_dump(mode="json") for c in found]
     if as_json:
         print_json(rows, ensure_ascii=False)
         return
@@ -218,6 +244,30 @@ def queue(
     columns = [c for c in QUEUE_COLUMNS if show_status or c != "status"]
     print_table(columns, [_queue_row(row, show_status) for row in rows], cut=("camera", "title"))
     out.print(f"{len(rows)} candidate(s)")
+
+
+def _cards(
+    watcher: Watcher, wanted: CandidateFilter, by_score: bool, grouped: bool, limit: int
+) -> list[CandidateOut]:
+    """The queue by score and/or one item per group (with its members), ``limit`` at most
+    (0: all), page by page."""
+    found: list[Candidate] = []
+    while True:
+        page = limit - len(found) if limit else _PAGE
+        before = found[-1].id if found else None
+        more = watcher.list_cards(
+            wanted, by_score=by_score, grouped=grouped, limit=min(page, _PAGE), before_id=before
+        )
+        found += more
+        if len(more) < min(page, _PAGE) or (limit and len(found) >= limit):
+            break
+    if not grouped:
+        return [CandidateOut.of(c) for c in found]
+    members = watcher.group_members([c.group_id for c in found if c.group_id is not None])
+    return [
+        CandidateCardOut.with_members(c, members.get(c.group_id, []) if c.group_id else [])
+        for c in found
+    ]
 
 
 def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:

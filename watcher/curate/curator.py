@@ -38,6 +38,7 @@ from pathlib import Path
 from watcher import leases
 from watcher.config import Settings
 from watcher.curate.fingerprint import PictureError, fingerprint
+from watcher.curate.grouper import regroup
 from watcher.curate.store import CurateStore
 from watcher.exceptions import FetchError, Preempted, ResponseTooLarge
 from watcher.fetch import Fetcher
@@ -82,6 +83,7 @@ class _Round:
     cached: int = 0
     requests: int = 0
     why: list[tuple[int, str]] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)
 
 
 @dataclass(eq=False, repr=False)
@@ -128,6 +130,7 @@ class Curator:
                 archive=archive,
             )
             tally = await self._measure_all(todo, now + LEASE * 0.8, should_stop)
+            regrouped = await asyncio.to_thread(regroup, config, self.store, tally.touched)
             waiting, retrying = await asyncio.to_thread(
                 self.store.fingerprint_backlog, self.clock(), archive=archive
             )
@@ -142,6 +145,8 @@ class Curator:
             waiting=waiting,
             retrying=retrying,
             failures=tuple(tally.why),
+            groups=regrouped.groups,
+            scored=regrouped.scored,
         )
 
     async def _measure_all(
@@ -200,6 +205,7 @@ class Curator:
         else:
             tally.cached += 1
         tally.measured.append((measured, url))
+        tally.touched.append(item.candidate_id)
         tally.fingerprinted += 1
 
     @property

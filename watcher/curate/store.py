@@ -9,12 +9,22 @@ from datetime import datetime
 from typing import Protocol
 
 from watcher.leases import LeaseKeeper
-from watcher.plans import PictureFailure
-from watcher.types import Fingerprint, PictureToDo
+from watcher.plans import CurationPlan, PictureFailure
+from watcher.types import Candidate, CandidateStatus, Fingerprint, PictureToDo
 
 
 class CurateStore(LeaseKeeper, Protocol):
     """What the curator needs of the database."""
+
+    def curation_window(self, candidate_ids: Sequence[int]) -> list[Candidate]: ...
+
+    def score_digests(self, candidate_ids: Sequence[int]) -> dict[int, str | None]: ...
+
+    def phashes_of(
+        self, statuses: Sequence[CandidateStatus], sols: Sequence[int] | None = None
+    ) -> list[tuple[int, int]]: ...
+
+    def save_curation(self, plan: CurationPlan) -> None: ...
 
     def fingerprint_backlog(self, now: datetime, *, archive: bool = False) -> tuple[int, int]: ...
 

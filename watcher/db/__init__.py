@@ -6,6 +6,7 @@ from watcher.db import migrate
 from watcher.db.accounts import AccountStore
 from watcher.db.audit import AuditStore
 from watcher.db.candidates import CandidateStore
+from watcher.db.curation import CurationStore
 from watcher.db.decisions import DecisionStore
 from watcher.db.delivery import DeliveryStore
 from watcher.db.entries import EntryStore
@@ -31,6 +32,7 @@ class Store(
     PublishingStore,
     DeliveryStore,
     FingerprintStore,
+    CurationStore,
 ):
     """The database, one mixin per domain."""
 

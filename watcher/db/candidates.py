@@ -209,6 +209,7 @@ def candidate_from_row(row: RowMapping) -> Candidate:
         row,
         status=CandidateStatus(row["status"]),
         tiles=_stored_tiles(row["tiles"]),
+        score_reasons=tuple(str(reason) for reason in row["score_reasons"] or ()),
     )
 
 
@@ -250,7 +251,23 @@ def decide(
     if result.rowcount != 1:  # another transaction got there between our read and write
         latest = read_candidate(connection, candidate_id)
         raise _decided_already(latest, latest.status.value)
+    if current.group_id is not None and current.group_hero:
+        _next_hero(connection, current.group_id)
     return current
+
+
+def _next_hero(connection: Connection, group_id: int) -> None:
+    """A group's hero was decided: its best new member (by score) becomes the card, so
+    the rest of the group stays in the grouped queue until curation groups it again."""
+    c = candidates.c
+    best = (
+        select(c.id)
+        .where(c.group_id == group_id, c.status == CandidateStatus.NEW.value)
+        .order_by(c.score.desc().nulls_last(), c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    connection.execute(update(candidates).where(c.id == best).values(group_hero=True))
 
 
 def _decided_already(candidate: Candidate, what: str) -> Conflict:

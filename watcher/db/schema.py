@@ -4,8 +4,6 @@ the database itself; this module mirrors them for queries (a test checks they ag
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -15,17 +13,16 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
     false,
-    text,
     true,
 )
 
 from watcher.db.columns import UTCDateTime, id_type, json_type
+from watcher.db.schema_curation import curation_columns
 from watcher.limits import (
     MAX_ADDRESS,
     MAX_CAMERA,
@@ -50,9 +47,6 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 
-DUE_ONLY: dict[str, Any] = {
-    f"{db}_where": text("fingerprint_due IS NOT NULL") for db in ("sqlite", "postgresql")
-}
 candidates = Table(
     "candidates",
     metadata,
@@ -83,18 +77,13 @@ candidates = Table(
     Column("decided_at", UTCDateTime),
     Column("reject_reason", Text),
     Column("tiles", json_type()),
-    # Curation's to-do mark: FINGERPRINT_NEW or FINGERPRINT_ARCHIVE while the picture waits
-    # to be fingerprinted, NULL once it was (or failed: see fingerprint_failures).
-    Column("fingerprint_due", SmallInteger, server_default="1"),
     UniqueConstraint("source", "external_id"),
     Index("ix_candidates_queue", "status", "id", "sol", "mission", "source", "taken_at"),
     Index("ix_candidates_camera", "status", "camera", "id", "sol"),
     Index("ix_candidates_sol", "status", "sol", "id"),
     Index("ix_candidates_taken", "status", "taken_at", "id"),
     Index("ix_candidates_sequence", "sol", "camera", "taken_at"),
-    # Partial: only the candidates still waiting, so "the next to fingerprint" reads a few
-    # index entries however large the table grows.
-    Index("ix_candidates_fingerprint_due", "fingerprint_due", "id", **DUE_ONLY),
+    *curation_columns(),
 )
 
 FINGERPRINT_NEW = 1  # polled: fingerprinted by the curation job

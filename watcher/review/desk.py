@@ -120,6 +120,34 @@ class Desk:
         _check_ranges(wanted)
         return self.store.search_candidates(wanted, limit=_page_size(limit), before_id=before_id)
 
+    def list_cards(
+        self,
+        wanted: CandidateFilter,
+        *,
+        by_score: bool = False,
+        grouped: bool = False,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Candidate]:
+        """The queue as cards: by curation's score (highest first, the ones not scored yet
+        after them, newest first) or newest first; with ``grouped``, one card per group
+        (its hero) and the frames alone. A text search is matched by ``search_candidates``
+        instead: newest first, one item per frame."""
+        _check_ranges(wanted)
+        if wanted.text or not (by_score or grouped):
+            return self.search_candidates(wanted, limit=limit, before_id=before_id)
+        return self.store.list_cards(
+            wanted,
+            by_score=by_score,
+            grouped=grouped,
+            limit=_page_size(limit),
+            before_id=before_id,
+        )
+
+    def group_members(self, group_ids: Sequence[int]) -> dict[int, list[Candidate]]:
+        """Each group's candidates (any status), in taken order, by group id."""
+        return self.store.group_members(group_ids)
+
     def queue_counts(self, wanted: CandidateFilter, *, limit: int = 50) -> StatusCounts:
         """How many candidates match ``wanted`` in each status (``wanted.status`` aside: the
         tabs of one filter), each count stopped past ``COUNT_CAP``. ``limit`` is the page

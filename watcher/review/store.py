@@ -67,6 +67,18 @@ class DeskStore(Protocol):
         before_id: int | None = None,
     ) -> list[Candidate]: ...
 
+    def list_cards(
+        self,
+        wanted: CandidateFilter,
+        *,
+        by_score: bool,
+        grouped: bool,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Candidate]: ...
+
+    def group_members(self, group_ids: Sequence[int]) -> dict[int, list[Candidate]]: ...
+
     def list_entries(self, status: EntryStatus | None = None) -> list[Entry]: ...
 
     def neighbours(self, candidate: Candidate, limit: int = 12) -> list[Candidate]: ...

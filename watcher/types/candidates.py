@@ -115,6 +115,25 @@ class Candidate(CandidateData):
     decided_by: str | None = None
     decided_at: datetime | None = None
     reject_reason: str | None = None
+    # Curation's, stored by its background job: None/() until it has scored the candidate.
+    # ``group_id`` is the group's leader (None when alone), ``group_kind`` a GroupKind's
+    # value, ``group_hero`` whether the queue shows it as a card (its group's hero, or alone).
+    score: float | None = None
+    score_reasons: tuple[str, ...] = ()
+    group_id: int | None = None
+    group_kind: str | None = None
+    group_size: int = 1
+    group_hero: bool = True
+
+    @property
+    def group(self) -> int | None:
+        """The group's id (its leader's candidate id), None when alone."""
+        return self.group_id
+
+    @property
+    def kind(self) -> str:
+        """``sequence`` for a frame of a sequence (offered as an animation), else ``frame``."""
+        return "sequence" if self.group_kind == "sequence" else "frame"
 
 
 def day_start(day: date | None, *, after: bool = False) -> datetime | None:

@@ -93,7 +93,8 @@ class CurateReport:
     image hosts. ``waiting`` candidates are still due after the round (archive ones only
     when asked) and ``retrying`` failures wait for their retry. ``failures``: candidate id
     and why, for each failure of the round. ``busy``: another watcher was curating, so
-    this one did nothing."""
+    this one did nothing. ``groups``: the groups found on the sols the round touched;
+    ``scored``: the scores (re)computed because their inputs changed."""
 
     fingerprinted: int = 0
     failed: int = 0
@@ -104,3 +105,5 @@ class CurateReport:
     retrying: int = 0
     failures: tuple[tuple[int, str], ...] = ()
     busy: bool = False
+    groups: int = 0
+    scored: int = 0

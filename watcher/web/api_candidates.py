@@ -7,9 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
+from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
-from watcher.types import CandidateFilter, CandidateStatus, day_start
-from watcher.views import AuditEventOut, CandidateOut, EntryOut, SourceHealthOut
+from watcher.types import Candidate, CandidateFilter, CandidateStatus, day_start
+from watcher.views import (
+    AuditEventOut,
+    CandidateCardOut,
+    CandidateOut,
+    EntryOut,
+    SourceHealthOut,
+)
 from watcher.web.api_auth import Caller, WatcherDep, entry_answer, etag, next_page, problems
 from watcher.web.api_models import (
     ApproveIn,
@@ -65,10 +72,18 @@ def list_candidates(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[
-        int | None, Query(ge=1, description="Keyset: only ids below this (see `next`).")
+        int | None, Query(ge=1, description="Keyset: only after this id (see `next`).")
     ] = None,
+    sort: Annotated[
+        Literal["time", "score"],
+        Query(description="`score`: curation's score, highest first (unscored last)."),
+    ] = "time",
+    grouped: Annotated[
+        bool, Query(description="One item per group (its best frame) with its `members`.")
+    ] = False,
 ) -> CandidatePage:
-    """Newest first. Follow `next` (also sent as `Link: rel="next"`) for the next page."""
+    """Newest first, or by score. Follow `next` (also sent as `Link: rel="next"`) for the
+    next page. A text search (`q`) is listed newest first, one item per frame."""
     wanted = CandidateFilter(
         status=None if status == "all" else CandidateStatus(status),
         mission=mission or None,
@@ -80,11 +95,23 @@ def list_candidates(
         taken_to=day_start(taken_to, after=True),
         text=(q or "").strip() or None,
     )
-    found = watcher.search_candidates(wanted, limit=limit, before_id=before)
+    found = watcher.list_cards(
+        wanted, by_score=sort == "score", grouped=grouped, limit=limit, before_id=before
+    )
     following = next_page(request, [c.id for c in found], limit)
     if following:
         response.headers["Link"] = f'<{following}>; rel="next"'
-    return CandidatePage(items=[CandidateOut.of(c) for c in found], next=following)
+    return CandidatePage(items=_cards(watcher, found, grouped and not wanted.text), next=following)
+
+
+def _cards(watcher: Watcher, found: list[Candidate], grouped: bool) -> list[CandidateCardOut]:
+    if not grouped:
+        return [CandidateCardOut.of(c) for c in found]
+    members = watcher.group_members([c.group_id for c in found if c.group_id is not None])
+    return [
+        CandidateCardOut.with_members(c, members.get(c.group_id, []) if c.group_id else [])
+        for c in found
+    ]
 
 
 @router.get(

@@ -17,6 +17,7 @@ from watcher.types import Actor, Candidate, EntryDraft
 from watcher.views import (
     AuditEventOut,
     CandidateBrief,
+    CandidateCardOut,
     CandidateOut,
     EditorOut,
     EntryOut,
@@ -88,7 +89,7 @@ class CandidateDetail(CandidateOut):
 
 
 class CandidatePage(BaseModel):
-    items: list[CandidateOut]
+    items: list[CandidateCardOut]
     next: str | None = Field(description="URL of the next page (keyset), or null at the end.")
 
 

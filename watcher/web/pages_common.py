@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from enum import StrEnum
@@ -263,6 +263,20 @@ class Card:
     line: tuple[str, ...]
     badges: tuple[Badge, ...] = ()
     current: bool = False
+    score: str | None = None
+    reasons: tuple[str, ...] = ()
+    group_href: str | None = None
+    group_size: int = 1
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A frame of a card's group, as a small thumbnail in the side panel."""
+
+    id: int
+    thumb: str | None
+    href: str
 
 
 def card_line(candidate: Candidate) -> tuple[str, ...]:
@@ -286,13 +300,35 @@ def card_line(candidate: Candidate) -> tuple[str, ...]:
 
 
 def badges_of(candidate: Candidate) -> tuple[Badge, ...]:
-    """The badges of a card: its status once decided."""
-    if candidate.status is CandidateStatus.NEW:
-        return ()
-    return (Badge(candidate.status.value, candidate.status.value),)
+    """The badges of a card: its status once decided, its group ("12 similar", "stereo
+    pair", "sequence · 10 frames") and its score ("73")."""
+    found = []
+    if candidate.status is not CandidateStatus.NEW:
+        found.append(Badge(candidate.status.value, candidate.status.value))
+    size = candidate.group_size
+    if candidate.group_id is not None and size > 1:
+        text = {
+            "stereo": "stereo pair" if size == 2 else f"stereo · {size} frames",
+            "sequence": f"sequence · {size} frames",
+        }.get(candidate.group_kind or "", f"{size} similar")
+        found.append(Badge(text, "group"))
+    if candidate.score is not None:
+        found.append(Badge(f"{candidate.score:.0f}", "score"))
+    return tuple(found)
 
 
-def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False) -> Card:
+def group_href(candidate: Candidate) -> str | None:
+    """The queue listing every frame of the candidate's group, or None when alone."""
+    return f"/editor?group={candidate.group_id}" if candidate.group_id is not None else None
+
+
+def card_of(
+    candidate: Candidate,
+    next_url: str | None,
+    *,
+    current: bool = False,
+    members: Sequence[Candidate] = (),
+) -> Card:
     c = candidate
     return Card(
         id=c.id,
@@ -318,6 +354,18 @@ def card_of(candidate: Candidate, next_url: str | None, *, current: bool = False
         line=card_line(c),
         badges=badges_of(c),
         current=current,
+        score=None if c.score is None else f"{c.score:.0f}",
+        reasons=c.score_reasons,
+        group_href=group_href(c) if c.group_size > 1 else None,
+        group_size=c.group_size,
+        members=tuple(
+            Member(
+                m.id,
+                clean_url(m.thumbnail_url) or clean_url(m.medium_url),
+                candidate_href(m.id, next_url),
+            )
+            for m in members
+        ),
     )
 
 

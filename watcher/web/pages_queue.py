@@ -63,14 +63,34 @@ class QueueQuery:
     before: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
     at: int = 1
+    sort: str = "time"
+    grouped: bool = True
+    group: int | None = None
 
-    def url(self, *, before: int | None = None, at: int = 1, status: str | None = None) -> str:
+    def _curation(self, sort: str | None) -> list[tuple[str, str]]:
+        """The sort, the grouping and the group shown, defaults left out."""
+        chosen = sort or self.sort
+        return [
+            ("sort", "" if chosen == "time" else chosen),
+            ("grouped", "" if self.grouped else "no"),
+            ("group", "" if self.group is None else str(self.group)),
+        ]
+
+    def url(
+        self,
+        *,
+        before: int | None = None,
+        at: int = 1,
+        status: str | None = None,
+        sort: str | None = None,
+    ) -> str:
         """This queue page's URL, defaults left out: ``before`` for an older page of it
         (``at``: the place of its first card, for the count line), ``status`` for the
-        same filters in another status."""
+        same filters in another status, ``sort`` for them in another order."""
         values = {**self.values, "status": status or self.values.get("status", "")}
         pairs = [(key, values[key]) for key in FILTERS if values.get(key)]
         pairs = [(k, v) for k, v in pairs if (k, v) != ("status", "new")]
+        pairs += [(k, v) for k, v in self._curation(sort) if v]
         if self.limit != DEFAULT_LIMIT:
             pairs.append(("limit", str(self.limit)))
         if before is not None:
@@ -131,7 +151,10 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
     )
     values["status"] = status
     at = whole(params.get("at")) if before is not None else None
-    return QueueQuery(values, wanted, limit, before, errors, at=max(1, at or 1))
+    sort = "score" if params.get("sort") == "score" else "time"
+    group = whole(params.get("group"))
+    grouped = params.get("grouped") != "no"
+    return QueueQuery(values, wanted, limit, before, errors, max(1, at or 1), sort, grouped, group)
 
 
 def _label(key: str, value: str) -> str:
@@ -166,11 +189,10 @@ def queue_page(
     all_errors = {**query.errors, **(errors or {})}
     found: list[Candidate] = []
     counts = None
+    grouped = query.grouped and watcher.settings.curate.enabled
     if not query.errors:
         try:
-            found = watcher.search_candidates(
-                query.wanted, limit=query.limit + 1, before_id=query.before
-            )
+            found = _listed(request, query, grouped)
             counts = watcher.queue_counts(query.wanted, limit=query.limit + 1)
         except InvalidInput as exc:
             all_errors.update(exc.errors)
@@ -179,8 +201,12 @@ def queue_page(
     here = query.url(before=query.before, at=query.at)
     shown = found[: query.limit]
     older = query.url(before=shown[-1].id, at=query.at + len(shown)) if shown else None
-    cards = [card_of(c, here) for c in shown]
+    members = watcher.group_members(sorted({c.group_id for c in shown if c.group_id}))
+    cards = [card_of(c, here, members=members.get(c.group_id or 0, [])) for c in shown]
     context = {
+        "sorts": [(s, query.url(sort=s), s == query.sort) for s in ("time", "score")],
+        "group_shown": query.group,
+        "sort": query.sort,
         "active": "queue",
         "require_words": watcher.settings.publish.require_words,
         "filters": query.values,
@@ -202,6 +228,24 @@ def queue_page(
         "errors": all_errors,
     }
     return render(request, "editor/queue.html", context, status)
+
+
+def _listed(request: Request, query: QueueQuery, grouped: bool) -> list[Candidate]:
+    """The page's candidates (one more than shown, to tell there is a next page): a
+    group's members in taken order, or the queue by time or score, one card per group
+    when ``grouped``."""
+    watcher = watcher_of(request)
+    if query.group is not None:
+        members = watcher.group_members([query.group]).get(query.group, [])
+        status = query.wanted.status
+        return [m for m in members if status is None or m.status is status]
+    return watcher.list_cards(
+        query.wanted,
+        by_score=query.sort == "score",
+        grouped=grouped,
+        limit=query.limit + 1,
+        before_id=query.before,
+    )
 
 
 def queue_again(
