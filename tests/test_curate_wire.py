@@ -237,8 +237,10 @@ def test_the_queue_shows_one_card_per_group_with_its_badges_and_sorts_by_score(
     plan = scored(ids, [30.0, 20.0, 73.4, 10.0, 50.0, None])
     web.watcher.store.save_curation(CurationPlan(scores=plan.scores, groups=group))
     browser = web.browser("alice")
-    newest = browser.get("/editor").text
+    newest = browser.get("/editor?sort=time").text
     assert card_ids(newest) == [ids[5], ids[4], ids[2]]
+    assert 'data-sort="time" aria-current="true"' in newest
+    assert '<input type="hidden" name="sort" value="time">' in newest
     hero = newest[newest.index(f'id="card-{ids[2]}"') :]
     hero = hero[: hero.index("</li>\n    <li") if "</li>\n    <li" in hero else len(hero)]
     assert '<li class="badge badge-group">4 similar</li>' in hero
@@ -246,14 +248,17 @@ def test_the_queue_shows_one_card_per_group_with_its_badges_and_sorts_by_score(
     assert '<li class="chip">colour camera</li>' in hero
     assert f'href="/editor?group={ids[0]}" data-group-link>show all 4</a>' in hero
     assert hero.count("<li><a href=") == 4  # the group's frames as thumbnails
-    by_score = browser.get("/editor?sort=score").text
+    by_score = browser.get("/editor").text  # the default order
     assert card_ids(by_score) == [ids[2], ids[4], ids[5]]
     assert 'data-sort="score" aria-current="true"' in by_score
-    assert '<input type="hidden" name="sort" value="score">' in by_score
+    assert 'name="sort"' not in by_score
+    assert card_ids(browser.get("/editor?sort=score").text) == card_ids(by_score)
     members = browser.get(f"/editor?group={ids[0]}").text
     assert card_ids(members) == ids[:4] and "data-group-shown" in members
-    every = browser.get("/editor?grouped=no").text
+    every = browser.get("/editor?grouped=no&sort=time").text
     assert card_ids(every) == ids[::-1]
+    every_by_score = card_ids(browser.get("/editor?grouped=no").text)
+    assert every_by_score == [ids[2], ids[4], ids[0], ids[1], ids[3], ids[5]]  # unscored last
 
 
 def test_deciding_a_groups_hero_makes_its_best_new_member_the_card(store: Store) -> None:

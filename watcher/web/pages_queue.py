@@ -63,7 +63,7 @@ class QueueQuery:
     before: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
     at: int = 1
-    sort: str = "time"
+    sort: str = "score"
     grouped: bool = True
     group: int | None = None
 
@@ -71,7 +71,7 @@ class QueueQuery:
         """The sort, the grouping and the group shown, defaults left out."""
         chosen = sort or self.sort
         return [
-            ("sort", "" if chosen == "time" else chosen),
+            ("sort", "" if chosen == "score" else chosen),
             ("grouped", "" if self.grouped else "no"),
             ("group", "" if self.group is None else str(self.group)),
         ]
@@ -151,7 +151,7 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
     )
     values["status"] = status
     at = whole(params.get("at")) if before is not None else None
-    sort = "score" if params.get("sort") == "score" else "time"
+    sort = "time" if params.get("sort") == "time" else "score"
     group = whole(params.get("group"))
     grouped = params.get("grouped") != "no"
     return QueueQuery(values, wanted, limit, before, errors, max(1, at or 1), sort, grouped, group)
@@ -204,7 +204,7 @@ def queue_page(
     members = watcher.group_members(sorted({c.group_id for c in shown if c.group_id}))
     cards = [card_of(c, here, members=members.get(c.group_id or 0, [])) for c in shown]
     context = {
-        "sorts": [(s, query.url(sort=s), s == query.sort) for s in ("time", "score")],
+        "sorts": [(s, query.url(sort=s), s == query.sort) for s in ("score", "time")],
         "group_shown": query.group,
         "sort": query.sort,
         "active": "queue",
