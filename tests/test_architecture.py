@@ -23,7 +23,7 @@ CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "markup", "pictures", "cameras", "template_dirs",
     "config",
-    "config_checks", "config_reader", "config_curate", "fetch",
+    "config_checks", "config_reader", "config_curate", "fetch", "files",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -35,6 +35,7 @@ RULES = {
     "pictures": {"types"},
     "cameras": set(),
     "template_dirs": set(),
+    "files": set(),
     "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
     "config_checks": {"limits", "template_dirs"},
     "config_reader": {"config", "config_checks", "config_curate", "exceptions"},

@@ -28,8 +28,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +40,7 @@ from watcher.curate.grouper import regroup
 from watcher.curate.store import CurateStore
 from watcher.exceptions import FetchError, Preempted, ResponseTooLarge
 from watcher.fetch import Fetcher
+from watcher.files import write_atomic
 from watcher.plans import PictureFailure
 from watcher.types import CurateReport, Fingerprint, PageRequest, PictureToDo
 from watcher.urls import clean_url
@@ -262,14 +261,6 @@ def _keep(path: Path, data: bytes) -> None:
     """Write the picture under a temporary name and rename it: a reader never sees half of
     one. A cache: a disk problem is logged, never a failure of the picture."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
     except OSError as exc:
         log.warning("could not keep picture %s: %s", path, exc)

@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 import threading
 import zlib
 from collections import OrderedDict
@@ -30,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from watcher.demo.terrain import Shot, expose, paint
+from watcher.files import write_atomic
 
 __all__ = ["NAME", "SIZES", "Pictures", "Shot", "content_type", "default_shot", "render"]
 
@@ -160,15 +159,7 @@ class Pictures:
         return f"{imageid}_{size}-{digest}.{EXTENSIONS[size]}"
 
     def _write(self, target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(target, data)
 
     def _remember(self, name: str, data: bytes) -> None:
         with self._lock:

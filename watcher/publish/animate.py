@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import NamedTuple
 import orjson
 from PIL import Image, UnidentifiedImageError
 
+from watcher.files import write_atomic
 from watcher.publish.model import Animation, AnimationFailure, AnimationState, AnimationStatus
 from watcher.types import Frame, PublishedEntry
 
@@ -178,15 +177,7 @@ def store(cache_dir: Path, animation: Animation) -> None:
 
 def _write(folder: Path, name: str, data: bytes) -> None:
     """``folder/name`` holds ``data`` or what it held before, never a part (temp + rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, folder / name)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(folder / name, data)
 
 
 def made(cache_dir: Path, key: str) -> tuple[int, int, int] | None:

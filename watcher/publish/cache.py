@@ -16,14 +16,13 @@ is not fsynced, because losing it costs time, never correctness.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import orjson
 
 from watcher.exceptions import ReuseFailed
+from watcher.files import write_atomic
 from watcher.publish import writer
 from watcher.publish.model import SiteContent, WriteReport
 from watcher.publish.pieces import RenderCache
@@ -53,15 +52,7 @@ def save_pieces(cache_dir: Path, version: str, pieces: dict[str, str]) -> None:
     """Replace the persisted pieces atomically and drop other fingerprints' files."""
     target = pieces_path(cache_dir, version)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(orjson.dumps(pieces))
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(target, orjson.dumps(pieces))
         for other in target.parent.glob("pieces-*.json"):
             if other != target:
                 other.unlink(missing_ok=True)
