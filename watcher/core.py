@@ -26,11 +26,17 @@ from watcher.curate.curator import Curator
 from watcher.db import Store
 from watcher.deliver.channels.channel import DeliveryReport
 from watcher.deliver.deliverer import Deliverer
-from watcher.exceptions import StorageError
+from watcher.exceptions import NotFound, StorageError
 from watcher.fetch import Fetcher
 from watcher.polling.checker import Checker
 from watcher.polling.poller import Poller
-from watcher.publish.model import AnimationState, AnimationStatus, PublishReport, WriteReport
+from watcher.publish.model import (
+    Animation,
+    AnimationState,
+    AnimationStatus,
+    PublishReport,
+    WriteReport,
+)
 from watcher.publish.publisher import Publisher
 from watcher.review.desk import Desk
 from watcher.views import source_health_json
@@ -198,6 +204,14 @@ class Watcher:
         not made yet, or failed and why. Read from the publisher's cache: nothing is
         fetched or built here."""
         return self.publishing.animator.states(self.store.entries_with_frames(entry_ids))
+
+    async def group_preview(self, group_id: int) -> Animation:
+        """The live preview of a sequence group's frames in taken order (see
+        ``Animator.preview``); NotFound for a group that is not a sequence."""
+        members = self.store.group_members([group_id]).get(group_id, [])
+        if not members or members[0].group_kind != "sequence":
+            raise NotFound(f"group {group_id} is not a sequence")
+        return await self.publishing.animator.preview(members)
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: is the database reachable, and how is each source doing."""

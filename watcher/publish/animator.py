@@ -19,11 +19,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import Settings
+from watcher.exceptions import InvalidInput
 from watcher.fetch import Fetcher
 from watcher.publish import animate
 from watcher.publish.animate import SequenceFrame
 from watcher.publish.model import Animation, AnimationFailure, AnimationState
-from watcher.types import PageRequest, PublishedEntry
+from watcher.types import Candidate, PageRequest, PublishedEntry
 from watcher.urls import clean_url
 
 log = logging.getLogger("watcher.publish.animator")
@@ -31,6 +32,8 @@ log = logging.getLogger("watcher.publish.animator")
 FIRST_WAIT = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=6)
 _URL_CHARS = 160
+PREVIEW_FRAMES = 24
+PREVIEW_WIDTH = 320
 
 
 def _utcnow() -> datetime:
@@ -129,7 +132,31 @@ class Animator:
             await asyncio.to_thread(animate.clear_failure, cache_dir, key)
         return animation
 
-    async def _build(self, key: str, frames: list[SequenceFrame]) -> Animation:
+    async def preview(self, members: Sequence[Candidate]) -> Animation:
+        """A small animation of a sequence's frames in the order given (the queue's side
+        panel shows it before anyone approves): their medium renditions, at most
+        ``PREVIEW_FRAMES`` of them, ``PREVIEW_WIDTH`` wide, kept in the publisher's cache.
+        Raises InvalidInput (``preview``: why) when it cannot be made."""
+        frames = [
+            SequenceFrame(index + 1, member.id, url)
+            for index, member in enumerate(members)
+            if (url := member.medium_url or member.thumbnail_url or member.large_url)
+        ][:PREVIEW_FRAMES]
+        if len(frames) < 2:
+            raise InvalidInput({"preview": "fewer than two of its frames have a picture"})
+        urls = [frame.url for frame in frames]
+        key = animate.animation_key(urls, PREVIEW_FRAMES, PREVIEW_WIDTH)
+        found = await asyncio.to_thread(animate.cached, self.settings.publish.cache_dir, key)
+        if found is not None:
+            return found
+        try:
+            return await self._build(key, frames, PREVIEW_WIDTH)
+        except Failed as exc:
+            raise InvalidInput({"preview": exc.reason}) from exc
+
+    async def _build(
+        self, key: str, frames: list[SequenceFrame], width: int | None = None
+    ) -> Animation:
         """Fetch, decode, encode and cache; raises Failed naming the first frame (in the
         animation's order) that could not be had."""
         config = self.settings.publish
@@ -149,7 +176,7 @@ class Animator:
             bodies.append(answer.body)
         try:
             animation = await asyncio.to_thread(
-                animate.build, key, bodies, config.animation_max_width
+                animate.build, key, bodies, width or config.animation_max_width
             )
             await asyncio.to_thread(animate.store, config.cache_dir, animation)
         except animate.FrameError as exc:

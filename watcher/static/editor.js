@@ -6,6 +6,7 @@
  *   r      reject the card                            o  open the full-resolution file
  *   e, Enter  open the card's page                    ?  help    Esc  close help
  *   c      compare the selected cards (2 to 4) side by side
+ *   A      on a sequence's card: approve its new frames as one animation
  *
  * The details panel shows the current card's details, or the hovered card's while the
  * pointer is over one. Shortcuts rest while typing in a field and whenever Ctrl, Alt or
@@ -193,6 +194,9 @@
         return true;
       case "a":
         submitCard(card, "approve");
+        return true;
+      case "A":
+        submitCard(card, "animate");
         return true;
       case "r":
         submitCard(card, "reject");

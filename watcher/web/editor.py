@@ -4,6 +4,7 @@
 - ``pages_candidate``: a candidate's page, approve / reject, the paragraph preview
 - ``pages_compare``: two to four candidates side by side
 - ``pages_entries``: the running list's entries, and editing one
+- ``pages_groups``: a sequence's live preview, and approving it as one animation
 - ``pages_admin``: audit log, editors, API tokens (admins), and your own account
 - ``pages_publishing``: site title and intro, editions, subscribers, webhooks, delivery
   log (admins)
@@ -21,6 +22,7 @@ from watcher.web import (
     pages_candidate,
     pages_compare,
     pages_entries,
+    pages_groups,
     pages_publishing,
     pages_queue,
 )
@@ -30,6 +32,7 @@ router.include_router(pages_queue.router)
 router.include_router(pages_candidate.router)
 router.include_router(pages_compare.router)
 router.include_router(pages_entries.router)
+router.include_router(pages_groups.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_publishing.router)
 

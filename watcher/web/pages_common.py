@@ -52,6 +52,16 @@ NOTICES: dict[str, tuple[str, str]] = {
         "Grouped {n} candidates into entry #{entry}, saved as a draft.",
         "Grouped the selection into a draft.",
     ),
+    "animated": (
+        "Approved {n} frames as one animation: entry #{entry}. Drop or reorder frames and "
+        "choose the still here.",
+        "Approved as one animation.",
+    ),
+    "animated_draft": (
+        "Approved {n} frames as one animation, saved as draft entry #{entry}: drop or reorder "
+        "frames, choose the still, write it and publish it here.",
+        "Approved as one animation, saved as a draft.",
+    ),
     "rejected_many": ("Rejected {n} candidates.", "Rejected the selection."),
     "undone_approve": (
         "Undone: entry #{entry} is gone and its candidates are back in the queue.",
@@ -268,6 +278,8 @@ class Card:
     group_href: str | None = None
     group_size: int = 1
     members: tuple[Member, ...] = ()
+    sequence_id: int | None = None
+    frames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,6 +206,7 @@ def entry_page(
         "renditions": RENDITIONS,
         "preview": preview,
         "problem": problem,
+        "notice": notice_from(request.query_params),
         "errors": errors or {},
         "general_errors": other_errors(errors or {}, EDIT_FIELDS),
         "can_publish": entry.status is not EntryStatus.PUBLISHED,

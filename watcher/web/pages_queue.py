@@ -39,7 +39,7 @@ from watcher.web.pages_common import (
     whole,
     with_notice,
 )
-from watcher.web.queue_view import fold_open, folded_in_use, summary, tabs
+from watcher.web.queue_view import fold_open, folded_in_use, summary, tabs, with_sequence
 from watcher.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -202,10 +202,15 @@ def queue_page(
     shown = found[: query.limit]
     older = query.url(before=shown[-1].id, at=query.at + len(shown)) if shown else None
     members = watcher.group_members(sorted({c.group_id for c in shown if c.group_id}))
-    cards = [card_of(c, here, members=members.get(c.group_id or 0, [])) for c in shown]
+    cards = [
+        with_sequence(card_of(c, here, members=group), c, group)
+        for c in shown
+        for group in [members.get(c.group_id or 0, [])]
+    ]
     context = {
         "sorts": [(s, query.url(sort=s), s == query.sort) for s in ("score", "time")],
         "group_shown": query.group,
+        "group_card": next((c for c in cards if c.frames), None) if query.group else None,
         "sort": query.sort,
         "active": "queue",
         "require_words": watcher.settings.publish.require_words,

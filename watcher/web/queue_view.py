@@ -4,10 +4,11 @@ filters are in use (so the fold opens by itself when one is, or when one is wron
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from watcher.types import CandidateStatus, StatusCounts
+from watcher.types import Candidate, CandidateStatus, StatusCounts
+from watcher.web.pages_common import Card
 
 # Typed in the bar above the cards; every other filter is folded away under "Filters".
 QUICK_FILTERS = ("q", "camera")
@@ -88,6 +89,17 @@ def fold_open(values: Mapping[str, str], errors: Mapping[str, str]) -> bool:
     return folded_in_use(values) > 0 or any(key in errors for key in FOLDED_FIELDS)
 
 
+def with_sequence(card: Card, candidate: Candidate, members: Sequence[Candidate]) -> Card:
+    """A sequence's card, able to approve its new frames (two or more) as one animation:
+    their ``id:version`` in taken order, so a frame decided meanwhile refuses the lot."""
+    if candidate.group_kind != "sequence" or candidate.group_id is None:
+        return card
+    frames = tuple(f"{m.id}:{m.version}" for m in members if m.status is CandidateStatus.NEW)
+    if len(frames) < 2:
+        return replace(card, sequence_id=candidate.group_id)
+    return replace(card, sequence_id=candidate.group_id, frames=frames)
+
+
 __all__ = [
     "FOLDED_FILTERS",
     "QUICK_FILTERS",
@@ -98,4 +110,5 @@ __all__ = [
     "how_many",
     "summary",
     "tabs",
+    "with_sequence",
 ]
