@@ -158,7 +158,9 @@ def test_the_keyboard_works_from_the_first_screen(live: Live) -> None:
         help_box = page.locator("#shortcuts")
         expect(help_box).to_be_visible()
         keys = help_box.locator("dt kbd").all_inner_texts()
-        assert sorted(keys) == sorted(["j", "k", "x", "c", "a", "r", "o", "e", "Enter", "?", "Esc"])
+        assert sorted(keys) == sorted(
+            ["j", "k", "x", "c", "a", "A", "r", "o", "e", "Enter", "?", "Esc"]
+        )
         page.keyboard.press("Escape")
         expect(help_box).to_be_hidden()
 
