@@ -30,7 +30,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
         yield running
 
 
-def add_sequence(live: Live, count: int = 3) -> list[int]:
+def add_sequence(live: Live, count: int = 3, *, first_url: str | None = None) -> list[int]:
     """``count`` frames of a dust devil a few seconds apart, newer than the seeded ones,
     stored as one scored sequence (the middle frame its card, first in the queue); their
     ids in taken order."""
@@ -44,7 +44,8 @@ def add_sequence(live: Live, count: int = 3) -> list[int]:
             sol=1966,
             taken_at=start + timedelta(seconds=5 * i),
             thumbnail_url=f"{live.images}/NLF_1966_{i:04d}_small.jpg",
-            medium_url=f"{live.images}/NLF_1966_{i:04d}_medium.jpg",
+            medium_url=(first_url if i == 0 and first_url else "")
+            or f"{live.images}/NLF_1966_{i:04d}_medium.jpg",
             full_url=f"{live.images}/NLF_1966_{i:04d}_full_res.png",
         )
         for i in range(count)
@@ -99,3 +100,19 @@ def test_a_sequence_card_previews_its_frames_and_A_approves_it_as_one_animation(
     entry = live.watcher.get_entry(entry_id)
     assert list(entry.candidate_ids) == frames
     assert [e.id for e in live.watcher.list_entries()] == [entry_id]
+
+
+STILL_SHOWN = """() => {
+  const img = document.querySelector('[data-details-panel] [data-sequence-preview]');
+  return img !== null && img.getAttribute('src') === img.dataset.still
+    && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def test_a_preview_that_cannot_be_made_gives_way_to_the_still(live: Live) -> None:
+    add_sequence(live, first_url="https://example.org/not-an-image-host.jpg")
+    with chromium_page(1280, 900) as page:
+        sign_in_as_alice(page, live.base)
+        page.keyboard.press("j")
+        page.keyboard.press("k")
+        page.wait_for_function(STILL_SHOWN)

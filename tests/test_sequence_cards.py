@@ -100,6 +100,11 @@ def test_approve_as_animation_makes_one_entry_of_every_frame_in_taken_order(
     assert action == f"/editor/groups/{ids[0]}/approve"
     assert selection == [f"{i}:1" for i in ids]
 
+    group_page = alice.get(f"/editor?group={ids[0]}").text
+    bar = group_page.split("data-group-shown", 1)[1].split("</form>", 1)[0]
+    assert f'action="/editor/groups/{ids[0]}/approve"' in bar
+    assert re.findall(r'name="ids" value="([0-9:]+)"', bar) == selection
+
     answer = alice.post(action, {"ids": selection, "next": "/editor"}, follow_redirects=False)
     assert answer.status_code == 303
     target = answer.headers["location"]

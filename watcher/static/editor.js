@@ -264,6 +264,23 @@
     }
   }
 
+  /* A sequence's preview that cannot be made (a frame missing, say) gives way to the still. */
+  function watchPreviews() {
+    document.addEventListener(
+      "error",
+      function (event) {
+        var img = event.target;
+        if (img && img.matches && img.matches("[data-sequence-preview]")) {
+          var still = img.getAttribute("data-still");
+          if (still && img.getAttribute("src") !== still) {
+            img.setAttribute("src", still);
+          }
+        }
+      },
+      true
+    );
+  }
+
   function watchCards() {
     /* Focus inside a card (a click, Tab) makes it the current one, so the keys act on it. */
     document.addEventListener("focusin", function (event) {
@@ -311,6 +328,7 @@
       }
     });
     watchCards();
+    watchPreviews();
     /* Back from a quick decision: carry on at the same place in the grid; else the first
      * card is current, so the keys work from the first screen. */
     var saved = null;
