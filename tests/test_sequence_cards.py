@@ -155,3 +155,7 @@ def test_no_preview_for_a_group_that_is_not_a_sequence_or_whose_frame_is_missing
     seq = stored_group(watcher, frames.url, "sequence", count=10)
     answer = alice.get(f"/editor/groups/{seq[0]}/preview")
     assert answer.status_code == 422 and "could not be fetched" in answer.text
+    asked = len(frames.requests)
+    again = alice.get(f"/editor/groups/{seq[0]}/preview")
+    assert again.status_code == 422 and "could not be fetched" in again.text
+    assert len(frames.requests) == asked  # the failure waits: nothing fetched again

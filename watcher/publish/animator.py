@@ -92,7 +92,7 @@ class Animator:
             key = self._key(frames)
             animation = await asyncio.to_thread(animate.cached, config.cache_dir, key)
             if animation is None:
-                animation = await self._attempt(entry.id, key, frames)
+                animation = await self._attempt(f"entry {entry.id}", key, frames)
                 if animation is None:
                     failed += 1
                     continue
@@ -101,7 +101,7 @@ class Animator:
         return result, built, failed
 
     async def _attempt(
-        self, entry_id: int, key: str, frames: list[SequenceFrame]
+        self, whose: str, key: str, frames: list[SequenceFrame], width: int | None = None
     ) -> Animation | None:
         """Build unless an earlier failure of the same frames still waits; record how it
         went beside the cache."""
@@ -109,12 +109,12 @@ class Animator:
         earlier = await asyncio.to_thread(animate.failure, cache_dir, key)
         now = self.clock()
         if earlier is not None and now < earlier.retry_at:
-            log.debug("entry %d: animation waits until %s", entry_id, earlier.retry_at)
+            log.debug("%s: animation waits until %s", whose, earlier.retry_at)
             return None
         try:
-            animation = await self._build(key, frames)
+            animation = await self._build(key, frames, width)
         except Failed as exc:
-            log.warning("entry %d: animation failed (%s); showing the still", entry_id, exc)
+            log.warning("%s: animation failed (%s); showing the still", whose, exc)
             attempts = (earlier.attempts if earlier else 0) + 1
             record = AnimationFailure(
                 reason=exc.reason,
@@ -126,7 +126,7 @@ class Animator:
             try:
                 await asyncio.to_thread(animate.record_failure, cache_dir, key, record)
             except OSError:
-                log.exception("entry %d: could not record why the animation failed", entry_id)
+                log.exception("%s: could not record why the animation failed", whose)
             return None
         if earlier is not None:
             await asyncio.to_thread(animate.clear_failure, cache_dir, key)
@@ -136,7 +136,8 @@ class Animator:
         """A small animation of a sequence's frames in the order given (the queue's side
         panel shows it before anyone approves): their medium renditions, at most
         ``PREVIEW_FRAMES`` of them, ``PREVIEW_WIDTH`` wide, kept in the publisher's cache.
-        Raises InvalidInput (``preview``: why) when it cannot be made."""
+        Raises InvalidInput (``preview``: why) when it cannot be made; a failure is recorded
+        and waited on like a publish's, so showing the panel again fetches nothing."""
         frames = [
             SequenceFrame(index + 1, member.id, url)
             for index, member in enumerate(members)
@@ -146,13 +147,15 @@ class Animator:
             raise InvalidInput({"preview": "fewer than two of its frames have a picture"})
         urls = [frame.url for frame in frames]
         key = animate.animation_key(urls, PREVIEW_FRAMES, PREVIEW_WIDTH)
-        found = await asyncio.to_thread(animate.cached, self.settings.publish.cache_dir, key)
-        if found is not None:
-            return found
-        try:
-            return await self._build(key, frames, PREVIEW_WIDTH)
-        except Failed as exc:
-            raise InvalidInput({"preview": exc.reason}) from exc
+        cache_dir = self.settings.publish.cache_dir
+        found = await asyncio.to_thread(animate.cached, cache_dir, key)
+        if found is None:
+            found = await self._attempt(f"group {members[0].group_id}", key, frames, PREVIEW_WIDTH)
+        if found is None:
+            failed = await asyncio.to_thread(animate.failure, cache_dir, key)
+            reason = failed.reason if failed else "the animation could not be made"
+            raise InvalidInput({"preview": reason})
+        return found
 
     async def _build(
         self, key: str, frames: list[SequenceFrame], width: int | None = None
