@@ -148,6 +148,20 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
             browser.close()
 
 
+def watch_for_problems(page: Any) -> list[str]:
+    """The page's script errors and Content-Security-Policy refusals, as they happen: a
+    test asserts the list stays empty."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return problems
+
+
 def sign_in_as_alice(page: Any, base: str) -> None:
     """Open the queue, get sent to the sign-in form, sign in, land back on the queue."""
     from playwright.sync_api import expect

@@ -10,7 +10,7 @@ import pytest
 
 from watcher.types import CandidateStatus, EntryStatus
 
-from .browser_support import Live, chromium_page, serving, sign_in_as_alice
+from .browser_support import Live, chromium_page, serving, sign_in_as_alice, watch_for_problems
 
 pytestmark = pytest.mark.timeout(110)
 
@@ -33,15 +33,8 @@ def test_an_editor_signs_in_and_works_the_queue_with_the_keyboard(live: Live) ->
     from playwright.sync_api import expect
 
     current = re.compile(r"\bis-current\b")
-    problems: list[str] = []
     with chromium_page() as page:
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
+        problems = watch_for_problems(page)
 
         # Sign in through the form; back on the queue.
         sign_in_as_alice(page, live.base)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from watcher.types import CandidateStatus, EntryStatus
 
-from .browser_support import Live, chromium_page, serving, sign_in_as_alice
+from .browser_support import Live, chromium_page, serving, sign_in_as_alice, watch_for_problems
 
 pytestmark = pytest.mark.timeout(110)
 
@@ -32,18 +31,6 @@ ORIGINS = """() => [...document.querySelectorAll('[data-frame] img')].map(
 def live(tmp_path: Path) -> Iterator[Live]:
     with serving(tmp_path, require_words=True, count=6) as running:
         yield running
-
-
-def watch_for_problems(page: Any) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return problems
 
 
 def test_two_cards_picked_with_x_compare_with_c_and_approve_with_a(live: Live) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from watcher.types import Actor, CandidateStatus, EntryDraft, Role
 
-from .browser_support import Live, chromium_page, serving, sign_in_as_alice
+from .browser_support import Live, chromium_page, serving, sign_in_as_alice, watch_for_problems
 
 pytestmark = pytest.mark.timeout(110)
 
@@ -52,15 +52,8 @@ def test_an_editor_drags_moves_and_drops_frames_then_saves_them(live: Live) -> N
 
     a, b, c, d, e = live.ids[:5]
     entry = live.watcher.approve([a, b, c, d, e], EntryDraft(heading="Dust devil"), ALICE)
-    problems: list[str] = []
     with chromium_page() as page:
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
+        problems = watch_for_problems(page)
         sign_in_as_alice(page, live.base)
         page.goto(f"{live.base}/editor/entries/{entry.id}")
 

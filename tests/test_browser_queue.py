@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from watcher.types import Actor, CandidateStatus, EntryStatus, Role
 
-from .browser_support import Live, chromium_page, serving, sign_in_as_alice
+from .browser_support import Live, chromium_page, serving, sign_in_as_alice, watch_for_problems
 
 pytestmark = pytest.mark.timeout(110)
 
@@ -40,18 +39,6 @@ def live(tmp_path: Path) -> Iterator[Live]:
         running.watcher.reject(running.ids[0], ALICE)
         running.watcher.approve([running.ids[1]], None, ALICE)
         yield running
-
-
-def watch_for_problems(page: Any) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return problems
 
 
 def test_one_screen_at_1280_holds_24_cards_with_their_counts_and_details(live: Live) -> None:
