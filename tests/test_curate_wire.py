@@ -176,8 +176,23 @@ def test_queue_sorts_by_score_and_lists_one_item_per_group_with_its_members(
     for card in sequence:
         assert card["id"] in card["members"] and card["group_size"] == len(card["members"])
         assert [taken[m] for m in card["members"]] == sorted(taken[m] for m in card["members"])
-    text = runner.invoke(app, ["-c", config, "queue", "--grouped"])
-    assert text.exit_code == 0 and f"{len(cards)} candidate(s)" in text.stdout
+    text = runner.invoke(app, ["-c", config, "queue", "--grouped", "--sort", "score"])
+    assert text.exit_code == 0, text.output
+    assert f"{len(cards)} card(s) of {len(frames)} candidate(s)" in text.stdout
+    header = text.stdout.splitlines()[0]
+    assert header.split()[:3] == ["id", "score", "group"]
+    hero = cards[0]
+    row = next(line for line in text.stdout.splitlines() if line.startswith(f"{hero['id']} "))
+    assert row.split()[1] == str(round(hero["score"]))
+    assert f"sequence · {sequence[0]['group_size']} frames" in text.stdout
+
+
+def test_the_queue_table_by_time_keeps_its_columns(curated: tuple[str, dict[str, Any]]) -> None:
+    config, _ = curated
+    text = runner.invoke(app, ["-c", config, "queue"])
+    assert text.exit_code == 0, text.output
+    assert "score" not in text.stdout.splitlines()[0]
+    assert f"{len(queue(config))} candidate(s)" in text.stdout
 
 
 def test_the_api_lists_by_score_and_by_group_as_the_cli_does(web: WebApp) -> None:

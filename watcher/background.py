@@ -39,6 +39,8 @@ MAX_DEBOUNCE_FACTOR = 5.0
 RETRY_AFTER_ERROR = 30.0
 BUSY_RETRY = 5.0
 BACKLOG_PAUSE = 1.0
+# A round that gave an image host back to a poll resumes soon after: the poll is short.
+DEFERRED_PAUSE = 1.0
 
 
 class _Wakeable:
@@ -223,7 +225,8 @@ class Publisher(_Wakeable):
 
 class Curation:
     """Rounds of ``curate_once`` every ``interval`` seconds until ``stop`` is set; a full
-    round with more waiting is followed after ``BACKLOG_PAUSE``. ``rounds`` and ``errors``
+    round with more waiting is followed after ``BACKLOG_PAUSE``, one that gave its host
+    back to a poll after ``DEFERRED_PAUSE``. ``rounds`` and ``errors``
     count what happened (for logs and tests)."""
 
     def __init__(self, watcher: Watcher, *, interval: float, batch: int):
@@ -247,7 +250,9 @@ class Curation:
                         report.waiting,
                     )
                 done = report.fingerprinted + report.failed
-                if done >= self.batch and report.waiting and not report.deferred:
+                if report.waiting and report.deferred:
+                    pause = min(pause, DEFERRED_PAUSE)
+                elif report.waiting and done >= self.batch:
                     pause = min(pause, BACKLOG_PAUSE)
             except StorageError as exc:
                 self.errors += 1

@@ -30,7 +30,14 @@ from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
 from watcher.core import Watcher
-from watcher.types import Backfill, Candidate, CandidateFilter, CandidateStatus, PollReport
+from watcher.types import (
+    Backfill,
+    Candidate,
+    CandidateFilter,
+    CandidateStatus,
+    PollReport,
+    group_label,
+)
 from watcher.views import CandidateCardOut, CandidateOut, SourceHealthOut
 
 QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
@@ -239,11 +246,23 @@ def queue(
     if not rows:
         out.print(why, markup=False)
         return
-    # Every status is the one asked for unless --status all: then it is worth a column.
+    # Every status is the one asked for unless --status all: then it is worth a column;
+    # curation's columns are worth it when it orders or folds the list.
     show_status = status is StatusFilter.ALL
+    curated = by_score or grouped
     columns = [c for c in QUEUE_COLUMNS if show_status or c != "status"]
-    print_table(columns, [_queue_row(row, show_status) for row in rows], cut=("camera", "title"))
-    out.print(f"{len(rows)} candidate(s)")
+    if curated:
+        columns[1:1] = ["score", "group"]
+    print_table(
+        columns,
+        [_queue_row(row, show_status, curated) for row in rows],
+        cut=("camera", "title"),
+    )
+    if grouped:
+        frames = sum(max(1, len(row["members"])) for row in rows)
+        out.print(f"{len(rows)} card(s) of {frames} candidate(s)")
+    else:
+        out.print(f"{len(rows)} candidate(s)")
 
 
 def _cards(
@@ -270,8 +289,9 @@ def _cards(
     ]
 
 
-def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:
-    """A candidate's JSON shape as a row of the queue's table (the camera in words)."""
+def _queue_row(row: dict[str, Any], show_status: bool, curated: bool) -> list[str]:
+    """A candidate's JSON shape as a row of the queue's table (the camera in words;
+    with ``curated``, its score and its group as the queue's card badges say it)."""
     cells = [
         str(row["id"]),
         row["status"],
@@ -283,7 +303,18 @@ def _queue_row(row: dict[str, Any], show_status: bool) -> list[str]:
     ]
     if not show_status:
         del cells[1]
+    if curated:
+        cells[1:1] = [_score_cell(row["score"]), _group_cell(row)]
     return cells
+
+
+def _score_cell(score: float | None) -> str:
+    return "" if score is None else str(round(score))
+
+
+def _group_cell(row: dict[str, Any]) -> str:
+    """The card's group badge in words ("12 similar", "sequence · 10 frames")."""
+    return group_label(row["kind"], int(row["group_size"]))
 
 
 @app.command()

@@ -36,7 +36,7 @@ from pathlib import Path
 from watcher import leases
 from watcher.config import Settings
 from watcher.curate.fingerprint import PictureError, fingerprint
-from watcher.curate.grouper import regroup
+from watcher.curate.grouper import catch_up, regroup
 from watcher.curate.store import CurateStore
 from watcher.exceptions import FetchError, Preempted, ResponseTooLarge
 from watcher.fetch import Fetcher
@@ -130,6 +130,7 @@ class Curator:
             )
             tally = await self._measure_all(todo, now + LEASE * 0.8, should_stop)
             regrouped = await asyncio.to_thread(regroup, config, self.store, tally.touched)
+            caught_up = await asyncio.to_thread(catch_up, config, self.store)
             waiting, retrying = await asyncio.to_thread(
                 self.store.fingerprint_backlog, self.clock(), archive=archive
             )
@@ -144,8 +145,8 @@ class Curator:
             waiting=waiting,
             retrying=retrying,
             failures=tuple(tally.why),
-            groups=regrouped.groups,
-            scored=regrouped.scored,
+            groups=regrouped.groups + caught_up.groups,
+            scored=regrouped.scored + caught_up.scored,
         )
 
     async def _measure_all(

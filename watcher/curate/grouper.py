@@ -7,6 +7,11 @@ approved on those sols, its own group aside. A score is written only when the di
 its inputs moved, a group only when it differs from the stored one; both in one plan,
 one transaction.
 
+When the ``[curate]`` rules or weights change (a restart with a new config), every
+queued candidate's inputs changed: ``catch_up`` walks the queue a few windows a round
+(``CATCH_UP_WINDOWS``) until all are grouped and scored by the new rules, remembering how
+far it got, and then the rules' digest, in the site settings.
+
 Scores come in two passes: first without groups (to choose each group's hero by score),
 then with each candidate's group (a sequence scores; its own members do not count
 against its novelty); the heroes are then chosen again by the final scores.
@@ -14,8 +19,9 @@ against its novelty); the heroes are then chosen again by the final scores.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import timedelta
 
 from watcher.config import CurateConfig
@@ -25,6 +31,10 @@ from watcher.curate.score import ScoreContext, ScoreWeights, score, score_inputs
 from watcher.curate.store import CurateStore
 from watcher.plans import CurationPlan, GroupRow, ScoreRow
 from watcher.types import Candidate, CandidateStatus, Fingerprint, Group
+
+RULES_KEY = "curate.rules"
+PROGRESS_KEY = "curate.rules.progress"
+CATCH_UP_WINDOWS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,36 @@ def rules_of(config: CurateConfig) -> GroupRules:
 def weights_of(config: CurateConfig) -> ScoreWeights:
     """The ``[curate]`` weights as the score takes them."""
     return ScoreWeights(**{f.name: float(getattr(config, f.name)) for f in fields(ScoreWeights)})
+
+
+def rules_digest(config: CurateConfig) -> str:
+    """A digest of everything in ``[curate]`` that groups and scores: when it moves, the
+    stored groups and scores are out of date."""
+    described = repr((astuple(rules_of(config)), astuple(weights_of(config))))
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def catch_up(config: CurateConfig, store: CurateStore) -> Regrouped:
+    """Regroup the next ``CATCH_UP_WINDOWS`` windows of the queue if the rules changed
+    since they were last applied to all of it (see the module docstring)."""
+    digest = rules_digest(config)
+    stored = store.get_settings(RULES_KEY, PROGRESS_KEY)
+    if stored.get(RULES_KEY) == digest:
+        return Regrouped()
+    mark = stored.get(PROGRESS_KEY, "")
+    after = (-1, 0)
+    if mark.startswith(f"{digest}:"):
+        at, _, last = mark.removeprefix(f"{digest}:").partition(",")
+        after = (int(at), int(last))
+    windows = store.queued_windows(after, CATCH_UP_WINDOWS)
+    groups = scored = 0
+    for sol, first in windows:
+        done = regroup(config, store, [first])
+        groups, scored = groups + done.groups, scored + done.scored
+        store.set_setting(PROGRESS_KEY, f"{digest}:{sol},{first}")
+    if len(windows) < CATCH_UP_WINDOWS:
+        store.set_setting(RULES_KEY, digest)
+    return Regrouped(groups=groups, scored=scored)
 
 
 def regroup(config: CurateConfig, store: CurateStore, touched: Sequence[int]) -> Regrouped:

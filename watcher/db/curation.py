@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, true, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, true, tuple_, update
 
 from watcher.db.candidates import candidate_from_row
 from watcher.db.fingerprints import to_unsigned
@@ -51,6 +51,36 @@ class CurationStore(StoreBase):
             missing = [i for i in candidate_ids if i not in found]
             found |= {candidate.id: candidate for candidate in _in_order(connection, missing)}
         return list(found.values())
+
+    def queued_windows(self, after: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+        """``(sol, one new candidate's id)`` for the next ``limit`` windows after
+        ``after`` in ``(sol, id)`` order: one per sol with new candidates, then each new
+        candidate without a sol (sol -1) by id; a walk over the whole queue in rounds."""
+        c = candidates.c
+        after_sol, after_id = after
+        with self.read() as connection:
+            found: list[tuple[int, int]] = []
+            if after_sol >= 0 or after_id == 0:
+                query = (
+                    select(c.sol, func.min(c.id))
+                    .where(c.status == CandidateStatus.NEW.value, c.sol.is_not(None))
+                    .where(c.sol > after_sol)
+                    .group_by(c.sol)
+                    .order_by(c.sol)
+                    .limit(limit)
+                )
+                found = [(int(sol), int(first)) for sol, first in connection.execute(query)]
+                if len(found) >= limit:
+                    return found
+                after_id = 0
+            query = (
+                select(c.id)
+                .where(c.status == CandidateStatus.NEW.value, c.sol.is_(None), c.id > after_id)
+                .order_by(c.id)
+                .limit(limit - len(found))
+            )
+            found += [(-1, int(i)) for i in connection.execute(query).scalars()]
+        return found
 
     def score_digests(self, candidate_ids: Sequence[int]) -> dict[int, str | None]:
         """The stored digest of each candidate's score inputs (None: never scored)."""

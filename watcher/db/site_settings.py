@@ -43,6 +43,10 @@ class SiteStore(StoreBase):
             ).all()
         return {str(key): str(value) for key, value in rows}
 
+    def set_setting(self, key: str, value: str) -> None:
+        with self.write() as connection:
+            write_setting(connection, key, value)
+
     def get_or_create_setting(self, key: str, value: str) -> str:
         with self.write() as connection:
             return add_setting_once(connection, key, value)

@@ -17,30 +17,17 @@ checks that these come first in the queue.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from watcher.demo.downlink import busy_views, shoot_view
 from watcher.demo.packaged import DEMO_LATEST_SOL, demo_scenes
-from watcher.demo.pictures import Shot, default_shot
-from watcher.demo.records import PERSEVERANCE_CAMERAS, RecordFactory, mix, sol_start_ms
-from watcher.demo.scenes import STEREO_SHIFT
+from watcher.demo.pictures import Shot
+from watcher.demo.records import RecordFactory, mix, sol_start_ms
 
 __all__ = ["BusySol", "busy_sol"]
 
-_CAMERAS = {camera.instrument: camera for camera in PERSEVERANCE_CAMERAS}
-# The views' cameras (both eyes, or one) and how often each is chosen.
-_VIEWS = (
-    *((("NAVCAM_LEFT", "NAVCAM_RIGHT"),) * 4),
-    *((("MCZ_LEFT", "MCZ_RIGHT"),) * 3),
-    *((("FRONT_HAZCAM_LEFT_A",),) * 2),
-    ("REAR_HAZCAM_RIGHT",),
-)
-_LONE = ("SUPERCAM_RMI", "SHERLOC_WATSON", "NAVCAM_RIGHT", "MCZ_LEFT", "FRONT_HAZCAM_LEFT_A")
-_GAINS = (0, 6, -5, 3, -2)
-_DAY_MS = 8 * 3_600_000  # imaging from 09:00 to 17:00 local mean solar time
-_START_MS = 9 * 3_600_000
 _GOLDEN_MS = 17 * 3_600_000 + 5 * 60_000  # golden views: from 17:05 to 18:25 LMST
 _GOLDEN_SPAN_MS = 80 * 60_000
 _SEQUENCES = ("dust devil", "ingenuity shadow")
@@ -77,30 +64,30 @@ def busy_sol(
         scene_of |= {imageid: f"stereo twins {k}" for imageid in pair}
     factory = RecordFactory("mars2020", 2020)
     received = sol_start_ms(DEMO_LATEST_SOL) // 1000 + 64_800
-    for view in range(views):
-        made, drawn = _view(factory, mix(seed * 1_000_003 + view), view, received + 10 * view)
-        records += made
-        shots |= drawn
-        scene_of |= {record["imageid"]: f"view {view}" for record in made}
+    shot, alone = busy_views(
+        factory, sol=DEMO_LATEST_SOL, seed=seed, views=views, lone=lone, received_s=received
+    )
+    for number, view in enumerate(shot):
+        records += view.records
+        shots |= view.shots
+        scene_of |= {record["imageid"]: f"view {number}" for record in view.records}
+    for k, view in enumerate(alone):
+        records += view.records
+        scene_of |= {record["imageid"]: f"lone {k}" for record in view.records}
     for k in range(golden):
         h = mix(seed * 1_000_037 + k)
-        lmst_ms = _GOLDEN_MS + (h >> 24) % _GOLDEN_SPAN_MS
-        at = received + 10 * (views + k)
-        made, drawn = _view(factory, h, views + k, at, ("MCZ_LEFT", "MCZ_RIGHT"), lmst_ms)
-        records += made
-        shots |= drawn
-        scene_of |= {record["imageid"]: f"golden {k}" for record in made}
-    for k in range(lone):
-        h = mix(seed * 1_000_033 + k)
-        record = factory.make(
+        view = shoot_view(
+            factory,
+            h,
             sol=DEMO_LATEST_SOL,
-            lmst_ms=_START_MS + h % _DAY_MS,
-            received_s=received + 10 * (views + golden) + k,
-            salt=5_000_000 + k,
-            camera=_CAMERAS[_LONE[k % len(_LONE)]],
+            number=views + k,
+            received_s=received + 10 * (views + k) + lone,
+            eyes=("MCZ_LEFT", "MCZ_RIGHT"),
+            lmst_ms=_GOLDEN_MS + (h >> 24) % _GOLDEN_SPAN_MS,
         )
-        records.append(record)
-        scene_of[record["imageid"]] = f"lone {k}"
+        records += view.records
+        shots |= view.shots
+        scene_of |= {record["imageid"]: f"golden {k}" for record in view.records}
     records.sort(key=lambda record: (record["date_taken_utc"], record["imageid"]))
     return BusySol(
         records=tuple(records),
@@ -109,49 +96,3 @@ def busy_sol(
         sequences=(scenes.dust_devil, scenes.shadow),
         spectacular=(*_SEQUENCES, *(f"golden {k}" for k in range(golden))),
     )
-
-
-def _view(
-    factory: RecordFactory,
-    h: int,
-    view: int,
-    received_s: int,
-    eyes: tuple[str, ...] | None = None,
-    lmst_ms: int | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Shot]]:
-    """One view: its camera's eyes (chosen by ``h`` unless given), shot 2..5 times a few
-    seconds apart from ``lmst_ms`` (a time of day chosen by ``h`` unless given), each shot
-    with its own gain and each frame its own grain. Both eyes of one shot share the
-    factory's salt and time, so their ids differ in the eye letter only, and see one scene
-    a few pixels aside."""
-    eyes = eyes or _VIEWS[h % len(_VIEWS)]
-    count = 2 + (h >> 8) % 4
-    step_ms = 2_000 + (h >> 16) % 6_000
-    if lmst_ms is None:
-        lmst_ms = _START_MS + (h >> 24) % _DAY_MS
-    look = default_shot(f"{_CAMERAS[eyes[0]].prefix}F_{h}")  # the view's colour and horizon
-    made: list[dict[str, Any]] = []
-    drawn: dict[str, Shot] = {}
-    for shot in range(count):
-        for eye, instrument in enumerate(eyes):
-            record = factory.make(
-                sol=DEMO_LATEST_SOL,
-                lmst_ms=lmst_ms + shot * step_ms,
-                received_s=received_s,
-                salt=3_000_000 + view * 8 + shot,
-                frame=1,
-                camera=_CAMERAS[instrument],
-            )
-            imageid = str(record["imageid"])
-            aside = (-1, 1)[eye] * STEREO_SHIFT
-            made.append(record)
-            drawn[imageid] = Shot(
-                seed=h & 0xFFFF_FFFF,
-                colour=look.colour,
-                horizon=look.horizon,
-                wheel=look.wheel,
-                window=(50 + aside, 1000, 1100, 750) if len(eyes) > 1 else (0, 4, 4, 3),
-                gain=1000 + _GAINS[shot],
-                grain=zlib.crc32(imageid.encode()),
-            )
-    return made, drawn

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from watcher.demo.datasets import RecordedRawImages
+from watcher.demo.downlink import View, ViewReleases, busy_views
 from watcher.demo.image_library import ImageLibraryDataset
 from watcher.demo.library import demo_library_items, with_demo_news
+from watcher.demo.records import RecordFactory
 from watcher.demo.scenes import SHADOW_FRAMES, DemoScenes, build_scenes
 from watcher.demo.server import NasaEmulator
 from watcher.demo.synthetic import SyntheticRawImages
@@ -31,6 +33,10 @@ PACKAGED_FEEDS = (PERSEVERANCE_CAPTURE, IMAGE_LIBRARY_CAPTURE, NASA_RSS_CAPTURE)
 DEMO_FIRST_SOL = 1900
 DEMO_LATEST_SOL = 1965
 DEMO_PER_SOL = 8
+# The latest sol is busy as a real one: views shot again and again, in stereo or alone.
+DEMO_BUSY_VIEWS = 80
+DEMO_LONE_FRAMES = 4
+DEMO_BUSY_RECEIVED_BEFORE_NEWEST_S = 2 * 3600
 INGENUITY_RECORDS = 14_500
 
 
@@ -59,11 +65,16 @@ def demo_scenes() -> DemoScenes:
     return _demo_datasets()[2]
 
 
+def demo_busy_views() -> list[View]:
+    """The views and lone frames ``demo_emulator`` adds to the latest sol."""
+    return _demo_datasets()[3]
+
+
 def demo_emulator(
     *,
     port: int = 0,
     release_every: float = 5.0,
-    release_batch: int = 3,
+    release_batch: int = 1,
     rewrite_images: bool = True,
     latency: float = 0.0,
     picture_dir: Path | None = None,
@@ -71,10 +82,12 @@ def demo_emulator(
     """An emulator (not yet started) serving everything the default config polls.
 
     - ``mars2020``: a synthetic history of sols 1900..1965 (8 records a sol, every 5th a
-      thumbnail) plus the three real records of sol 1965 and the hand-made scenes of
-      sol 1965 (``demo_scenes()``); every ``release_every`` seconds ``release_batch`` new
-      records of sol 1966 onwards are received, so candidates visibly arrive
-      (``release_every=0`` turns that off).
+      thumbnail) plus the three real records of sol 1965, the hand-made scenes of
+      sol 1965 (``demo_scenes()``) and its busy downlink (``demo_busy_views()``: 80
+      views shot two to five times, in stereo or alone, and 4 lone frames); every
+      ``release_every`` seconds ``release_batch`` new views of sol 1966 onwards are
+      received (2 to 10 frames each), so candidates visibly arrive the way a real
+      downlink's do (``release_every=0`` turns that off).
     - ``ingenuity``: a finished archive of 14,500 records (sols 46..1011), as the real one,
       the last ten of them Ingenuity's shadow sequence on its last sol.
     - ``/search``: a few made-up Perseverance and Ingenuity items (``library.py``) before
@@ -85,7 +98,7 @@ def demo_emulator(
     ``picture_dir``, or in memory) so the editor UI and the published animations work
     offline (add the emulator's ``host:port`` to ``security.image_hosts``).
     """
-    perseverance, ingenuity, scenes = _demo_datasets()
+    perseverance, ingenuity, scenes, views = _demo_datasets()
     emulator = NasaEmulator(
         raw_images={"mars2020": perseverance, "ingenuity": ingenuity},
         image_library=ImageLibraryDataset(
@@ -99,15 +112,24 @@ def demo_emulator(
         latency=latency,
         rewrite_images=rewrite_images,
         picture_dir=picture_dir,
-        scenes=scenes.shots,
+        scenes={**scenes.shots, **{k: v for view in views for k, v in view.shots.items()}},
     )
     if release_every > 0:
-        emulator.every(release_every, lambda: perseverance.release(release_batch))
+        releases = ViewReleases(
+            factory=RecordFactory("mars2020", perseverance.seed + 1),
+            add=perseverance.add,
+            shots=emulator.pictures.shots,
+            first_sol=DEMO_LATEST_SOL + 1,
+            newest_s=int(perseverance.summary().latest or 0),
+            seed=perseverance.seed,
+        )
+        emulator.every(release_every, lambda: [releases.release() for _ in range(release_batch)])
     return emulator
 
 
-def _demo_datasets() -> tuple[SyntheticRawImages, SyntheticRawImages, DemoScenes]:
-    """The two raw-image datasets of the demo, scenes included, and the scenes."""
+def _demo_datasets() -> tuple[SyntheticRawImages, SyntheticRawImages, DemoScenes, list[View]]:
+    """The two raw-image datasets of the demo, scenes and busy views included, the scenes
+    and the busy views."""
     perseverance = SyntheticRawImages(
         (DEMO_LATEST_SOL + 1 - DEMO_FIRST_SOL) * DEMO_PER_SOL,
         category="mars2020",
@@ -138,7 +160,19 @@ def _demo_datasets() -> tuple[SyntheticRawImages, SyntheticRawImages, DemoScenes
         perseverance.add(record)
     for record in scenes.ingenuity:
         ingenuity.add(record)
-    return perseverance, ingenuity, scenes
+    newest = _unix(max(r["date_received"] for r in captured))
+    shot, alone = busy_views(
+        RecordFactory("mars2020", perseverance.seed),
+        sol=DEMO_LATEST_SOL,
+        seed=DEMO_LATEST_SOL,
+        views=DEMO_BUSY_VIEWS,
+        lone=DEMO_LONE_FRAMES,
+        received_s=newest - DEMO_BUSY_RECEIVED_BEFORE_NEWEST_S,
+    )
+    for view in (*shot, *alone):
+        for record in view.records:
+            perseverance.add(record)
+    return perseverance, ingenuity, scenes, [*shot, *alone]
 
 
 def _newest_generated(data: SyntheticRawImages) -> int:

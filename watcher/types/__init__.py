@@ -41,6 +41,7 @@ from watcher.types.curation import (
     GroupKind,
     PictureToDo,
     Score,
+    group_label,
     hamming,
 )
 from watcher.types.delivery import (
@@ -122,6 +123,7 @@ __all__ = [
     "Webhook",
     "cursor_time",
     "day_start",
+    "group_label",
     "hamming",
     "name_key",
 ]

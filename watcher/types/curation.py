@@ -50,6 +50,18 @@ class GroupKind(StrEnum):
     SEQUENCE = "sequence"
 
 
+def group_label(kind: str | None, size: int) -> str:
+    """A card's group in a few words, the same on the editor's card and in ``watcher
+    queue``: "12 similar", "stereo pair", "sequence · 10 frames" ("" for a frame alone)."""
+    if size < 2:
+        return ""
+    if kind == GroupKind.SEQUENCE:
+        return f"sequence · {size} frames"
+    if kind == GroupKind.STEREO:
+        return "stereo pair" if size == 2 else f"stereo · {size} frames"
+    return f"{size} similar"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Group:
     """Frames the queue shows as one card. ``members`` are candidate ids in taken order;

@@ -23,7 +23,14 @@ from starlette.datastructures import FormData
 
 from watcher.cameras import camera_name
 from watcher.exceptions import InvalidInput
-from watcher.types import Candidate, CandidateStatus, Entry, EntryDraft, EntryStatus
+from watcher.types import (
+    Candidate,
+    CandidateStatus,
+    Entry,
+    EntryDraft,
+    EntryStatus,
+    group_label,
+)
 from watcher.urls import clean_url
 from watcher.web.templating import render, utc
 
@@ -317,13 +324,8 @@ def badges_of(candidate: Candidate) -> tuple[Badge, ...]:
     found = []
     if candidate.status is not CandidateStatus.NEW:
         found.append(Badge(candidate.status.value, candidate.status.value))
-    size = candidate.group_size
-    if candidate.group_id is not None and size > 1:
-        text = {
-            "stereo": "stereo pair" if size == 2 else f"stereo · {size} frames",
-            "sequence": f"sequence · {size} frames",
-        }.get(candidate.group_kind or "", f"{size} similar")
-        found.append(Badge(text, "group"))
+    if candidate.group_id is not None and candidate.group_size > 1:
+        found.append(Badge(group_label(candidate.group_kind, candidate.group_size), "group"))
     if candidate.score is not None:
         found.append(Badge(f"{candidate.score:.0f}", "score"))
     return tuple(found)
