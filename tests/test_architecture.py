@@ -1,6 +1,6 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, limits, exceptions, urls, markup, pictures, template_dirs, config,
+Ground (types, limits, exceptions, urls, csp, markup, pictures, template_dirs, config,
 config_checks, config_reader, config_curate, fetch) imports nothing above it; fetch's
 helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fetch alone.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
@@ -21,7 +21,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
 GROUND = {
-    "types", "limits", "exceptions", "urls", "markup", "pictures", "cameras", "template_dirs",
+    "types", "limits", "exceptions", "urls", "csp", "markup", "pictures", "cameras",
+    "template_dirs",
     "config",
     "config_checks", "config_reader", "config_curate", "fetch", "files",
 }  # fmt: skip
@@ -31,8 +32,9 @@ RULES = {
     "limits": {"types"},
     "exceptions": set(),
     "urls": set(),
+    "csp": set(),
     "markup": set(),
-    "pictures": {"types"},
+    "pictures": {"types", "urls"},
     "cameras": set(),
     "template_dirs": set(),
     "files": set(),

@@ -5,8 +5,12 @@ that ends in a 404, here or on the app's own pages."""
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -237,3 +241,49 @@ def test_the_apps_own_pages_link_an_icon_that_loads(live: Live) -> None:
             icons_load(page)
         watch.hosts.discard("")
         watch.check()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def static_host(root: Path) -> Iterator[str]:
+    """``root`` served as plain files on 127.0.0.1, as any static web host would: no
+    header of watcher's, so the pages' own meta policy is all the browser goes by."""
+    handler = functools.partial(_QuietFiles, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="static-host", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_an_exported_copy_on_a_static_host_enforces_the_policy_and_loads_everything(
+    live: Live, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    out = tmp_path / "export"
+    run(live.watcher.export_site(out))
+    with static_host(out) as base, chromium_page(1280, 900) as page:
+        watch = Watch(page)
+        response = page.goto(f"{base}/index.html")
+        assert response is not None and "content-security-policy" not in response.headers
+        policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+        assert policy and "script-src 'self'" in policy and "frame-ancestors" not in policy
+        check_the_list(page, live, 1280)  # every picture loads, the form is there
+        assert page.evaluate(
+            "[...document.styleSheets].some(s => s.href && s.href.endsWith('/site.css')"
+            " && s.cssRules.length > 0)"
+        )
+        watch.check()
+        # The policy is in force: an inline script (what an injection would be) is refused.
+        with pytest.raises(PlaywrightError, match="Content Security Policy"):
+            page.add_script_tag(content="window.injected = true")
+        assert page.evaluate("window.injected") is None

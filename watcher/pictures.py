@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from watcher.types import Frame
+from watcher.urls import shown_url
 
 RANKS = ("thumbnail", "medium", "large", "full")  # smallest file first
 DEFAULT_RENDITION = "large"  # what an entry without a (known) choice loads at most
@@ -73,12 +74,12 @@ class Still:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` when it is http(s), else None. URLs were cleaned against the image hosts when
-    they were stored; this cheap check (a page has thousands) keeps ``javascript:`` and
-    friends out whatever happened since. Attribute escaping is the template's job."""
-    if url and url.startswith(("https://", "http://")) and not any(c in url for c in " \t\n\r"):
-        return url
-    return None
+    """``url`` as a browser will read it when it is http(s), else None. URLs were cleaned
+    against the image hosts when they were stored; this check (``shown_url``) keeps
+    ``javascript:`` and friends out whatever happened since, and any URL a browser would
+    read as another host than the one it was checked as. Attribute escaping is the
+    template's job."""
+    return shown_url(url)
 
 
 def shown_credit(credit: str | None) -> str:

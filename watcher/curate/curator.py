@@ -182,7 +182,8 @@ class Curator:
     async def _measure(self, item: PictureToDo, tally: _Round) -> None:
         """Fingerprint one picture, or record why not; raises _Deferred when preempted."""
         hosts = self.settings.image_hosts
-        url = next((u for u in item.urls if clean_url(u, hosts) is not None), None)
+        # The URL as checked: what is fetched is what was found allowed.
+        url = next((c for u in item.urls if (c := clean_url(u, hosts)) is not None), None)
         fetched = False
         try:
             if url is None:

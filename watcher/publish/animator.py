@@ -163,11 +163,14 @@ class Animator:
         """Fetch, decode, encode and cache; raises Failed naming the first frame (in the
         animation's order) that could not be had."""
         config = self.settings.publish
+        urls: list[str] = []  # as checked: what is fetched is what was found allowed
         for frame in frames:
-            if clean_url(frame.url, self.settings.image_hosts) is None:
+            url = clean_url(frame.url, self.settings.image_hosts)
+            if url is None:
                 raise Failed(f"{_named(frame)} is not on an allowed image host", frame.number)
+            urls.append(url)
         answers = await asyncio.gather(
-            *(self.fetcher.get(PageRequest(url=frame.url)) for frame in frames),
+            *(self.fetcher.get(PageRequest(url=url)) for url in urls),
             return_exceptions=True,
         )
         bodies: list[bytes] = []

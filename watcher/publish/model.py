@@ -132,6 +132,8 @@ class SiteContent:
     address as readers know it (``[server] public_url``, no trailing slash): shared links'
     Open Graph tags and canonical links are absolute, so without it they are left out.
     ``templates_dir`` holds the operator's templates, used before the shipped ones.
+    ``policy`` is the Content-Security-Policy every page carries in a ``<meta>`` tag (the
+    header ``watcher run`` sends, ``watcher.csp``), so a copy on any static host keeps it.
     """
 
     title: str
@@ -148,6 +150,7 @@ class SiteContent:
     subscribe: str | None = None
     public_url: str | None = None
     templates_dir: Path | None = None
+    policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

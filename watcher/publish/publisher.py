@@ -27,6 +27,7 @@ from typing import Protocol
 from watcher import leases
 from watcher.changes import Changes
 from watcher.config import Settings
+from watcher.csp import content_security_policy
 from watcher.exceptions import Conflict, InvalidInput
 from watcher.fetch import Fetcher
 from watcher.permissions import require_admin
@@ -50,6 +51,7 @@ from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
 from watcher.publish.store import PublishStore
 from watcher.types import Actor, Edition, PublishedEntry, SourceHealth
+from watcher.urls import origin_of
 
 log = logging.getLogger("watcher.publish.publisher")
 
@@ -279,7 +281,11 @@ class Publisher:
         # address, or is left out when none is configured.
         public = content.public_url
         subscribe = f"{public}/subscribe" if public and content.subscribe else None
-        content = replace(content, subscribe=subscribe)
+        target = origin_of(subscribe) if subscribe else None
+        policy = content_security_policy(
+            self.settings.image_hosts, form_targets=(target,) if target else (), meta=True
+        )
+        content = replace(content, subscribe=subscribe, policy=policy)
         files = await asyncio.to_thread(render_site, content)
         return await asyncio.to_thread(
             writer.export, files, directory, latest.number if latest else 0
@@ -345,6 +351,7 @@ class Publisher:
             subscribe="/subscribe" if self.settings.email.enabled else None,
             public_url=self.settings.public_url.rstrip("/") if self.settings.public_url else None,
             templates_dir=self.settings.publish.templates_dir,
+            policy=content_security_policy(self.settings.image_hosts, meta=True),
         )
 
     def _notes(self, now: datetime) -> tuple[str, ...]:

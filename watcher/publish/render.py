@@ -57,8 +57,8 @@ PAGE_SIZE = 100
 EAGER_IMAGES = 3  # the first pictures of a page load at once; the rest lazily
 PACKAGE = Path(__file__).resolve().parent.parent
 # Bump when rendering changes in a way the fingerprint cannot see (it hashes the
-# templates, this module, page_views.py, pictures.py and markup.py): cached pieces and
-# reused pages are then dropped.
+# templates, this module, page_views.py, pictures.py, urls.py and markup.py): cached
+# pieces and reused pages are then dropped.
 RENDER_VERSION = 2
 STATIC_FILES = ("site.css", "favicon.svg", "favicon.ico")  # copied from watcher/static
 
@@ -110,6 +110,7 @@ def _fingerprint(package: Path, templates_dir: Path | None) -> str:
         package / "publish" / "render.py",
         package / "publish" / "page_views.py",
         package / "pictures.py",
+        package / "urls.py",
         package / "markup.py",
     ]
     sources = [*templates.items(), *((path.name, path) for path in code)]
@@ -154,6 +155,7 @@ def _page(run: _Run, articles: list[str], number: int, intro: Markup) -> bytes:
         next=root + page_path(number + 1) if number < run.total else None,
         first_href=root + "index.html",
         subscribe=content.subscribe,
+        policy=content.policy,
     )
     return html.encode()
 
@@ -195,7 +197,8 @@ class _Run:
     """What every piece of one render depends on besides its own entry.
 
     ``version`` (the fingerprint) keys the articles; ``context`` adds what a whole page
-    shows besides its entries (the title, the subscribe form, the public address) and keys
+    shows besides its entries (the title, the subscribe form, the public address, the
+    Content-Security-Policy) and keys
     the pages and tags; ``listing`` adds the intro, which later index pages describe
     themselves with.
     """
@@ -216,7 +219,7 @@ class _Run:
     def of(cls, content: SiteContent, cache: RenderCache, previous: Mapping[str, str]) -> _Run:
         title = content.title or DEFAULT_TITLE
         version = fingerprint(content.templates_dir)
-        shared = f"{version}\0{title}\0{content.subscribe}\0{content.public_url}"
+        shared = f"{version}\0{title}\0{content.subscribe}\0{content.public_url}\0{content.policy}"
         context = hashlib.sha256(shared.encode()).hexdigest()[:16]
         listing = hashlib.sha256(f"{context}\0{content.intro}".encode()).hexdigest()[:16]
         templates = environment(content.templates_dir)
@@ -328,6 +331,7 @@ def _entry_page(run: _Run, view: EntryView, number: int) -> str:
         back=back,
         share=entry_share(view, run.content.public_url),
         subscribe=run.content.subscribe,
+        policy=run.content.policy,
     )
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from watcher import __version__
+from watcher import __version__, csp
 from watcher.config import Settings
 from watcher.core import Watcher
 from watcher.exceptions import (
@@ -42,21 +42,9 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def content_security_policy(settings: Settings) -> str:
-    images = ["'self'", "data:"]
-    for host in settings.image_hosts:
-        images += [f"https://{host}", f"http://{host}"]
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"img-src {' '.join(images)}",
-            "script-src 'self'",
-            "style-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    """The header every response carries; the published site's pages carry the same
+    policy in a ``<meta>`` tag (``watcher.csp``)."""
+    return csp.content_security_policy(settings.image_hosts)
 
 
 def create_app(watcher: Watcher) -> FastAPI:

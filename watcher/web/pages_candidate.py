@@ -15,7 +15,7 @@ from watcher.cameras import camera_name
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.types import RENDITIONS, Candidate, CandidateStatus
-from watcher.urls import clean_url
+from watcher.urls import shown_url
 from watcher.web.api_models import DRAFT_FIELDS
 from watcher.web.auth import (
     CheckedForm,
@@ -120,17 +120,17 @@ def candidate_page(
         "require_words": watcher.settings.publish.require_words,
         "candidate": c,
         "title": c.title or f"Candidate {c.id}",
-        "picture": clean_url(c.large_url) or clean_url(c.medium_url) or clean_url(c.thumbnail_url),
+        "picture": shown_url(c.large_url) or shown_url(c.medium_url) or shown_url(c.thumbnail_url),
         "full": next(
-            (u for u in map(clean_url, (c.full_url, c.large_url, c.medium_url)) if u), None
+            (u for u in map(shown_url, (c.full_url, c.large_url, c.medium_url)) if u), None
         ),
-        "nasa_page": clean_url(c.page_url),
+        "nasa_page": shown_url(c.page_url),
         "metadata": metadata_of(c),
         "raw": pretty_json(dict(c.raw)),
         "tiles": [
             (
-                clean_url(t.medium_url or t.thumbnail_url),
-                clean_url(t.full_url or t.large_url),
+                shown_url(t.medium_url or t.thumbnail_url),
+                shown_url(t.full_url or t.large_url),
                 f"{t.imageid}: {t.width} x {t.height} px at column {t.left}, row {t.top}",
             )
             for t in c.tiles

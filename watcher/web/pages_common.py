@@ -31,7 +31,7 @@ from watcher.types import (
     EntryStatus,
     group_label,
 )
-from watcher.urls import clean_url
+from watcher.urls import shown_url
 from watcher.web.templating import render, utc
 
 Choice = TypeVar("Choice", bound=StrEnum)
@@ -347,7 +347,7 @@ def card_of(
     return Card(
         id=c.id,
         title=c.title or f"Candidate {c.id}",
-        thumb=clean_url(c.thumbnail_url) or clean_url(c.medium_url),
+        thumb=shown_url(c.thumbnail_url) or shown_url(c.medium_url),
         width=c.width,
         height=c.height,
         mission=c.mission or "-",
@@ -361,10 +361,10 @@ def card_of(
         version=c.version,
         is_new=c.status is CandidateStatus.NEW,
         href=candidate_href(c.id, next_url),
-        full=clean_url(c.full_url) or clean_url(c.large_url) or clean_url(c.medium_url),
+        full=shown_url(c.full_url) or shown_url(c.large_url) or shown_url(c.medium_url),
         selection=f"{c.id}:{c.version}",
         nasa_id=c.external_id,
-        preview=clean_url(c.medium_url) or clean_url(c.thumbnail_url),
+        preview=shown_url(c.medium_url) or shown_url(c.thumbnail_url),
         line=card_line(c),
         badges=badges_of(c),
         current=current,
@@ -375,7 +375,7 @@ def card_of(
         members=tuple(
             Member(
                 m.id,
-                clean_url(m.thumbnail_url) or clean_url(m.medium_url),
+                shown_url(m.thumbnail_url) or shown_url(m.medium_url),
                 candidate_href(m.id, next_url),
             )
             for m in members

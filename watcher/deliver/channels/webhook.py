@@ -9,7 +9,9 @@ SSRF guard: a webhook URL is an admin's input, but it makes *the server* connect
 somewhere, so it must not reach the machine's own or its network's private services.
 ``vet`` refuses non-http(s) URLs, credentials in the URL, and hosts any of whose
 addresses is not globally routable (private, loopback, link-local — 169.254.169.254, the
-cloud metadata service —, multicast, reserved), unless ``allow_private``. It runs when a
+cloud metadata service —, multicast, reserved; an IPv6 address that carries an IPv4 one
+— IPv4-mapped, 6to4, NAT64 — is judged by the IPv4 address, and Teredo and IPv4-compatible
+addresses never pass), unless ``allow_private``. It runs when a
 webhook is registered *and* before every send, and the send connects to the very address
 it vetted (``Fetcher.post(connect_to=...)``), so DNS cannot be rebound in between.
 
@@ -115,15 +117,38 @@ def url_problem(url: str) -> str | None:
         return "the URL needs a host"
     if port == 0:
         return "not a valid port"
-    if any(ord(c) < 33 for c in url):
-        return "the URL must not contain spaces or control characters"
+    if any(ord(c) < 33 for c in url) or "\\" in url:
+        # A backslash is a slash to a browser and part of the host to Python: refused
+        # rather than read one way here and another by whoever reads the URL next.
+        return "the URL must not contain spaces, backslashes or control characters"
     return None
+
+
+# IPv6 ranges that carry (or stand for) an IPv4 address. Which of them Python's
+# ``is_global`` admits changes between Python versions (3.11 admits 6to4), so they are
+# judged here: 6to4, IPv4-mapped and NAT64 (the well-known prefix) by the IPv4 address
+# they embed; Teredo (its client address obfuscated), IPv4-compatible (deprecated since
+# 2006) and the local-use NAT64 prefix (whatever its operator routes it to) never pass.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_REFUSED_V6 = (
+    (ipaddress.IPv6Network("2001::/32"), "a Teredo address"),
+    (ipaddress.IPv6Network("64:ff9b:1::/48"), "a local-use NAT64 address"),
+    (ipaddress.IPv6Network("::/96"), "an IPv4-compatible address"),
+)
 
 
 def address_problem(address: IPAddress) -> str | None:
     """Why connecting to ``address`` is refused (not globally routable); None when fine."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        found = _embedded_ipv4(address)
+        if found is not None:
+            kind, embedded = found
+            problem = address_problem(embedded)
+            return f"{problem} ({embedded}) inside {kind}" if problem else None
+        if not (address.is_loopback or address.is_unspecified):  # ::1 and :: are in ::/96
+            for network, name in _REFUSED_V6:
+                if address in network:
+                    return name
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
@@ -134,6 +159,19 @@ def address_problem(address: IPAddress) -> str | None:
         return "a private address"
     if address.is_reserved or address.is_unspecified or not address.is_global:
         return "a reserved address"
+    return None
+
+
+def _embedded_ipv4(
+    address: ipaddress.IPv6Address,
+) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The kind and the IPv4 address an IPv4-mapped, 6to4 or NAT64 address reaches."""
+    if address.ipv4_mapped is not None:
+        return "an IPv4-mapped address", address.ipv4_mapped
+    if address.sixtofour is not None:
+        return "a 6to4 address", address.sixtofour
+    if address in _NAT64:
+        return "a NAT64 address", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 

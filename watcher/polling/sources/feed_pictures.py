@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urljoin
 
 from watcher.polling.sources.common import list_of, positive, text
 from watcher.polling.sources.html import Html, Img
+from watcher.urls import resolve_url
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".avif")
 THUMBNAIL_MIN_WIDTH = 300
@@ -191,10 +192,10 @@ class PictureFinder:
             return None
         value = value.strip()
         if "://" not in value:
-            try:
-                value = urljoin(base, value)
-            except ValueError:  # e.g. a broken IPv6 literal in the base
+            joined = resolve_url(base, value)  # as the browser would (``/\\host`` is a host)
+            if joined is None:
                 return None
+            value = joined
         return self._clean(value)
 
 
