@@ -86,7 +86,7 @@ RULES |= {
     "plans": {"types"},
     "permissions": {"exceptions", "types"},
     "changes": set(),
-    "leases": set(),
+    "leases": {"exceptions", "types"},
     "polling.store": GROUND | {"plans", "leases"},
     "review.store": GROUND,
     "accounts.store": GROUND,
