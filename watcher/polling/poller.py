@@ -175,6 +175,7 @@ class Poller:
                     request,
                     etag=state.etag if request.conditional else None,
                     last_modified=state.last_modified if request.conditional else None,
+                    party=lease_name(source.name),
                 )
                 tally.requests += 1
                 now = self.clock()
@@ -246,7 +247,7 @@ class Poller:
             known.add(candidate.external_id)  # once, even if the page lists it twice
             requests += 1
             try:
-                response = await self.fetcher.get(request)
+                response = await self.fetcher.get(request, party=lease_name(source.name))
             except HTTPStatusError as exc:
                 if not exc.permanent:
                     raise
@@ -308,7 +309,7 @@ class Poller:
         while backfill.next_request is not None and not self._stopping:
             request = backfill.next_request
             try:
-                response = await self.fetcher.get(request)
+                response = await self.fetcher.get(request, party=lease_name(name))
                 page = adapter.parse_page(response.body, request)
                 page, _ = await self._with_details(adapter, source, page)
             except (FetchError, ParseError) as exc:

@@ -167,7 +167,7 @@ class Animator:
             if clean_url(frame.url, self.settings.image_hosts) is None:
                 raise Failed(f"{_named(frame)} is not on an allowed image host", frame.number)
         answers = await asyncio.gather(
-            *(self.fetcher.get(PageRequest(url=frame.url)) for frame in frames),
+            *(self.fetcher.get(PageRequest(url=frame.url), party="publish") for frame in frames),
             return_exceptions=True,
         )
         bodies: list[bytes] = []
