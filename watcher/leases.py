@@ -20,10 +20,10 @@ container stopped), and its lease must not block the job for long after.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -142,7 +142,11 @@ def take(store: LeaseKeeper, name: str, owner: str, now: datetime, until: dateti
 
 class Hold:
     """A lease this process holds: renewed every ``ttl / 3`` until ``release``. ``lost``
-    turns True when a renewal finds the lease gone to another holder."""
+    turns True when a renewal finds the lease gone to another holder.
+
+    A renewal runs in a worker thread, which cancelling the heartbeat does not stop: the
+    lock makes a renewal either finish before ``release`` drops the lease or see it
+    released and do nothing, so no late renewal takes a given-up lease back."""
 
     def __init__(
         self,
@@ -155,6 +159,8 @@ class Hold:
         self.store, self.name, self.owner, self.clock, self.ttl = store, name, owner, clock, ttl
         self.lost = False
         self._process = this_process()
+        self._lock = threading.Lock()
+        self._released = False
         self._beat = asyncio.create_task(self._renew_while_held(), name=f"lease {name}")
 
     async def _renew_while_held(self) -> None:
@@ -172,17 +178,23 @@ class Hold:
 
     def renew(self) -> bool:
         """Extend the lease by ``ttl`` from now; False when another holder has it."""
-        now = self.clock()
-        return self.store.take_lease(
-            self.name, self.owner, now, now + self.ttl, process=self._process
-        )
+        with self._lock:
+            if self._released:
+                return True
+            now = self.clock()
+            return self.store.take_lease(
+                self.name, self.owner, now, now + self.ttl, process=self._process
+            )
 
     async def release(self) -> None:
         """Stop renewing and give the lease up."""
         self._beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._beat
-        await asyncio.to_thread(self.store.drop_lease, self.name, self.owner)
+        await asyncio.to_thread(self._drop)
+
+    def _drop(self) -> None:
+        with self._lock:
+            self._released = True
+            self.store.drop_lease(self.name, self.owner)
 
 
 async def hold(

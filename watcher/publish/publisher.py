@@ -1,13 +1,13 @@
 """The facade's publishing part: editions of the running list, and the site's files.
 
-A publish holds the named lease "publish" (one publisher across replicas; renewed while it
-works, see ``watcher.leases``), reads the list
-and the change watermark (the newest audit id that can alter the list), and compares
-content digests with what the last edition published. Nothing changed: no edition, no file
-touched. Something changed: one transaction writes the edition, the published state and the
-delivery outbox rows (``enqueue_deliveries``); then animations are built, the site is
-rendered and swapped in. A crash after the commit leaves the files one edition behind;
-the next ``publish`` or ``sync_site`` notices from the marker and re-renders.
+A publish holds the named lease "publish" (one publisher across replicas, renewed while it
+works: see ``watcher.leases``), reads the list and the change watermark (the newest audit
+id that can alter the list), and compares content digests with what the last edition
+published. Nothing changed: no edition, no file touched. Something changed: one
+transaction writes the edition, the published state and the delivery outbox rows
+(``enqueue_deliveries``); then animations are built, the site is rendered and swapped in.
+A crash after the commit leaves the files one edition behind; the next ``publish`` or
+``sync_site`` notices from the marker and re-renders.
 
 ``force`` re-renders and rewrites the files (retrying failed animations whose wait is over) even
 when nothing changed, but never makes an edition without a change: subscribers would get an
