@@ -88,7 +88,7 @@ RULES |= {
     "plans": {"types"},
     "permissions": {"exceptions", "types"},
     "changes": set(),
-    "leases": set(),
+    "leases": {"exceptions", "types"},
     "polling.store": GROUND | {"plans", "leases"},
     "review.store": GROUND,
     "accounts.store": GROUND,

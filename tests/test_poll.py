@@ -392,24 +392,6 @@ def test_watcher_queue_json_shape(watcher_for: Any) -> None:
         json.dumps(rows)
 
 
-def test_a_lease_holder_is_dead_only_if_it_was_a_process_here_that_exited() -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    from watcher.leases import owner_is_dead
-
-    host = socket.gethostname()
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True)  # fmt: skip
-    assert owner_is_dead(f"{host}:{finished.stdout.strip()}:abcd")
-    assert not owner_is_dead(f"{host}:{os.getpid()}:abcd")
-    assert not owner_is_dead(f"{host}:{os.getppid()}:abcd")
-    assert not owner_is_dead(f"another-host:{finished.stdout.strip()}:abcd")
-    assert not owner_is_dead("garbage")
-
-
 def test_polling_end_to_end_on_sqlite_and_postgresql(watcher_for: Any, database_url: str) -> None:
     data = SyntheticRawImages(250, per_sol=100, thumbnails_every=6)
     with NasaEmulator(raw_images={"mars2020": data}) as nasa:

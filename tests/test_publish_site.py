@@ -17,7 +17,7 @@ import pytest
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from watcher.plans import EditionPlan
-from watcher.types import Actor, CandidateData, EntryDraft, EntryStatus, Role
+from watcher.types import Actor, CandidateData, EntryDraft, EntryStatus, ProcessId, Role
 
 from .conftest import Clock, run
 
@@ -246,8 +246,11 @@ def test_a_dead_publishers_lease_on_this_host_is_taken_over_at_once(
         check=True,
         timeout=30,
     )
-    dead = f"{socket.gethostname()}:{finished.stdout.strip()}:abcd"
-    assert watcher.store.take_lease("publish", dead, clock.now, clock.now + timedelta(minutes=2))
+    pid = int(finished.stdout)
+    dead = f"{socket.gethostname()}:{pid}:abcd"
+    process = ProcessId(socket.gethostname(), pid)
+    until = clock.now + timedelta(minutes=2)
+    assert watcher.store.take_lease("publish", dead, clock.now, until, process=process)
     watcher.approve([seed(watcher)[0]], EntryDraft(heading="Taken over"), ALICE)
     report = run(watcher.publish())
     assert not report.busy and report.edition is not None and report.edition.number == 1

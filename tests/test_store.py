@@ -63,8 +63,8 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     store = Store(database_url)
     with pytest.raises(StorageError, match="run `watcher db upgrade`"):
         store.check_schema()
-    assert store.upgrade() == (None, "0007")
-    assert store.upgrade() == ("0007", "0007")
+    assert store.upgrade() == (None, "0008")
+    assert store.upgrade() == ("0008", "0008")
     store.check_schema()
     store.close()
 
@@ -247,10 +247,12 @@ def test_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
 def test_a_dead_holders_lease_is_taken_over_only_when_named(store: Store) -> None:
     until = NOW + timedelta(minutes=2)
     assert store.take_lease("poll:perseverance", "a", NOW, until)
-    assert store.lease_holder("poll:perseverance", NOW) == "a"
+    holder = store.lease_holder("poll:perseverance", NOW)
+    assert holder is not None and holder.owner == "a"
     assert not store.take_lease("poll:perseverance", "b", NOW, until, take_from="c")
     assert store.take_lease("poll:perseverance", "b", NOW, until, take_from="a")
-    assert store.lease_holder("poll:perseverance", NOW) == "b"
+    holder = store.lease_holder("poll:perseverance", NOW)
+    assert holder is not None and holder.owner == "b"
 
 
 def test_saving_a_page_renews_the_pollers_lease(store: Store) -> None:
@@ -311,7 +313,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
             "'Dust devil', 'seen from the rim', 'NAVCAM_LEFT', 'new', '2026-01-01 00:00:00', "
             "'{}')"
         )
-    assert store.upgrade() == ("0001", "0007")
+    assert store.upgrade() == ("0001", "0008")
     assert store.facets() == {
         "camera": ["NAVCAM_LEFT"],
         "mission": ["perseverance"],
@@ -321,7 +323,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
     assert [c.external_id for c in found] == ["NRF_1"]
     migrate.downgrade(store.engine, "0001")
     assert store.schema_revision() == "0001"
-    assert store.upgrade() == ("0001", "0007")
+    assert store.upgrade() == ("0001", "0008")
     store.close()
 
 

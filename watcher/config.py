@@ -55,6 +55,7 @@ class FetchConfig:
     contact: str
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    request_deadline: float = 30.0  # one request, connect to last byte: a drip cannot hog
     max_body_bytes: int = 20_000_000
     per_host: int = 1
     max_redirects: int = 5

@@ -79,8 +79,8 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "apprise": ("urls", "notify_candidates"),
     "fetch": (
-        "connect_timeout", "read_timeout", "max_body_bytes", "per_host", "max_redirects",
-        "backoff_base", "backoff_max",
+        "connect_timeout", "read_timeout", "request_deadline", "max_body_bytes", "per_host",
+        "max_redirects", "backoff_base", "backoff_max",
     ),
     "security": ("image_hosts",),
     "editor": (
@@ -216,12 +216,14 @@ def read_server(section: Section) -> tuple[str, int, str | None]:
 
 
 def read_fetch(section: Section, contact: str) -> FetchConfig:
-    """[fetch]: how politely sources are fetched; backoff may not cap below its start."""
+    """[fetch]: how politely sources are fetched; backoff may not cap below its start, nor
+    a request's deadline below the time it may take to connect."""
     default = FetchConfig(contact)
     fetch = FetchConfig(
         contact=contact,
         connect_timeout=section.get("connect_timeout", parse_duration, default.connect_timeout),
         read_timeout=section.get("read_timeout", parse_duration, default.read_timeout),
+        request_deadline=section.get("request_deadline", parse_duration, default.request_deadline),
         max_body_bytes=section.get(
             "max_body_bytes", int_range(1024, 2**31), default.max_body_bytes
         ),
@@ -231,6 +233,9 @@ def read_fetch(section: Section, contact: str) -> FetchConfig:
         backoff_max=section.get("backoff_max", parse_duration, default.backoff_max),
     )
     section.not_shorter("backoff_max", fetch.backoff_max, "backoff_base", fetch.backoff_base)
+    section.not_shorter(
+        "request_deadline", fetch.request_deadline, "connect_timeout", fetch.connect_timeout
+    )
     return fetch
 
 

@@ -9,8 +9,9 @@ What a ``Fetcher`` guarantees:
 - one shared client per Fetcher (connection reuse), created lazily inside the running
   event loop (and re-created if it is later used from a different loop);
 - ``User-Agent: watcher/<version> (+<contact>)`` so NASA's operators can reach us;
-- connect / read timeouts from config plus an overall deadline per request, so a server
-  that trickles one byte at a time cannot hold a poll forever;
+- connect / read timeouts from config plus an overall deadline per request
+  (``request_deadline``, from connecting to the body's last byte, redirects included), so
+  a server that trickles one byte at a time holds a poll, and the host's slot, no longer;
 - redirects followed by hand, at most ``max_redirects`` (a loop ends in
   ``TooManyRedirects``) and without reading redirect bodies;
 - the body is streamed and decoded here (gzip/deflate) with the size cap applied to the
@@ -18,8 +19,10 @@ What a ``Fetcher`` guarantees:
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``) when the request asks for it;
 - status mapping: 2xx and 304 come back as a ``Response``, anything else raises
   ``HTTPStatusError`` carrying ``retry_after`` parsed from ``Retry-After``;
-- at most ``per_host`` requests in flight per host, because NASA's servers are shared; a
-  low-priority GET (the curator's) never makes another request wait (``fetch_slots``).
+- at most ``per_host`` requests in flight per host, because NASA's servers are shared,
+  taken in turn by the parties asking (each source's poll, the publisher), so one party's
+  many requests never starve another's; a low-priority GET (the curator's) never makes
+  another request wait (``fetch_slots``).
 
 ``post`` (webhooks, WebSub pings) gets the same client, timeouts, per-host slots, status
 mapping and response cap, with two differences: redirects are never followed (a redirected
@@ -119,7 +122,7 @@ class Fetcher:
     """Makes GET requests for sources; see the module docstring for what it guarantees.
 
     ``transport`` replaces the network (``httpx.MockTransport`` in tests). ``total_timeout``
-    bounds one request end to end (default: ``connect_timeout + 4 * read_timeout``).
+    bounds one request end to end (default: ``request_deadline``).
     ``requests_made`` counts requests started per host (``host[:port]``), redirects included.
     """
 
@@ -131,11 +134,7 @@ class Fetcher:
         total_timeout: float | None = None,
     ) -> None:
         self.config = config
-        self.total_timeout = (
-            total_timeout
-            if total_timeout is not None
-            else config.connect_timeout + 4 * config.read_timeout
-        )
+        self.total_timeout = total_timeout if total_timeout is not None else config.request_deadline
         self.requests_made: Counter[str] = Counter()
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
@@ -200,12 +199,15 @@ class Fetcher:
         last_modified: str | None = None,
         max_bytes: int | None = None,
         low_priority: bool = False,
+        party: str = "",
     ) -> Response:
         """GET ``request.url`` with ``request.params``; a 2xx or 304 ``Response``.
 
         ``max_bytes`` caps this body below the configured one. ``low_priority`` takes the
         host's slot only when it is free, and gives it up to any other request (see
         ``watcher.fetch_slots``): such a GET may raise ``Preempted``, to be asked again.
+        ``party`` names who asks (``poll:<source>``, ``publish``): waiting requests of
+        different parties take the host's slots in turn.
 
         Raises FetchTimeout, FetchConnectError, HTTPStatusError, ResponseTooLarge or
         TooManyRedirects (all FetchError, all with ``url``). ValueError only for a request
@@ -224,7 +226,7 @@ class Fetcher:
         if low_priority:
             response = await slots.low(lambda: self._timed_get(client, url, headers, cap), url)
         else:
-            async with slots.normal():
+            async with slots.normal(party):
                 response = await self._timed_get(client, url, headers, cap)
         logger.debug(
             "GET %s -> %d, %d bytes in %.3fs",

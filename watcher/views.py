@@ -34,6 +34,7 @@ from watcher.types import (
     Edition,
     Editor,
     Entry,
+    LeaseHolder,
     SourceHealth,
     Subscriber,
     Tile,
@@ -336,6 +337,17 @@ class EditionOut(Shape[Edition]):
     entries: int = Field(description="How many entries the list held.")
 
 
+class LeaseOut(Shape[LeaseHolder]):
+    """Who holds a named lease: what a busy answer shows instead of ``busy`` alone."""
+
+    name: str = Field(description="The lease: `publish`, `poll:<source>` or `curate`.")
+    owner: str
+    host: str | None = Field(description="The holder's host name; null when not recorded.")
+    pid: int | None = Field(description="The holder's process id; null when not recorded.")
+    since: Moment | None
+    until: Moment = Field(description="When the lease lapses unless its holder renews it.")
+
+
 class Publication(Protocol):
     """What a publish reports (the facade's ``PublishReport``), as far as it is shown."""
 
@@ -349,6 +361,8 @@ class Publication(Protocol):
     def entries(self) -> int: ...
     @property
     def deliveries(self) -> int: ...
+    @property
+    def held_by(self) -> LeaseHolder | None: ...
 
 
 class PublishOut(Shape[Publication]):
@@ -357,6 +371,9 @@ class PublishOut(Shape[Publication]):
     busy: bool = Field(description="Another publisher (a replica) was publishing just then.")
     entries: int
     deliveries: int = Field(description="Deliveries queued for the new edition.")
+    held_by: LeaseOut | None = Field(
+        default=None, description="Who held the `publish` lease when busy; else null."
+    )
 
 
 class SubscriberOut(Shape[Subscriber]):

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from watcher.cli.app import app, fail, out, with_watcher
-from watcher.cli.output import JsonOutcome, fields_of, print_json
+from watcher.cli.output import JsonOutcome, fields_of, held_by, lease_json, print_json
 from watcher.core import Watcher
 from watcher.types import CurateReport
 
@@ -81,12 +81,13 @@ def _report_json(report: CurateReport) -> dict[str, Any]:
     return {
         **fields_of(report, *_COUNTS, "busy", "groups", "scored"),
         "failures": [{"candidate": cid, "error": why} for cid, why in report.failures],
+        "held_by": lease_json(report.held_by),
     }
 
 
 def _report_line(report: CurateReport) -> str:
     if report.busy:
-        return "another watcher is curating right now; nothing done"
+        return f"another watcher is curating right now{held_by(report.held_by)}; nothing done"
     cached = f" ({report.cached} from the cache)" if report.cached else ""
     deferred = (
         f", {report.deferred} left for later (an image host was needed by a poll)"

@@ -20,6 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.cli.app import err, out
+from watcher.types import LeaseHolder
+from watcher.views import LeaseOut, iso
 
 # The --json flags several commands share, declared once so they read the same in --help.
 JsonArray = Annotated[bool, typer.Option("--json", help="Print one JSON array.")]
@@ -128,3 +130,19 @@ def print_listing(
     else:
         rows = [row(value) for value in found]
         print_table(columns, rows, fold=fold, cut=cut, no_wrap=no_wrap)
+
+
+def lease_json(holder: LeaseHolder | None) -> dict[str, Any] | None:
+    """A busy report's ``held_by``: who held the lease, as the API shows it (null when
+    not busy, or when the holder let go just then)."""
+    return LeaseOut.of(holder).model_dump(mode="json") if holder is not None else None
+
+
+def held_by(holder: LeaseHolder | None) -> str:
+    """`` (pid 4242 on web-2 since ..., until ...)``: who holds a lease, for a busy line;
+    empty when that is not known."""
+    if holder is None:
+        return ""
+    who = f"pid {holder.pid} on {holder.host}" if holder.process else holder.owner
+    since = f" since {iso(holder.since)}" if holder.since else ""
+    return f" ({who}{since}, until {iso(holder.until)} unless renewed)"

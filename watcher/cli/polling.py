@@ -28,7 +28,7 @@ from watcher.cli.app import (
 )
 from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
-from watcher.cli.output import JsonArray, fields_of, print_json, print_table
+from watcher.cli.output import JsonArray, fields_of, held_by, lease_json, print_json, print_table
 from watcher.core import Watcher
 from watcher.types import (
     Backfill,
@@ -115,12 +115,13 @@ def _report_json(report: PollReport) -> dict[str, Any]:
         **fields_of(report, "source", "ok", *counts),
         "deferred_until": iso(report.deferred_until),
         "error": report.error,
+        "held_by": lease_json(report.held_by),
     }
 
 
 def _report_line(report: PollReport) -> str:
     if report.busy:
-        return f"{report.source}: already being polled elsewhere; skipped"
+        return f"{report.source}: already being polled elsewhere{held_by(report.held_by)}; skipped"
     if report.error:
         return (
             f"{report.source}: FAILED after {report.requests} request(s): {report.error} "

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from watcher.cli.app import app, call_watcher, err, out, with_watcher
-from watcher.cli.output import JsonArray, JsonOutcome, print_json, print_listing, print_secret
+from watcher.cli.output import (
+    JsonArray,
+    JsonOutcome,
+    held_by,
+    print_json,
+    print_listing,
+    print_secret,
+)
 from watcher.cli.review import cli_actor
 from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook
@@ -55,7 +62,7 @@ def publish(
         print_json({**shown, "timings": dict(report.timings)})
         return
     if report.busy:
-        err.print("another publisher (a replica) holds the lease; nothing done")
+        err.print(f"another publisher{held_by(report.held_by)} holds the lease; nothing done")
         raise typer.Exit(1)
     if report.edition is None:
         out.print(f"nothing changed: no new edition ({report.entries} entries published)")

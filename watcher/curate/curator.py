@@ -48,7 +48,7 @@ from watcher.urls import clean_url
 log = logging.getLogger("watcher.curate")
 
 LEASE_NAME = "curate"
-LEASE = timedelta(minutes=10)
+ROUND = timedelta(minutes=8)  # a round ends after this; the rest waits for the next one
 LONGEST_WAIT = timedelta(days=1)
 SAVE_EVERY = 20  # pictures measured between writes: a crash loses at most these
 _ERROR_CHARS = 300
@@ -115,12 +115,14 @@ class Curator:
         config = self.settings.curate
         archive = config.backfilled if backfilled is None else backfilled
         now = self.clock()
-        taken = await asyncio.to_thread(
-            leases.take, self.store, LEASE_NAME, self.owner, now, now + LEASE
-        )
-        if not taken:
+        held = await leases.hold(self.store, LEASE_NAME, self.owner, self.clock)
+        if not isinstance(held, leases.Hold):
             log.debug("another watcher is curating; skipped")
-            return CurateReport(busy=True)
+            return CurateReport(busy=True, held_by=held)
+
+        def stop() -> bool:  # lost: another curator carries on
+            return held.lost or (should_stop is not None and should_stop())
+
         try:
             todo = await asyncio.to_thread(
                 self.store.pictures_to_fingerprint,
@@ -128,14 +130,14 @@ class Curator:
                 config.batch if limit is None else limit,
                 archive=archive,
             )
-            tally = await self._measure_all(todo, now + LEASE * 0.8, should_stop)
+            tally = await self._measure_all(todo, now + ROUND, stop)
             regrouped = await asyncio.to_thread(regroup, config, self.store, tally.touched)
             caught_up = await asyncio.to_thread(catch_up, config, self.store)
             waiting, retrying = await asyncio.to_thread(
                 self.store.fingerprint_backlog, self.clock(), archive=archive
             )
         finally:
-            await asyncio.to_thread(self.store.drop_lease, LEASE_NAME, self.owner)
+            await held.release()
         return CurateReport(
             fingerprinted=tally.fingerprinted,
             failed=tally.failed,

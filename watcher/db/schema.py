@@ -323,6 +323,12 @@ leases = Table(
     Column("name", String(128), primary_key=True),
     Column("owner", String(128), nullable=False),
     Column("until", UTCDateTime, nullable=False),
+    # The holder's process (watcher.types.ProcessId) and since when it holds the lease:
+    # NULL for a lease taken before 0008 recorded them.
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("started", String(128)),
+    Column("since", UTCDateTime),
 )
 
 subscribers = Table(

@@ -2,8 +2,8 @@
 
 A ``Fault`` is a frozen value built with one of the named constructors; the emulator's
 ``inject(fault, path_prefix=..., times=...)`` applies it to the next matching requests.
-Faults that need a normal answer first (``delay``, ``truncated``, ``disconnect``) wrap the
-response the emulator would have given; the others replace it.
+Faults that need a normal answer first (``delay``, ``truncated``, ``disconnect``, ``drip``)
+wrap the response the emulator would have given; the others replace it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # sleep, then the normal response (a client read timeout)
     TRUNCATE = "truncate"  # the normal body cut short, with an honest Content-Length
     DISCONNECT = "disconnect"  # the full Content-Length promised, connection closed midway
+    DRIP = "drip"  # the normal answer, its body one byte every ``seconds`` (a slow drip)
     DROP = "drop"  # connection closed before any response
     OVERSIZED = "oversized"  # ``size`` filler bytes, streamed (never held in memory)
     GZIP_BOMB = "gzip_bomb"  # a small gzip body that decodes to ``size`` bytes
@@ -100,6 +101,12 @@ class Fault:
     def disconnect(cls, fraction: float = 0.5) -> Fault:
         """Promise the whole body, send ``fraction`` of it, close the connection."""
         return cls(FaultKind.DISCONNECT, fraction=fraction)
+
+    @classmethod
+    def drip(cls, seconds: float = 1.0) -> Fault:
+        """The normal answer's headers at once, then its body one byte every ``seconds``:
+        never silent long enough for a read timeout, never finished in time either."""
+        return cls(FaultKind.DRIP, seconds=seconds)
 
     @classmethod
     def drop(cls) -> Fault:

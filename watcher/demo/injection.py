@@ -4,7 +4,8 @@
 requests or until cleared; safe to use from the test while handlers take from it).
 ``write_fault`` answers instead of the emulator (an error page, a dropped connection, a
 redirect loop, a gzip bomb, an oversized body); ``write_damaged`` sends the emulator's own
-answer as a wrapping fault damages it (cut short, or the connection closed midway).
+answer as a wrapping fault damages it (cut short, the connection closed midway, or its body
+dripped a byte at a time).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["FaultQueue", "replaces_answer", "write_damaged", "write_fault"]
 
 _CHUNK = 64 * 1024
 # Faults that damage the normal answer rather than replace it (DELAY only postpones it).
-_DAMAGING = (FaultKind.TRUNCATE, FaultKind.DISCONNECT)
+_DAMAGING = (FaultKind.TRUNCATE, FaultKind.DISCONNECT, FaultKind.DRIP)
 
 
 @dataclass(slots=True)
@@ -64,8 +65,12 @@ def replaces_answer(fault: Fault) -> bool:
     return fault.kind not in _DAMAGING
 
 
-def write_damaged(h: Handler, reply: Reply, fault: Fault | None) -> None:
-    """The emulator's answer, cut or broken off as a damaging ``fault`` says (if any)."""
+def write_damaged(h: Handler, reply: Reply, fault: Fault | None, stopping: threading.Event) -> None:
+    """The emulator's answer, cut, broken off or dripped as a damaging ``fault`` says (if
+    any); ``stopping`` ends a drip."""
+    if fault is not None and fault.kind is FaultKind.DRIP:
+        _write_dripping(h, reply, fault.seconds, stopping)
+        return
     if fault is not None and fault.kind is FaultKind.TRUNCATE:
         reply.body = reply.body[: int(len(reply.body) * fault.fraction)]
     if fault is not None and fault.kind is FaultKind.DISCONNECT:
@@ -93,6 +98,21 @@ def write_fault(h: Handler, fault: Fault, stopping: threading.Event) -> None:
         reply.content_type = content_type or reply.content_type
         reply.headers = [(k, v) for k, v in fault.headers if k != "Content-Type"]
         write_reply(h, reply)
+
+
+def _write_dripping(h: Handler, reply: Reply, seconds: float, stopping: threading.Event) -> None:
+    """Headers (the whole Content-Length promised) at once, then one byte of the body every
+    ``seconds`` until it is all sent, the client gives up, or the emulator stops."""
+    write_reply(h, reply, send=0)
+    h.close_connection = True
+    try:
+        for index in range(len(reply.body)):
+            if stopping.wait(seconds):
+                return
+            h.wfile.write(reply.body[index : index + 1])
+            h.wfile.flush()
+    except OSError:  # the client hung up: what a deadline is for
+        return
 
 
 def _write_oversized(h: Handler, fault: Fault, stopping: threading.Event) -> None:

@@ -329,7 +329,7 @@ class NasaEmulator:
             etag=self.etag,
         )
         answered()
-        write_damaged(h, reply, fault)
+        write_damaged(h, reply, fault, self._stopping)
 
     def _route(self, path: str, pairs: list[tuple[str, str]]) -> Reply:
         """What is served where: each path of NASA's hosts that the emulator stands in for."""

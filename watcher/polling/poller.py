@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from watcher import leases
 from watcher.config import Settings, SourceConfig
@@ -33,9 +33,9 @@ from watcher.types import Backfill, Page, PageRequest, PollReport, PollState, So
 
 log = logging.getLogger("watcher.core")
 
-# A poller holds a source's lease while it sweeps, renewed with every page; a crashed
-# poller's lease lapses this long after its last page (at once if it ran on this host).
-POLL_LEASE = timedelta(minutes=2)
+# A poller holds a source's lease while it sweeps, renewed by its heartbeat and with every
+# page; a crashed poller's lease lapses this long after (at once if it ran on this host).
+POLL_LEASE = leases.TTL
 BACKFILL_RETRIES = 5
 BACKFILL_MAX_WAIT = 300.0  # a backfill sleeps between tries; a CLI must not hang for hours
 
@@ -147,17 +147,14 @@ class Poller:
             state = await asyncio.to_thread(self.store.get_poll_state, name)
             if not force and not decide.is_due(state, now):
                 return PollReport(source=name, deferred_until=state.next_poll_at)
-            lease = lease_name(name)
-            leased = await asyncio.to_thread(
-                leases.take, self.store, lease, self.owner, now, now + POLL_LEASE
-            )
-            if not leased:
+            held = await leases.hold(self.store, lease_name(name), self.owner, self.clock)
+            if not isinstance(held, leases.Hold):
                 log.info("%s: another watcher is polling it; skipped", name)
-                return PollReport(source=name, busy=True)
+                return PollReport(source=name, busy=True, held_by=held)
             try:
-                report = await self._sweep(source, state)
+                report = await self._sweep(source, state, held)
             finally:
-                await asyncio.to_thread(self.store.drop_lease, lease, self.owner)
+                await held.release()
         if report.inserted and self.announce is not None:
             try:
                 await asyncio.to_thread(self.announce, report.inserted)
@@ -165,19 +162,20 @@ class Poller:
                 log.warning("%s: could not queue the new-candidates notice: %s", name, exc)
         return report
 
-    async def _sweep(self, source: SourceConfig, state: PollState) -> PollReport:
+    async def _sweep(self, source: SourceConfig, state: PollState, held: leases.Hold) -> PollReport:
         adapter = self.adapter(source)
         tally = _Tally()
         budget = adapter.page_budget()
         request: PageRequest | None = decide.resume_request(state) or adapter.first_request(state)
         try:
             while request is not None and tally.pages < budget:
-                if self._stopping:
+                if self._stopping or held.lost:  # lost: another poller carries on
                     break
                 response = await self.fetcher.get(
                     request,
                     etag=state.etag if request.conditional else None,
                     last_modified=state.last_modified if request.conditional else None,
+                    party=lease_name(source.name),
                 )
                 tally.requests += 1
                 now = self.clock()
@@ -249,7 +247,7 @@ class Poller:
             known.add(candidate.external_id)  # once, even if the page lists it twice
             requests += 1
             try:
-                response = await self.fetcher.get(request)
+                response = await self.fetcher.get(request, party=lease_name(source.name))
             except HTTPStatusError as exc:
                 if not exc.permanent:
                     raise
@@ -311,7 +309,7 @@ class Poller:
         while backfill.next_request is not None and not self._stopping:
             request = backfill.next_request
             try:
-                response = await self.fetcher.get(request)
+                response = await self.fetcher.get(request, party=lease_name(name))
                 page = adapter.parse_page(response.body, request)
                 page, _ = await self._with_details(adapter, source, page)
             except (FetchError, ParseError) as exc:

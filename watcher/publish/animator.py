@@ -170,7 +170,7 @@ class Animator:
                 raise Failed(f"{_named(frame)} is not on an allowed image host", frame.number)
             urls.append(url)
         answers = await asyncio.gather(
-            *(self.fetcher.get(PageRequest(url=url)) for url in urls),
+            *(self.fetcher.get(PageRequest(url=url), party="publish") for url in urls),
             return_exceptions=True,
         )
         bodies: list[bytes] = []

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
-from watcher.types import Edition, PublishedEntry
+from watcher.types import Edition, LeaseHolder, PublishedEntry
 
 # What a publish reads in one transaction: (change watermark, the list in order, the
 # published state as entry id -> (digest, position, edition), the latest edition).
@@ -183,9 +183,10 @@ class PublishReport:
     """The outcome of one ``publish()``.
 
     ``edition`` is the new edition, or None when nothing changed (``changed`` False) or
-    another publisher held the lease (``busy``). ``audit_id`` is the change watermark the
-    publish looked at: changes with a higher audit id are not in it. ``site`` says what
-    the site writer did (None when no file was touched). ``animations_failed`` counts
+    another publisher held the lease (``busy``; ``held_by`` says who, when known).
+    ``audit_id`` is the change watermark the publish looked at: changes with a higher
+    audit id are not in it. ``site`` says what the site writer did (None when no file was
+    touched). ``animations_failed`` counts
     entries shown as a still because a frame could not be fetched or decoded, or because an
     earlier attempt failed and its wait is not over (see ``Animator``). ``pending``: the
     list changed again while this publish ran.
@@ -202,6 +203,7 @@ class PublishReport:
     animations_failed: int = 0
     timings: Mapping[str, float] = field(default_factory=dict)
     pending: bool = False
+    held_by: LeaseHolder | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

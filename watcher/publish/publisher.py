@@ -1,12 +1,13 @@
 """The facade's publishing part: editions of the running list, and the site's files.
 
-A publish holds the named lease "publish" (one publisher across replicas), reads the list
-and the change watermark (the newest audit id that can alter the list), and compares
-content digests with what the last edition published. Nothing changed: no edition, no file
-touched. Something changed: one transaction writes the edition, the published state and the
-delivery outbox rows (``enqueue_deliveries``); then animations are built, the site is
-rendered and swapped in. A crash after the commit leaves the files one edition behind;
-the next ``publish`` or ``sync_site`` notices from the marker and re-renders.
+A publish holds the named lease "publish" (one publisher across replicas, renewed while it
+works: see ``watcher.leases``), reads the list and the change watermark (the newest audit
+id that can alter the list), and compares content digests with what the last edition
+published. Nothing changed: no edition, no file touched. Something changed: one
+transaction writes the edition, the published state and the delivery outbox rows
+(``enqueue_deliveries``); then animations are built, the site is rendered and swapped in.
+A crash after the commit leaves the files one edition behind; the next ``publish`` or
+``sync_site`` notices from the marker and re-renders.
 
 ``force`` re-renders and rewrites the files (retrying failed animations whose wait is over) even
 when nothing changed, but never makes an edition without a change: subscribers would get an
@@ -20,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -56,7 +57,6 @@ from watcher.urls import origin_of
 log = logging.getLogger("watcher.publish.publisher")
 
 LEASE = "publish"
-LEASE_SECONDS = 120.0  # a crashed publisher blocks others this long at most
 MAX_TITLE = 200
 MAX_INTRO = 2000
 
@@ -149,14 +149,15 @@ class Publisher:
 
     async def publish(self, *, force: bool = False) -> PublishReport:
         """Make an edition of whatever changed, and bring the site's files up to it."""
-        if not await self._take_lease():
-            return PublishReport(edition=None, changed=False, busy=True)
+        held = await leases.hold(self.store, LEASE, self.owner, self.clock)
+        if not isinstance(held, leases.Hold):
+            return PublishReport(edition=None, changed=False, busy=True, held_by=held)
         try:
-            return await self._publish_holding_the_lease(force)
+            return await self._publish_holding_the_lease(force, held)
         finally:
-            await asyncio.to_thread(self.store.drop_lease, LEASE, self.owner)
+            await held.release()
 
-    async def _publish_holding_the_lease(self, force: bool) -> PublishReport:
+    async def _publish_holding_the_lease(self, force: bool, held: leases.Hold) -> PublishReport:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot, settings, stored_site = await asyncio.to_thread(self._snapshot)
@@ -178,6 +179,8 @@ class Publisher:
                 entries, latest, settings, timings, dict(current)
             )
             return replace(report, site=site, animations_built=built, animations_failed=failed)
+        if held.lost:  # another publisher has the lease now: it publishes these changes
+            return replace(report, busy=True)
         try:
             edition, deliveries = await asyncio.to_thread(
                 self._commit,
@@ -245,7 +248,8 @@ class Publisher:
         latest = await asyncio.to_thread(self.store.latest_edition)
         if latest is None:
             return SyncReport(edition=0, rendered=False, reason="nothing published yet")
-        if not await self._take_lease():
+        held = await leases.hold(self.store, LEASE, self.owner, self.clock)
+        if not isinstance(held, leases.Hold):
             return SyncReport(edition=latest.number, rendered=False, busy=True)
         try:
             snapshot, settings, stored_site = await asyncio.to_thread(self._snapshot)
@@ -267,7 +271,7 @@ class Publisher:
                 edition=latest.number, rendered=True, reason=reason, pending=pending, site=site
             )
         finally:
-            await asyncio.to_thread(self.store.drop_lease, LEASE, self.owner)
+            await held.release()
 
     async def export_site(self, directory: Path) -> WriteReport:
         """A static copy of the list as published now, for any web host (or file://)."""
@@ -298,11 +302,6 @@ class Publisher:
         snapshot = self.store.publish_snapshot()
         values, stored_site = self.store.site_text()
         return snapshot, self._site_settings(values), stored_site
-
-    async def _take_lease(self) -> bool:
-        now = self.clock()
-        until = now + timedelta(seconds=LEASE_SECONDS)
-        return await asyncio.to_thread(leases.take, self.store, LEASE, self.owner, now, until)
 
     async def _write(
         self,

@@ -4,7 +4,7 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``, ``curation``); this package re-exports every one of their names, so
+``delivery``, ``curation``, ``leases``); this package re-exports every one of their names, so
 ``from watcher.types import X`` stays the one way to import them.
 """
 
@@ -61,6 +61,7 @@ from watcher.types.entries import (
     Frame,
     PublishedEntry,
 )
+from watcher.types.leases import LeaseHolder, ProcessId
 from watcher.types.polling import (
     Backfill,
     CheckedRequest,
@@ -103,11 +104,13 @@ __all__ = [
     "GroupKind",
     "Health",
     "JSONObject",
+    "LeaseHolder",
     "Page",
     "PageRequest",
     "PictureToDo",
     "PollReport",
     "PollState",
+    "ProcessId",
     "PublishedEntry",
     "Role",
     "Score",

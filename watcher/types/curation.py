@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from watcher.types.leases import LeaseHolder
+
 HASH_BITS = 64
 
 
@@ -105,8 +107,9 @@ class CurateReport:
     image hosts. ``waiting`` candidates are still due after the round (archive ones only
     when asked) and ``retrying`` failures wait for their retry. ``failures``: candidate id
     and why, for each failure of the round. ``busy``: another watcher was curating, so
-    this one did nothing. ``groups``: the groups found on the sols the round touched;
-    ``scored``: the scores (re)computed because their inputs changed."""
+    this one did nothing (``held_by``: who, when known). ``groups``: the groups found on
+    the sols the round touched; ``scored``: the scores (re)computed because their inputs
+    changed."""
 
     fingerprinted: int = 0
     failed: int = 0
@@ -119,3 +122,4 @@ class CurateReport:
     busy: bool = False
     groups: int = 0
     scored: int = 0
+    held_by: LeaseHolder | None = None

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from watcher.types.candidates import CandidateData, JSONObject
+from watcher.types.leases import LeaseHolder
 
 
 def cursor_time(moment: datetime) -> str:
@@ -154,7 +155,8 @@ class PollReport:
     """The outcome of polling one source once.
 
     ``deferred_until`` without an error: the source is backing off and was not polled.
-    ``busy``: another poll of it (here or in another replica) was already running.
+    ``busy``: another poll of it (here or in another replica) was already running;
+    ``held_by``: who held its lease then, when known.
     """
 
     source: str
@@ -167,6 +169,7 @@ class PollReport:
     busy: bool = False
     deferred_until: datetime | None = None
     error: str | None = None
+    held_by: LeaseHolder | None = None
 
     @property
     def ok(self) -> bool:
