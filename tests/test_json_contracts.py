@@ -36,7 +36,7 @@ MASKED_KEYS = ("prefix", "secret", "timings")
 RECORDED: dict[str, Any] = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
 
 CLI_COMMANDS: dict[str, tuple[str, ...]] = {
-    "queue": ("queue", "--json", "--status", "all", "--limit", "0"),
+    "queue": ("queue", "--json", "--status", "all", "--limit", "40"),
     "sources": ("sources", "--json"),
     "entries": ("entries", "--json", "--unpublished"),
     "entries_published": ("entries", "--json"),
@@ -50,7 +50,7 @@ CLI_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 API_READS = (
     "/api/v1/me",
-    "/api/v1/candidates?status=all&limit=500",
+    "/api/v1/candidates?status=all&limit=40",
     "/api/v1/candidates?status=approved",
     "/api/v1/entries",
     "/api/v1/entries/1",
