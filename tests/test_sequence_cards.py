@@ -90,6 +90,22 @@ def animate_form(html: str) -> tuple[str, list[str]]:
     return found.group(1), re.findall(r'name="ids" value="([0-9:]+)"', found.group(0))
 
 
+def test_the_queue_counts_its_cards_beside_the_frames_they_hold(
+    watcher_for: Any, frames: Frames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    curating: Watcher = watcher_for([], curate={"enabled": True})
+    curating.add_editor("alice", PASSWORD, Role.EDITOR)
+    monkeypatch.setattr(
+        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    alice = WebApp(curating).browser("alice")
+    stored_group(curating, frames.url, "similar", count=4)
+    summary = re.compile(r"data-summary>([^<]*)<")
+    assert summary.search(alice.get("/editor").text).group(1) == "4 new in 1 card · showing 1–1"
+    every = alice.get("/editor?grouped=no").text
+    assert summary.search(every).group(1) == "4 new · showing 1–4"
+
+
 def test_approve_as_animation_makes_one_entry_of_every_frame_in_taken_order(
     watcher: Watcher, frames: Frames, alice: Browser
 ) -> None:

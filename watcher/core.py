@@ -105,6 +105,7 @@ class Watcher:
         self.list_cards = review.list_cards
         self.group_members = review.group_members
         self.queue_counts = review.queue_counts
+        self.count_cards = review.count_cards
         self.get_candidates = review.get_candidates
         self.neighbours = review.neighbours
         self.entry_of = review.entry_of

@@ -198,6 +198,16 @@ class CurationStore(StoreBase):
                 ids += _unscored(connection, base, limit - len(ids), before_id, after)
             return _in_order(connection, ids)
 
+    def count_cards(self, wanted: CandidateFilter, *, cap: int) -> int:
+        """How many cards ``list_cards(grouped=True)`` would list, counted up to ``cap + 1``
+        (a stretch of the same index, like the status tabs' counts)."""
+        c = candidates.c
+        query = _filtered(select(c.id), wanted).where(c.group_hero == true()).limit(cap + 1)
+        with self.read() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            )
+
     def group_members(self, group_ids: Sequence[int]) -> dict[int, list[Candidate]]:
         """The candidates of each group (new or not), in taken order, by group id."""
         found: dict[int, list[Candidate]] = {gid: [] for gid in group_ids}

@@ -144,6 +144,14 @@ class Desk:
             before_id=before_id,
         )
 
+    def count_cards(self, wanted: CandidateFilter) -> int | None:
+        """How many cards the grouped queue of ``wanted`` holds, stopped past
+        ``COUNT_CAP`` (None for a text search, which lists frames, not cards)."""
+        _check_ranges(wanted)
+        if wanted.text:
+            return None
+        return self.store.count_cards(wanted, cap=COUNT_CAP)
+
     def group_members(self, group_ids: Sequence[int]) -> dict[int, list[Candidate]]:
         """Each group's candidates (any status), in taken order, by group id."""
         return self.store.group_members(group_ids)

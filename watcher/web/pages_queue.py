@@ -189,11 +189,14 @@ def queue_page(
     all_errors = {**query.errors, **(errors or {})}
     found: list[Candidate] = []
     counts = None
+    cards_in: int | None = None
     grouped = query.grouped and watcher.settings.curate.enabled
     if not query.errors:
         try:
             found = _listed(request, query, grouped)
             counts = watcher.queue_counts(query.wanted, limit=query.limit + 1)
+            if grouped and query.group is None:
+                cards_in = watcher.count_cards(query.wanted)
         except InvalidInput as exc:
             all_errors.update(exc.errors)
     if all_errors and status == 200:
@@ -217,7 +220,7 @@ def queue_page(
         "filters": query.values,
         "statuses": STATUSES,
         "tabs": tabs(counts, STATUSES, query.values["status"], lambda s: query.url(status=s)),
-        "summary": summary(counts, query.values["status"], query.at, len(shown)),
+        "summary": summary(counts, query.values["status"], query.at, len(shown), cards_in),
         "fold_open": fold_open(query.values, all_errors),
         "folded_in_use": folded_in_use(query.values),
         "default_limit": DEFAULT_LIMIT,

@@ -60,10 +60,13 @@ def tabs(
     return shown
 
 
-def summary(counts: StatusCounts | None, status: str, first: int, shown: int) -> str:
+def summary(
+    counts: StatusCounts | None, status: str, first: int, shown: int, cards: int | None = None
+) -> str:
     """``312 new · showing 1-60`` (with an en dash): how many match in the status shown, and
-    which of them are shown. A text search too wide to count per status says how many match
-    in every status."""
+    which of them are shown; ``660 new in 131 cards · showing 1-60`` when the queue shows
+    one card per group (``cards``). A text search too wide to count per status says how
+    many match in every status."""
     if counts is None:
         return ""
     number = count_of(counts, status)
@@ -73,6 +76,8 @@ def summary(counts: StatusCounts | None, status: str, first: int, shown: int) ->
         head = f"{how_many(number, counts.cap)} in all"
     else:
         head = f"{how_many(number, counts.cap)} {status}"
+    if cards is not None and number is not None and cards != number:
+        head += f" in {how_many(cards, counts.cap)} card{'' if cards == 1 else 's'}"
     if not shown:
         return head
     return f"{head} · showing {first:,}\N{EN DASH}{first + shown - 1:,}"
