@@ -6,84 +6,40 @@ Frames come from a real loopback HTTP server; the editor pages from the app in-p
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 
-from watcher.accounts import passwords as security
 from watcher.core import AnimationStatus, Watcher
 from watcher.publish import animate
 from watcher.publish.animator import retry_wait
-from watcher.types import EntryDraft, EntryStatus, Role
+from watcher.types import EntryDraft, EntryStatus
 
-from .conftest import PASSWORD, Browser, Clock, WebApp, run
-from .test_publish_animate import ALICE, COLOURS, png, sequence_entry
+from .conftest import Browser, Clock, WebApp, run
+from .frame_support import Frames, editors_watcher, serving_frames, signed_in_alice
+from .test_publish_animate import ALICE, sequence_entry
 
 pytestmark = pytest.mark.timeout(110)
 
 
-class Frames:
-    """Serves /frame/<n>.png as a picture, except names in ``missing`` (404) and in
-    ``garbled`` (200 with a page that is not a picture); counts requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        self.missing: set[str] = set()
-        self.garbled: set[str] = set()
-        frames = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                frames.requests.append(self.path)
-                name = self.path.rsplit("/", 1)[-1]
-                status, kind, body = 200, "image/png", b""
-                if name in frames.missing or not name[:-4].isdigit():
-                    status, kind, body = 404, "text/plain", b"missing"
-                elif name in frames.garbled:
-                    kind, body = "text/html", b"<html><p>Sorry, we moved this.</p></html>"
-                else:
-                    body = png(COLOURS[int(name[:-4]) % len(COLOURS)])
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def frames() -> Iterator[Frames]:
-    server = Frames()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serving_frames() as server:
+        yield server
 
 
 @pytest.fixture
-def watcher(watcher_for: Any, tmp_path: Any) -> Watcher:
-    made: Watcher = watcher_for([], publish={"cache_dir": str(tmp_path / "cache")})
-    made.add_editor("alice", PASSWORD, Role.EDITOR)
-    return made
+def watcher(watcher_for: Any, tmp_path: Path) -> Watcher:
+    return editors_watcher(watcher_for, tmp_path)
 
 
 @pytest.fixture
 def alice(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Browser:
-    monkeypatch.setattr(
-        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    return WebApp(watcher).browser("alice")
+    return signed_in_alice(watcher, monkeypatch)
 
 
 def panel(html: str) -> str:

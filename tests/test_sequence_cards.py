@@ -9,19 +9,18 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from PIL import Image
 
-from watcher.accounts import passwords as security
 from watcher.core import Watcher
 from watcher.plans import CurationPlan, GroupRow
-from watcher.types import CandidateData, Role
+from watcher.types import CandidateData
 
-from .conftest import PASSWORD, Browser, WebApp
-from .test_animation_states import Frames
+from .conftest import Browser, WebApp
+from .frame_support import Frames, editors_watcher, serving_frames, signed_in_alice
 from .test_publish_animate import T0
 
 pytestmark = pytest.mark.timeout(110)
@@ -29,25 +28,18 @@ pytestmark = pytest.mark.timeout(110)
 
 @pytest.fixture
 def frames() -> Iterator[Frames]:
-    server = Frames()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serving_frames() as server:
+        yield server
 
 
 @pytest.fixture
-def watcher(watcher_for: Any, tmp_path: Any) -> Watcher:
-    made: Watcher = watcher_for([], publish={"cache_dir": str(tmp_path / "cache")})
-    made.add_editor("alice", PASSWORD, Role.EDITOR)
-    return made
+def watcher(watcher_for: Any, tmp_path: Path) -> Watcher:
+    return editors_watcher(watcher_for, tmp_path)
 
 
 @pytest.fixture
 def alice(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Browser:
-    monkeypatch.setattr(
-        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    return WebApp(watcher).browser("alice")
+    return signed_in_alice(watcher, monkeypatch)
 
 
 def stored_group(watcher: Watcher, base: str, kind: str, count: int = 3) -> list[int]:
@@ -91,19 +83,18 @@ def animate_form(html: str) -> tuple[str, list[str]]:
 
 
 def test_the_queue_counts_its_cards_beside_the_frames_they_hold(
-    watcher_for: Any, frames: Frames, monkeypatch: pytest.MonkeyPatch
+    watcher_for: Any, tmp_path: Path, frames: Frames, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    curating: Watcher = watcher_for([], curate={"enabled": True})
-    curating.add_editor("alice", PASSWORD, Role.EDITOR)
-    monkeypatch.setattr(
-        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    alice = WebApp(curating).browser("alice")
+    curating = editors_watcher(watcher_for, tmp_path, curate={"enabled": True})
+    alice = signed_in_alice(curating, monkeypatch)
     stored_group(curating, frames.url, "similar", count=4)
     summary = re.compile(r"data-summary>([^<]*)<")
-    assert summary.search(alice.get("/editor").text).group(1) == "4 new in 1 card · showing 1–1"
+    assert (
+        summary.search(alice.get("/editor").text).group(1)
+        == "4 new in 1 card · showing 1\N{EN DASH}1"
+    )
     every = alice.get("/editor?grouped=no").text
-    assert summary.search(every).group(1) == "4 new · showing 1–4"
+    assert summary.search(every).group(1) == "4 new · showing 1\N{EN DASH}4"
 
 
 def test_approve_as_animation_makes_one_entry_of_every_frame_in_taken_order(
