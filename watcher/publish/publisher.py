@@ -51,6 +51,7 @@ from watcher.publish.model import (
 from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
 from watcher.publish.store import PublishStore
+from watcher.text import text_errors, unify_newlines
 from watcher.types import Actor, Edition, PublishedEntry, SourceHealth
 from watcher.urls import origin_of
 
@@ -105,14 +106,14 @@ class Publisher:
     def update_site_settings(self, actor: Actor, *, title: str, intro: str) -> SiteSettings:
         """Change the list's title and intro (admins only; audited)."""
         require_admin(actor)
-        title, intro = " ".join(title.split()), intro.strip()
-        errors = {}
+        errors = text_errors({"title": title, "intro": intro})  # refused as typed
+        title, intro = " ".join(title.split()), unify_newlines(intro).strip()
         if not title:
-            errors["title"] = "write a title"
+            errors.setdefault("title", "write a title")
         elif len(title) > MAX_TITLE:
-            errors["title"] = f"keep it under {MAX_TITLE} characters"
+            errors.setdefault("title", f"keep it under {MAX_TITLE} characters")
         if len(intro) > MAX_INTRO:
-            errors["intro"] = f"keep it under {MAX_INTRO} characters"
+            errors.setdefault("intro", f"keep it under {MAX_INTRO} characters")
         if errors:
             raise InvalidInput(errors)
         before = self.site_settings()
