@@ -1,6 +1,6 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
-Ground (types, limits, exceptions, urls, csp, markup, pictures, template_dirs, config,
+Ground (types, limits, exceptions, urls, csp, markup, text, pictures, template_dirs, config,
 config_checks, config_reader, config_curate, fetch) imports nothing above it; fetch's
 helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fetch alone.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
@@ -21,9 +21,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
 GROUND = {
-    "types", "limits", "exceptions", "urls", "csp", "markup", "pictures", "cameras",
-    "template_dirs",
-    "config",
+    "types", "limits", "exceptions", "urls", "csp", "markup", "text", "pictures", "cameras",
+    "template_dirs", "config",
     "config_checks", "config_reader", "config_curate", "fetch", "files",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
@@ -34,6 +33,7 @@ RULES = {
     "urls": set(),
     "csp": set(),
     "markup": set(),
+    "text": {"types"},
     "pictures": {"types", "urls"},
     "cameras": set(),
     "template_dirs": set(),

@@ -1,4 +1,5 @@
-"""The site writer under kill -9: readers keep the previous complete version, and the next
+"""The site writer under kill -9: readers keep the previous complete version; killed while
+writing, no edition is committed without its files, and killed after the commit, the next
 publish repairs the files without making a second edition."""
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from .conftest import ROOT, Clock, run
 ALICE = Actor("alice", Role.EDITOR)
 T0 = datetime(2026, 8, 30, 20, 0, tzinfo=UTC)
 
-# Publishes once with a writer that stops (sleeps) after writing PAUSE_AFTER files.
+# Publishes once with a writer that stops (sleeps) after writing PAUSE_AFTER files, or
+# (PAUSE_AFTER 0) once the files are written and the edition committed, before the swap.
 CHILD = """
 import json, sys, time
 from datetime import datetime
@@ -48,7 +50,13 @@ def slow_put(path, data):
         flag.write_text("paused")
         time.sleep(600)
 
+def slow_swap(staged):
+    flag.write_text("paused")
+    time.sleep(600)
+
 writer._put = slow_put
+if args["pause_after"] == 0:
+    writer.swap_site = slow_swap
 settings = settings_from_dict(args["config"], path=Path(args["flag"]).parent / "watcher.toml")
 now = datetime.fromisoformat(args["now"])
 import asyncio
@@ -73,10 +81,11 @@ def seed(watcher: Watcher, count: int) -> list[int]:
     return sorted(c.id for c in watcher.list_candidates(limit=None))
 
 
-def test_kill_9_mid_write_leaves_the_previous_version_and_a_rerun_completes(
-    watcher_for: Any, tmp_path: Path, clock: Clock
-) -> None:
-    watcher: Watcher = watcher_for([])
+def kill_a_publishing_child(
+    watcher: Watcher, tmp_path: Path, clock: Clock, pause_after: int
+) -> dict[Path, bytes]:
+    """Publish edition 1 of 40 entries, edit one, and kill -9 a child publishing that edit
+    where ``pause_after`` says (see CHILD); returns the files edition 1 served."""
     for candidate in seed(watcher, 40):
         watcher.approve([candidate], EntryDraft(heading=f"Entry {candidate}"), ALICE)
     run(watcher.publish())
@@ -92,7 +101,12 @@ def test_kill_9_mid_write_leaves_the_previous_version_and_a_rerun_completes(
         "security": {"image_hosts": ["nasa.gov", "*.nasa.gov"]},
         "sources": [],
     }
-    args = {"flag": str(flag), "pause_after": 2, "config": config, "now": clock.now.isoformat()}
+    args = {
+        "flag": str(flag),
+        "pause_after": pause_after,
+        "config": config,
+        "now": clock.now.isoformat(),
+    }
     child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
@@ -106,13 +120,42 @@ def test_kill_9_mid_write_leaves_the_previous_version_and_a_rerun_completes(
         if child.poll() is None:
             child.kill()
     assert child.returncode == -signal.SIGKILL
-    # The edition was committed, the files were not swapped: readers see edition 1, whole.
-    assert [e.number for e in watcher.list_editions()] == [2, 1]
+    # Whatever the database says, readers see edition 1, whole.
     assert watcher.site_edition() == 1
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
+    return before
+
+
+def test_kill_9_mid_write_commits_no_edition_and_a_rerun_makes_it(
+    watcher_for: Any, tmp_path: Path, clock: Clock
+) -> None:
+    watcher: Watcher = watcher_for([])
+    kill_a_publishing_child(watcher, tmp_path, clock, pause_after=2)
+    site = watcher.settings.site_dir
+    # The files were being written before the commit: no edition claims what readers
+    # never saw.
+    assert [e.number for e in watcher.list_editions()] == [1]
     leftovers = [p.name for p in writer.versions_dir(site).iterdir() if p.name.startswith(".tmp-")]
     assert len(leftovers) == 1  # the interrupted write
+
+    clock.advance(3600)  # the dead child's lease has run out
+    report = run(watcher.publish())
+    assert report.changed and report.edition is not None and report.edition.number == 2
+    assert watcher.site_edition() == 2 and [e.number for e in watcher.list_editions()] == [2, 1]
+    assert "Edited in edition 2" in (site / "index.html").read_text()
+    names = [p.name for p in writer.versions_dir(site).iterdir()]
+    assert not [name for name in names if name.startswith(".tmp-")]
+
+
+def test_kill_9_after_the_commit_leaves_the_previous_version_and_a_rerun_completes(
+    watcher_for: Any, tmp_path: Path, clock: Clock
+) -> None:
+    watcher: Watcher = watcher_for([])
+    kill_a_publishing_child(watcher, tmp_path, clock, pause_after=0)
+    site = watcher.settings.site_dir
+    # The edition was committed, the files were not swapped in.
+    assert [e.number for e in watcher.list_editions()] == [2, 1]
 
     clock.advance(3600)  # the dead child's lease has run out
     report = run(watcher.publish())

@@ -18,6 +18,7 @@ from watcher.accounts.store import AccountStore
 from watcher.config import Settings
 from watcher.exceptions import AuthError, InvalidInput
 from watcher.permissions import require_admin
+from watcher.text import clean_text, text_problem
 from watcher.types import Actor, ApiToken, Editor, Role, Session, TokenScope, name_key
 
 log = logging.getLogger("watcher.accounts.editors")
@@ -28,6 +29,8 @@ CLI_ACTOR = Actor("cli", Role.ADMIN, kind="cli")
 
 
 def check_name(name: str) -> str:
+    if (problem := text_problem(name)) is not None:  # before split() folds some into spaces
+        raise InvalidInput({"name": problem})
     clean = " ".join(name.split())
     if not NAME_PATTERN.fullmatch(clean):
         raise InvalidInput(
@@ -142,7 +145,12 @@ class Accounts:
         """
         now = self.clock()
         config = self.settings.editor
-        keys = [f"account:{name_key(name)}"] + ([f"client:{client}"] if client else [])
+        # No editor's name holds a control character (``check_name``); such a name is
+        # counted as a failure under its cleaned form, never sent to the database as typed
+        # (PostgreSQL refuses NUL).
+        usable = text_problem(name) is None
+        account = name_key(name if usable else clean_text(name))
+        keys = [f"account:{account}"] + ([f"client:{client}"] if client else [])
         throttles = self.store.throttles(keys)
         waits = [w for key in keys if (w := security.locked_for(throttles.get(key), now))]
         if waits:
@@ -151,7 +159,7 @@ class Accounts:
                 f"Too many failed sign-ins. Try again in {security.minutes(wait)}.",
                 retry_after=wait,
             )
-        found = self.store.editor_credentials(name)
+        found = self.store.editor_credentials(name) if usable else None
         ok, rehashed = security.verify_password(found[1] if found else None, password)
         if not ok or found is None:
             self.store.save_throttles(

@@ -34,6 +34,7 @@ from watcher.fetch import Fetcher
 from watcher.limits import MAX_CLIENT
 from watcher.permissions import require_admin
 from watcher.plans import NewDelivery
+from watcher.text import clean_text, safe_entry
 from watcher.types import (
     Actor,
     Delivery,
@@ -312,8 +313,13 @@ class Deliverer:
         store = self.store
         numbers = {r.edition for r in rows if r.edition is not None}
         editions = {n: e for n in numbers if (e := self._edition_or_none(n)) is not None}
+        # Cleaned as the site's render cleans them: rows stored before the text rule may
+        # hold a control character no mail or webhook body should carry.
         entries = {
-            n: store.entries_for_delivery(list(dict.fromkeys(e.added + e.changed)))
+            n: [
+                safe_entry(entry)
+                for entry in store.entries_for_delivery(list(dict.fromkeys(e.added + e.changed)))
+            ]
             for n, e in editions.items()
         }
         mail_channels = (DeliveryChannel.EMAIL, DeliveryChannel.CONFIRM)
@@ -340,7 +346,7 @@ class Deliverer:
 
     def _site_title(self) -> str:
         stored = self.store.get_settings("site.title").get("site.title")  # admins' edit
-        return stored or self.settings.publish.title or DEFAULT_TITLE
+        return clean_text(stored or self.settings.publish.title or DEFAULT_TITLE)
 
     def _record_skips(self, jobs: Sequence[dispatch.Job]) -> None:
         if jobs:

@@ -80,9 +80,19 @@ class SiteBuilder:
         return self._cache
 
     def build(self, content: SiteContent, timings: dict[str, float]) -> WriteReport:
-        """Render what changed and swap the new version in; ``timings`` gets ``render``
-        (of which ``page_and_feeds``: index pages and both feeds), ``write`` and ``cache``
-        (keeping the pieces for a restart) in seconds."""
+        """Render what changed and swap the new version in (``stage`` then
+        ``writer.swap_site``; ``write`` counts both)."""
+        staged = self.stage(content, timings)
+        began = time.perf_counter()
+        site = writer.swap_site(staged)
+        timings["write"] = round(timings["write"] + _since(began), 6)
+        return site
+
+    def stage(self, content: SiteContent, timings: dict[str, float]) -> writer.Staged:
+        """Render what changed and write the new version beside the served one, durable but
+        not served; ``timings`` gets ``render`` (of which ``page_and_feeds``: index pages
+        and both feeds), ``write`` and ``cache`` (keeping the pieces for a restart) in
+        seconds."""
         started = time.perf_counter()
         cache = self.cache(content.templates_dir)
         previous = writer.current_manifest(self.site_dir)
@@ -91,7 +101,7 @@ class SiteBuilder:
         timings["page_and_feeds"] = rendered.timings.get("pages_and_feeds", 0.0)
         began = time.perf_counter()
         try:
-            site = writer.write_site(
+            staged = writer.stage_site(
                 self.site_dir,
                 rendered.files,
                 content.edition,
@@ -101,7 +111,7 @@ class SiteBuilder:
         except ReuseFailed as exc:  # the current version lost a file: render it all
             log.warning("%s; rendering every page again", exc)
             rendered = render_parts(content, cache)
-            site = writer.write_site(
+            staged = writer.stage_site(
                 self.site_dir, rendered.files, content.edition, tags=rendered.tags
             )
         timings["write"] = _since(began)
@@ -110,7 +120,7 @@ class SiteBuilder:
             save_pieces(self.cache_dir, self._version, cache.pieces(ARTICLES))
         cache.added.clear()
         timings["cache"] = _since(began)
-        return site
+        return staged
 
 
 def _since(started: float) -> float:

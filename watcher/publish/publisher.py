@@ -3,11 +3,14 @@
 A publish holds the named lease "publish" (one publisher across replicas, renewed while it
 works: see ``watcher.leases``), reads the list and the change watermark (the newest audit
 id that can alter the list), and compares content digests with what the last edition
-published. Nothing changed: no edition, no file touched. Something changed: one
-transaction writes the edition, the published state and the delivery outbox rows
-(``enqueue_deliveries``); then animations are built, the site is rendered and swapped in.
-A crash after the commit leaves the files one edition behind; the next ``publish`` or
-``sync_site`` notices from the marker and re-renders.
+published. Nothing changed: no edition, no file touched. Something changed: animations are
+built and the new edition's files are rendered and written beside the served ones (not
+served yet); then one transaction writes the edition, the published state and the delivery
+outbox rows (``enqueue_deliveries``); then the files are swapped in. So a render or a disk
+that fails leaves no edition behind that readers never saw (the next publish tries again),
+and a crash after the commit leaves the files one edition behind: the next ``publish`` or
+``sync_site`` notices from the marker and re-renders (editions are re-made from the
+database).
 
 ``force`` re-renders and rewrites the files (retrying failed animations whose wait is over) even
 when nothing changed, but never makes an edition without a change: subscribers would get an
@@ -51,6 +54,7 @@ from watcher.publish.model import (
 from watcher.publish.render import render_site
 from watcher.publish.status import QuietSource, quiet_notes, source_label
 from watcher.publish.store import PublishStore
+from watcher.text import text_errors, unify_newlines
 from watcher.types import Actor, Edition, PublishedEntry, SourceHealth
 from watcher.urls import origin_of
 
@@ -105,14 +109,14 @@ class Publisher:
     def update_site_settings(self, actor: Actor, *, title: str, intro: str) -> SiteSettings:
         """Change the list's title and intro (admins only; audited)."""
         require_admin(actor)
-        title, intro = " ".join(title.split()), intro.strip()
-        errors = {}
+        errors = text_errors({"title": title, "intro": intro})  # refused as typed
+        title, intro = " ".join(title.split()), unify_newlines(intro).strip()
         if not title:
-            errors["title"] = "write a title"
+            errors.setdefault("title", "write a title")
         elif len(title) > MAX_TITLE:
-            errors["title"] = f"keep it under {MAX_TITLE} characters"
+            errors.setdefault("title", f"keep it under {MAX_TITLE} characters")
         if len(intro) > MAX_INTRO:
-            errors["intro"] = f"keep it under {MAX_INTRO} characters"
+            errors.setdefault("intro", f"keep it under {MAX_INTRO} characters")
         if errors:
             raise InvalidInput(errors)
         before = self.site_settings()
@@ -181,23 +185,40 @@ class Publisher:
             return replace(report, site=site, animations_built=built, animations_failed=failed)
         if held.lost:  # another publisher has the lease now: it publishes these changes
             return replace(report, busy=True)
+        # The new edition's files are written (not yet served) before the edition is
+        # committed: a render or a disk that fails leaves no edition readers never saw.
+        now, after = self.clock(), latest.number if latest is not None else 0
+        staged, built, failed = await self._stage(
+            entries, after + 1, now, settings, timings, dict(current)
+        )
+        if held.lost:  # lost while the files were written: the new holder publishes
+            await asyncio.to_thread(writer.discard, staged)
+            return replace(report, busy=True)
+        began = time.perf_counter()
         try:
             edition, deliveries = await asyncio.to_thread(
                 self._commit,
-                now=self.clock(),
+                now=now,
                 changes=changes,
                 site_changed=site_changed,
                 current=current,
                 stored={k: (v.digest, v.position) for k, v in stored.items()},
                 site=new_site,
                 watermark=watermark,
-                after=latest.number if latest is not None else 0,
+                after=after,
             )
         except Conflict as exc:  # another publisher got there first: try again soon
+            await asyncio.to_thread(writer.discard, staged)
             log.warning("publish raced another publisher: %s", exc)
             return replace(report, audit_id=0, busy=True)
-        timings["commit"] = _lap(started) - timings["read"] - timings["diff"]
-        site, built, failed = await self._write(entries, edition, settings, timings, dict(current))
+        except BaseException:  # cancelled too: no await here
+            writer.discard(staged)
+            raise
+        timings["commit"] = _lap(began)
+        # Committed: serving the files is a rename and a symlink swap. Should even that
+        # fail, the files are one edition behind, and the next publish (or sync_site at
+        # start) re-makes them from the database.
+        site = await asyncio.to_thread(writer.swap_site, staged)
         mark = await asyncio.to_thread(self.change_mark)
         timings["total"] = _lap(started)
         log.info("edition %d published (%d entries)", edition.number, edition.entries)
@@ -280,7 +301,8 @@ class Publisher:
         settings = await asyncio.to_thread(self.site_settings)
         animations, _, _ = await self.animator.for_entries(entries)
         notes = await asyncio.to_thread(self._notes, self.clock())
-        content = self._content(entries, latest, settings, animations, notes)
+        number, updated = (latest.number, latest.published_at) if latest else (0, self.clock())
+        content = self._content(entries, number, updated, settings, animations, notes)
         # The copy is served elsewhere: its sign-up form posts to this watcher's public
         # address, or is left out when none is configured.
         public = content.public_url
@@ -311,14 +333,31 @@ class Publisher:
         timings: dict[str, float],
         digests: Mapping[int, str],
     ) -> tuple[WriteReport, int, int]:
+        """Bring the served files up to ``edition`` (already committed)."""
+        staged, built, failed = await self._stage(
+            entries, edition.number, edition.published_at, settings, timings, digests
+        )
+        site = await asyncio.to_thread(writer.swap_site, staged)
+        return site, built, failed
+
+    async def _stage(
+        self,
+        entries: list[PublishedEntry],
+        number: int,
+        updated: datetime,
+        settings: SiteSettings,
+        timings: dict[str, float],
+        digests: Mapping[int, str],
+    ) -> tuple[writer.Staged, int, int]:
+        """Edition ``number``'s files, written beside the served ones (see ``writer``)."""
         started = time.perf_counter()
         animations, built, failed = await self.animator.for_entries(entries)
         notes = await asyncio.to_thread(self._notes, self.clock())
         timings["animations"] = _lap(started)
-        content = self._content(entries, edition, settings, animations, notes)
+        content = self._content(entries, number, updated, settings, animations, notes)
         content = replace(content, digests=digests)
-        site = await asyncio.to_thread(self._site_builder().build, content, timings)
-        return site, built, failed
+        staged = await asyncio.to_thread(self._site_builder().stage, content, timings)
+        return staged, built, failed
 
     def _site_builder(self) -> SiteBuilder:
         """Renders and writes the site reusing earlier work (in memory, the pieces kept
@@ -331,18 +370,20 @@ class Publisher:
     def _content(
         self,
         entries: list[PublishedEntry],
-        edition: Edition | None,
+        number: int,
+        updated: datetime,
         settings: SiteSettings,
         animations: Mapping[int, Animation],
         notes: tuple[str, ...],
     ) -> SiteContent:
+        """What edition ``number`` (0: none yet) of ``updated`` shows."""
         return SiteContent(
             title=settings.title,
             intro=settings.intro,
             base_url=self.settings.base_url,
             entries=tuple(entries),
-            edition=edition.number if edition else 0,
-            updated=edition.published_at if edition else self.clock(),
+            edition=number,
+            updated=updated,
             notes=notes,
             animations=animations,
             feed_items=self.settings.publish.feed_items,

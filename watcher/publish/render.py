@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
@@ -50,6 +51,7 @@ from watcher.publish.page_views import (
 )
 from watcher.publish.pieces import RenderCache
 from watcher.template_dirs import effective_files, search_path
+from watcher.text import clean_text, is_safe, safe_entry
 from watcher.types import PublishedEntry
 from watcher.urls import entry_path
 
@@ -176,6 +178,7 @@ def render_parts(
     written with) is not rendered at all: it is listed in ``reused`` for the writer to
     hardlink. Every other file is in ``files``; ``tags`` holds the tag of each taggable
     one, for the next render to compare with."""
+    content = safe_content(content)
     run = _Run.of(content, cache or RenderCache(), previous or {})
     out = _Output()
     started = time.perf_counter()
@@ -190,6 +193,29 @@ def render_parts(
         "pages_and_feeds": finished - finished_entries,
     }
     return RenderedSite(files=out.files, tags=out.tags, reused=tuple(out.reused), timings=timings)
+
+
+def safe_content(content: SiteContent) -> SiteContent:
+    """``content`` without a character the feeds' XML cannot hold, whatever the database
+    kept: text stored before the text rule (or typed into the config) must never stop a
+    publish. The content itself when all is clean, which costs one check per entry."""
+    entries = tuple(safe_entry(entry) for entry in content.entries)
+    changes: dict[str, Any] = {}
+    if any(a is not b for a, b in zip(content.entries, entries, strict=True)):
+        changes["entries"] = entries
+    for name in ("title", "intro", "base_url"):
+        value = getattr(content, name)
+        if not is_safe(value):
+            changes[name] = clean_text(value)
+    for name in ("subscribe", "public_url"):
+        value = getattr(content, name)
+        if value is not None and not is_safe(value):
+            changes[name] = clean_text(value)
+    if not all(is_safe(note) for note in content.notes):
+        changes["notes"] = tuple(clean_text(note) for note in content.notes)
+    if not all(is_safe(hub) for hub in content.hubs):
+        changes["hubs"] = tuple(hub for hub in content.hubs if is_safe(hub))
+    return replace(content, **changes) if changes else content
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """Writing the site: a complete new version beside ``site_dir``, then one atomic swap.
 
+The two steps are apart (``stage_site``, ``swap_site``) so a publish can write the new
+edition's files before it commits the edition, and serve them after.
+
 ``site_dir`` is a symlink to ``<parent>/.<name>-versions/<version>/``. A publish writes a
 new version directory under a temporary name (files whose bytes did not change are
 hardlinked from the current version, so a republish of 10,000 entries writes a handful of
@@ -129,6 +132,38 @@ def write_site(
     A file whose manifest value (its reuse tag from ``tags``, else the sha256 of its
     bytes) equals the current version's is hardlinked from it, and so is every path in
     ``reused`` (rendered not at all; ``ReuseFailed`` if it cannot be linked)."""
+    staged = stage_site(site_dir, files, edition, tags=tags, reused=reused)
+    return swap_site(staged)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A complete version, durable on disk under its temporary name, not served yet.
+
+    A publish stages the new edition's files before it commits the edition, so the
+    database never names an edition whose files could not be written; ``swap_site`` then
+    serves them (a rename and a symlink swap), or ``discard`` drops them."""
+
+    site_dir: Path
+    building: Path
+    name: str
+    edition: int
+    previous: str | None  # the version served when this one was staged
+    written: int
+    linked: int
+    synced: float
+
+
+def stage_site(
+    site_dir: Path,
+    files: Mapping[str, bytes],
+    edition: int,
+    *,
+    tags: Mapping[str, str] | None = None,
+    reused: Sequence[str] = (),
+) -> Staged:
+    """Write every file of a new version (see ``write_site``) and make it durable, without
+    serving it. StorageError when it cannot be written (nothing is left behind)."""
     versions = versions_dir(site_dir)
     building: Path | None = None
     try:
@@ -143,28 +178,56 @@ def write_site(
         version.written.append(f"{version.root}/{MARKER}")
         synced = _make_durable(building, version)
         (versions / f"{name}{MANIFEST}").write_bytes(orjson.dumps(version.manifest))
-        final = versions / name
-        os.rename(building, final)
-        building = None
-        _fsync(versions)
-        _swap(site_dir, final)
-        removed = _prune(versions, keep={final.name} | ({previous.name} if previous else set()))
-        for stale in site_dir.parent.glob(f".{site_dir.name}.swap-*"):
-            stale.unlink(missing_ok=True)
     except ReuseFailed:
         if building is not None:
             shutil.rmtree(building, ignore_errors=True)
         raise
     except OSError as exc:
+        if building is not None:
+            shutil.rmtree(building, ignore_errors=True)
         raise StorageError(f"could not write the site to {site_dir}: {exc}") from exc
-    return WriteReport(
-        version=name,
+    return Staged(
+        site_dir=site_dir,
+        building=building,
+        name=name,
         edition=edition,
+        previous=previous.name if previous is not None else None,
         written=len(version.written),
         linked=version.linked,
-        removed_versions=removed,
         synced=round(synced, 6),
     )
+
+
+def swap_site(staged: Staged) -> WriteReport:
+    """Serve a staged version: rename it to its final name, swap the symlink, and prune
+    all but it and the version served before it. StorageError when it cannot; the version
+    served before then stays served."""
+    site_dir, versions = staged.site_dir, versions_dir(staged.site_dir)
+    try:
+        final = versions / staged.name
+        os.rename(staged.building, final)
+        _fsync(versions)
+        _swap(site_dir, final)
+        kept = {final.name} | ({staged.previous} if staged.previous else set())
+        removed = _prune(versions, keep=kept)
+        for stale in site_dir.parent.glob(f".{site_dir.name}.swap-*"):
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StorageError(f"could not write the site to {site_dir}: {exc}") from exc
+    return WriteReport(
+        version=staged.name,
+        edition=staged.edition,
+        written=staged.written,
+        linked=staged.linked,
+        removed_versions=removed,
+        synced=staged.synced,
+    )
+
+
+def discard(staged: Staged) -> None:
+    """Drop a staged version that is not to be served (its edition was not committed)."""
+    shutil.rmtree(staged.building, ignore_errors=True)
+    (versions_dir(staged.site_dir) / f"{staged.name}{MANIFEST}").unlink(missing_ok=True)
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from watcher.markup import MAX_BODY
 from watcher.permissions import require_admin, require_write
 from watcher.polling.sources.credits import DEFAULT_CREDIT, fallback_credit
 from watcher.review.store import DeskStore
+from watcher.text import clean_optional, clean_text, text_errors, text_problem, unify_newlines
 from watcher.types import (
     RENDITIONS,
     Actor,
@@ -41,34 +42,48 @@ COUNT_CAP = 1_000
 
 
 def check_draft(draft: EntryDraft) -> EntryDraft:
-    """The draft with whitespace trimmed; InvalidInput naming each bad field."""
+    """The draft with whitespace trimmed and line ends made LF; InvalidInput naming each bad
+    field. A control character is refused as typed, before whitespace is folded: ``split``
+    would quietly turn some of them (U+001F, U+0085) into spaces."""
+    errors = _typed_errors(draft)
     cleaned = EntryDraft(
         heading=" ".join(draft.heading.split()),
-        body=draft.body.strip(),
+        body=unify_newlines(draft.body).strip(),
         alt_text=" ".join(draft.alt_text.split()),
         credit=" ".join(draft.credit.split()) if draft.credit is not None else None,
         rendition=draft.rendition.strip().lower(),
     )
-    errors: dict[str, str] = {}
     if not cleaned.heading:
-        errors["heading"] = "write a heading"
+        errors.setdefault("heading", "write a heading")
     elif len(cleaned.heading) > MAX_HEADING:
-        errors["heading"] = f"keep it under {MAX_HEADING} characters"
+        errors.setdefault("heading", f"keep it under {MAX_HEADING} characters")
     if len(cleaned.body) > MAX_BODY:
-        errors["body"] = f"keep it under {MAX_BODY} characters"
+        errors.setdefault("body", f"keep it under {MAX_BODY} characters")
     if len(cleaned.alt_text) > MAX_ALT_TEXT:
-        errors["alt_text"] = f"keep it under {MAX_ALT_TEXT} characters"
+        errors.setdefault("alt_text", f"keep it under {MAX_ALT_TEXT} characters")
     if cleaned.credit is not None and len(cleaned.credit) > MAX_CREDIT:
-        errors["credit"] = f"keep it under {MAX_CREDIT} characters"
+        errors.setdefault("credit", f"keep it under {MAX_CREDIT} characters")
     if cleaned.rendition not in RENDITIONS:
-        errors["rendition"] = f"choose one of {', '.join(RENDITIONS)}"
+        errors.setdefault("rendition", f"choose one of {', '.join(RENDITIONS)}")
     if errors:
         raise InvalidInput(errors)
     return cleaned
 
 
+def _typed_errors(draft: EntryDraft) -> dict[str, str]:
+    """Each field of ``draft`` holding a character no page or feed can show, as typed."""
+    typed: dict[str, str | None] = {"heading": draft.heading, "body": draft.body}
+    typed |= {"alt_text": draft.alt_text, "credit": draft.credit, "rendition": draft.rendition}
+    return text_errors(typed)
+
+
 def _check_ranges(wanted: CandidateFilter) -> None:
-    """InvalidInput when a range of the filter ends before it starts."""
+    """InvalidInput when a range of the filter ends before it starts, or when a typed
+    filter holds a control character (PostgreSQL refuses NUL in any query)."""
+    typed = {"mission": wanted.mission, "camera": wanted.camera, "source": wanted.source}
+    errors = text_errors(typed | {"text": wanted.text})
+    if errors:
+        raise InvalidInput(errors)
     if (
         wanted.sol_min is not None
         and wanted.sol_max is not None
@@ -197,6 +212,9 @@ class Desk:
         subject_id: str | None = None,
     ) -> list[AuditEvent]:
         require_admin(actor)
+        typed = {"actor": by, "subject_type": subject_type, "subject_id": subject_id}
+        if errors := text_errors(typed):
+            raise InvalidInput(errors)
         return self.store.audit_events(
             limit=max(1, min(limit, 500)),
             before_id=before_id,
@@ -225,18 +243,24 @@ class Desk:
         ids = self._frame_ids(candidate_ids)
         first = self.store.get_candidate(ids[0])
         given = draft or EntryDraft(heading="")
+        if errors := _typed_errors(given):  # as typed, before the trimming below
+            raise InvalidInput(errors)
         worded = bool(given.heading.strip() and given.body.strip())
         publish = worded or not self.settings.publish.require_words
+        # NASA's words stand in for the editor's, cleaned (a row stored before the text rule
+        # may hold a control character): only what the editor typed is refused.
+        title = clean_text(first.title)
         cleaned = check_draft(
             EntryDraft(
-                heading=given.heading.strip() or first.title or f"Candidate {first.id}",
+                heading=given.heading.strip() or title or f"Candidate {first.id}",
                 body=given.body,
-                alt_text=given.alt_text.strip() or first.title,
+                alt_text=given.alt_text.strip() or title,
                 credit=given.credit,
                 rendition=given.rendition,
             )
         )
-        credit = cleaned.credit or first.credit or self._fallback_credit(first.source)
+        nasa_credit = clean_optional(first.credit)
+        credit = cleaned.credit or nasa_credit or self._fallback_credit(first.source)
         status = EntryStatus.PUBLISHED if publish else EntryStatus.DRAFT
         entry = self.store.approve(
             ids, versions or {}, cleaned, credit, actor.label, self.clock(), status
@@ -258,6 +282,8 @@ class Desk:
         version: int | None = None,
     ) -> Candidate:
         require_write(actor)
+        if reason is not None and (problem := text_problem(reason)) is not None:
+            raise InvalidInput({"reason": problem})
         reason = " ".join((reason or "").split()) or None
         if reason is not None and len(reason) > MAX_REASON:
             raise InvalidInput({"reason": f"keep it under {MAX_REASON} characters"})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
+from watcher.text import text_problem
 from watcher.types import Candidate, CandidateFilter, CandidateStatus, day_start
 from watcher.views import (
     AuditEventOut,
@@ -84,6 +85,8 @@ def list_candidates(
 ) -> CandidatePage:
     """Newest first, or by score. Follow `next` (also sent as `Link: rel="next"`) for the
     next page. A text search (`q`) is listed newest first, one item per frame."""
+    if q is not None and (problem := text_problem(q)) is not None:
+        raise InvalidInput({"q": problem})
     wanted = CandidateFilter(
         status=None if status == "all" else CandidateStatus(status),
         mission=mission or None,

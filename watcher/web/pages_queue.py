@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from watcher.cameras import camera_name
 from watcher.exceptions import Conflict, InvalidInput, NotFound
+from watcher.text import text_errors
 from watcher.types import (
     Candidate,
     CandidateFilter,
@@ -46,6 +47,7 @@ router = APIRouter(include_in_schema=False)
 
 STATUSES = ("new", "approved", "rejected", "published", "all")
 FILTERS = ("status", "mission", "camera", "source", "sol_min", "sol_max", "from", "to", "q")
+TYPED = ("mission", "camera", "source", "q")  # filters taken as text (the others are parsed)
 # Ten rows of the grid's six columns at 1280 px: the first screen and some scrolling.
 DEFAULT_LIMIT = 60
 MAX_LIMIT = 200
@@ -131,6 +133,8 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
         errors["to"] = "must not be before the first date"
     if len(params.get("q", "")) > MAX_TEXT:
         errors["q"] = f"keep the search under {MAX_TEXT} characters"
+    for key, problem in text_errors({k: values[k] for k in TYPED}).items():
+        errors.setdefault(key, problem)
     limit = whole(values["limit"]) if values["limit"] else DEFAULT_LIMIT
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         errors["limit"] = f"show between 1 and {MAX_LIMIT} per page"

@@ -20,6 +20,7 @@ import orjson
 from watcher.config import SourceConfig
 from watcher.exceptions import ParseError
 from watcher.limits import fit_limits
+from watcher.text import clean_json, safe_candidate
 from watcher.types import (
     INGENUITY,
     PERSEVERANCE,
@@ -58,9 +59,20 @@ class AdapterBase(ABC):
         self.clean = UrlCleaner(self.image_hosts).clean
         self.topic = Topic(config.keywords, config.exclude)
 
-    @abstractmethod
     def normalise(self, record: Any) -> CandidateData | str:
-        """One record as a candidate, or a short reason why it was skipped."""
+        """One record as a candidate, or a short reason why it was skipped.
+
+        The one place every feed's text passes: the record is cleaned first
+        (``clean_json``: what it holds is what is stored as ``raw``) and the candidate made
+        safe (``safe_candidate``: line ends LF, no control character), so nothing the feeds'
+        XML or PostgreSQL cannot hold is stored, and normalising a stored ``raw`` again
+        gives the stored candidate."""
+        result = self._normalise(clean_json(record))
+        return safe_candidate(result) if isinstance(result, CandidateData) else result
+
+    @abstractmethod
+    def _normalise(self, record: Any) -> CandidateData | str:
+        """The adapter's own reading of one (cleaned) record, for ``normalise``."""
 
     def collect(
         self,

@@ -44,6 +44,7 @@ from watcher.polling.sources.common import (
 )
 from watcher.polling.sources.credits import center_credit, credit_in_text, fallback_credit
 from watcher.polling.sources.html import plain
+from watcher.text import safe_candidate
 from watcher.types import CandidateData, Page, PageRequest, PollState
 
 DETAILS_URL = "https://images.nasa.gov/details/"
@@ -156,7 +157,7 @@ class ImageLibraryAdapter(AdapterBase):
                 return None
         return result
 
-    def normalise(self, item: Any) -> CandidateData | str:
+    def _normalise(self, item: Any) -> CandidateData | str:
         """One search result as a candidate, or why it was skipped. ``raw`` is the item.
 
         Until its manifest is read (``with_details``) the preview is its only rendition.
@@ -219,7 +220,7 @@ class ImageLibraryAdapter(AdapterBase):
         except orjson.JSONDecodeError:
             return candidate
         found = manifest_renditions(files, self.clean)
-        return replace(candidate, **found) if found else candidate
+        return safe_candidate(replace(candidate, **found)) if found else candidate
 
 
 def manifest_renditions(files: object, clean: Any) -> dict[str, Any]:

@@ -209,7 +209,7 @@ class RawImagesAdapter(AdapterBase):
             return None
         return next_page(request, to_int(param(request.params, "page")) or 0)
 
-    def normalise(self, record: Any) -> CandidateData | str:
+    def _normalise(self, record: Any) -> CandidateData | str:
         """One raw-image record as a candidate, or why it was skipped.
 
         The record itself becomes ``raw`` (no copy): it is never changed afterwards.

@@ -95,7 +95,7 @@ class RssAdapter(AdapterBase):
             return True
         return self.topic.wanted(_texts(record))
 
-    def normalise(self, record: Any) -> CandidateData | str:
+    def _normalise(self, record: Any) -> CandidateData | str:
         """One entry (as produced by ``jsonable``) as a candidate, or why it was skipped.
 
         Its credit is its own words first (DESIGN.md "Credits"): media:credit, else the
