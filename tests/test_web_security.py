@@ -59,11 +59,11 @@ PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
 def routes(app: Any) -> list[tuple[str, str]]:
-    found = set()
+    found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.routes):
         for method in getattr(context, "methods", None) or ():
             if method != "HEAD":
-                found.add((method, context.path))
+                found.add((method, str(context.path)))
     return sorted(found)
 
 

@@ -5,6 +5,11 @@ reaches that column are one rule, so each is written once, here: a change to one
 leave the other behind. It matters because PostgreSQL refuses a value longer than its
 column while SQLite keeps it, so a drift would pass on SQLite and fail in production.
 The Alembic migrations keep their literal sizes: they are the history of the database.
+
+The same holds for numbers: an id or a sol read from a request or the command line is
+checked against the range of its column before it reaches the database, whose drivers
+refuse a number past it with an error of their own (SQLite past 64 bits; PostgreSQL past
+its BIGINT or INTEGER), which would otherwise surface as a 500 or a traceback.
 """
 
 from __future__ import annotations
@@ -47,6 +52,18 @@ MAX_WEBHOOK_URL = 2000
 # A confirmation or unsubscribe token as the public pages read it from a link: ours are
 # under 80 characters, so anything this long is refused before it is parsed.
 MAX_LINK_TOKEN = 200
+
+# The largest id of every table (and of a curation group, which is its leader's id):
+# PostgreSQL's BIGINT and SQLite's INTEGER are both signed 64-bit. Ids start at 1.
+MAX_ID = 2**63 - 1
+# The largest value of a plain INTEGER column: sols, versions, edition numbers. PostgreSQL
+# keeps 32 bits there while SQLite keeps 64, so only PostgreSQL would catch a drift.
+MAX_INTEGER = 2**31 - 1
+
+
+def is_id(value: int) -> bool:
+    """Whether ``value`` can be the id of a row: a number that is not cannot name one."""
+    return 1 <= value <= MAX_ID
 
 
 def fit_limits(item: CandidateData) -> CandidateData | str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.cli.app import app, call_watcher, fail, out
+from watcher.cli.app import app, call_watcher, fail, id_argument, out
 from watcher.cli.output import JsonArray, print_listing, print_secret
 from watcher.types import ApiToken, Editor, Role, TokenScope
 from watcher.views import EditorOut, TokenOut
@@ -142,7 +142,7 @@ def _token_row(token: ApiToken) -> tuple[str, ...]:
 @tokens_app.command("revoke")
 def tokens_revoke(
     ctx: typer.Context,
-    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id.")],
+    token_id: Annotated[int, id_argument("The token's id.")],
 ) -> None:
     """Revoke an API token at once."""
     token = call_watcher(ctx, lambda watcher: watcher.revoke_api_token(token_id))

@@ -36,6 +36,7 @@ from watcher.exceptions import (
     UsageError,
     WatcherError,
 )
+from watcher.limits import MAX_ID
 
 T = TypeVar("T")
 
@@ -59,6 +60,13 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 OnlySource = Annotated[
     str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source.")
 ]
+
+
+def id_argument(help: str) -> Any:
+    """An id on the command line. One past what a table's key holds is refused like any
+    malformed argument (exit 2, naming the range) before a database is asked: the driver
+    would fail on it with an error of its own."""
+    return typer.Argument(metavar="ID", help=help, min=1, max=MAX_ID)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -11,6 +11,7 @@ import typer
 from watcher.cli.app import app, fail, out, with_watcher
 from watcher.cli.output import JsonOutcome, fields_of, held_by, lease_json, print_json
 from watcher.core import Watcher
+from watcher.limits import MAX_ID
 from watcher.types import CurateReport
 
 _COUNTS = ("fingerprinted", "failed", "deferred", "cached", "requests", "waiting", "retrying")
@@ -29,7 +30,11 @@ def curate(
     limit: Annotated[
         int | None,
         typer.Option(
-            "--limit", min=1, metavar="N", help="At most N pictures (default: [curate] batch)."
+            "--limit",
+            min=1,
+            max=MAX_ID,
+            metavar="N",
+            help="At most N pictures (default: [curate] batch).",
         ),
     ] = None,
     as_json: JsonOutcome = False,

@@ -30,6 +30,7 @@ from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, held_by, lease_json, print_json, print_table
 from watcher.core import Watcher
+from watcher.limits import MAX_ID, MAX_INTEGER
 from watcher.types import (
     Backfill,
     Candidate,
@@ -144,10 +145,16 @@ def backfill(
         str, typer.Option("--source", "-s", metavar="NAME", help="The source to backfill.")
     ],
     from_sol: Annotated[
-        int | None, typer.Option("--from-sol", metavar="SOL", help="First sol (raw images).")
+        int | None,
+        typer.Option(
+            "--from-sol", min=0, max=MAX_INTEGER, metavar="SOL", help="First sol (raw images)."
+        ),
     ] = None,
     to_sol: Annotated[
-        int | None, typer.Option("--to-sol", metavar="SOL", help="Last sol (raw images).")
+        int | None,
+        typer.Option(
+            "--to-sol", min=0, max=MAX_INTEGER, metavar="SOL", help="Last sol (raw images)."
+        ),
     ] = None,
     restart: Annotated[bool, typer.Option("--restart", help="Start this range over.")] = False,
 ) -> None:
@@ -207,7 +214,10 @@ def queue(
         ),
     ] = StatusFilter.NEW,
     limit: Annotated[
-        int, typer.Option("--limit", min=0, metavar="N", help="At most N, newest first (0: all).")
+        int,
+        typer.Option(
+            "--limit", min=0, max=MAX_ID, metavar="N", help="At most N, newest first (0: all)."
+        ),
     ] = 100,
     source: OnlySource = None,
     sort: Annotated[
@@ -369,7 +379,9 @@ def db_current(ctx: typer.Context) -> None:
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", help="Port for watcher's own server.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port for watcher's own server.")
+    ] = 8000,
     duration: Annotated[
         float | None,
         typer.Option("--duration", metavar="SECONDS", help="Stop after this many seconds."),

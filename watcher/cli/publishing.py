@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.cli.app import app, call_watcher, err, out, with_watcher
+from watcher.cli.app import app, call_watcher, err, id_argument, out, with_watcher
 from watcher.cli.output import (
     JsonArray,
     JsonOutcome,
@@ -18,6 +18,7 @@ from watcher.cli.output import (
 )
 from watcher.cli.review import cli_actor
 from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
+from watcher.limits import MAX_ID, MAX_INTEGER
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook
 from watcher.views import (
     DeliveryOut,
@@ -33,7 +34,7 @@ webhooks_app = typer.Typer(help="Webhook receivers of each edition.", no_args_is
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(webhooks_app, name="webhooks")
 
-WebhookId = Annotated[int, typer.Argument(metavar="ID", help="The webhook's id.")]
+WebhookId = Annotated[int, id_argument("The webhook's id.")]
 
 
 def _ids(values: tuple[int, ...]) -> str:
@@ -97,7 +98,7 @@ def export(
 def editions(
     ctx: typer.Context,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, metavar="N", help="How many, newest first.")
+        int, typer.Option("--limit", min=1, max=MAX_ID, metavar="N", help="How many, newest first.")
     ] = 20,
     as_json: JsonArray = False,
 ) -> None:
@@ -171,7 +172,9 @@ def subscribers_list(
         SubscriberStatus | None,
         typer.Option("--status", help="Only this status: pending, confirmed or unsubscribed."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="At most N.")] = 1000,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_ID, metavar="N", help="At most N.")
+    ] = 1000,
     as_json: JsonArray = False,
 ) -> None:
     """Subscribers, oldest first."""
@@ -251,9 +254,12 @@ def webhooks_enable(ctx: typer.Context, webhook_id: WebhookId) -> None:
 def deliveries(
     ctx: typer.Context,
     edition: Annotated[
-        int | None, typer.Option("--edition", metavar="N", help="Only this edition.")
+        int | None,
+        typer.Option("--edition", min=1, max=MAX_INTEGER, metavar="N", help="Only this edition."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="At most N.")] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_ID, metavar="N", help="At most N.")
+    ] = 100,
     as_json: JsonArray = False,
 ) -> None:
     """The delivery log, newest first."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.cli.app import app, call_watcher, out
+from watcher.cli.app import app, call_watcher, id_argument, out
 from watcher.cli.output import JsonArray, print_json, print_listing
 from watcher.core import Watcher
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
@@ -31,8 +31,7 @@ def cli_actor() -> Actor:
 def approve(
     ctx: typer.Context,
     candidate_ids: Annotated[
-        list[int],
-        typer.Argument(metavar="ID", help="One candidate, or several in order (a sequence)."),
+        list[int], id_argument("One candidate, or several in order (a sequence).")
     ],
     heading: Annotated[str | None, typer.Option("--heading", help="Default: NASA's title.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="The paragraph (Markdown).")] = None,
@@ -71,7 +70,7 @@ def approve(
 @app.command()
 def reject(
     ctx: typer.Context,
-    candidate_id: Annotated[int, typer.Argument(metavar="ID", help="The candidate.")],
+    candidate_id: Annotated[int, id_argument("The candidate.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
 ) -> None:
     """Reject a candidate (it leaves the queue; `watcher undo` brings it back)."""
@@ -121,9 +120,7 @@ def entries(
 @entries_app.command("publish")
 def publish_entry(
     ctx: typer.Context,
-    entry_id: Annotated[
-        int, typer.Argument(metavar="ID", help="The entry (a draft, or unpublished).")
-    ],
+    entry_id: Annotated[int, id_argument("The entry (a draft, or unpublished).")],
     heading: Annotated[
         str | None, typer.Option("--heading", help="Default: the entry's heading.")
     ] = None,

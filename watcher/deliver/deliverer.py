@@ -31,7 +31,7 @@ from watcher.exceptions import (
     UsageError,
 )
 from watcher.fetch import Fetcher
-from watcher.limits import MAX_CLIENT
+from watcher.limits import MAX_CLIENT, is_id
 from watcher.permissions import require_admin
 from watcher.plans import NewDelivery
 from watcher.text import clean_text, safe_entry
@@ -217,11 +217,14 @@ class Deliverer:
         )
 
     def remove_subscriber(self, ident: str, actor: Actor) -> Subscriber:
-        """Unsubscribe by id or address (kept as unsubscribed, so the history stays)."""
+        """Unsubscribe by id or address (kept as unsubscribed, so the history stays). A
+        number no id can be names nobody, and never reaches the database."""
         require_admin(actor)
         text = ident.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             subscriber_id = int(text)
+            if not is_id(subscriber_id):
+                raise NotFound(f"no subscriber {text}")
         else:
             found = self.store.find_subscriber(_address(text))
             if found is None:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 
 from watcher.types import TokenScope
 from watcher.views import AuditEventOut, EditorOut, TokenOut
-from watcher.web.api_auth import Admin, PathId, WatcherDep, next_page, problems
+from watcher.web.api_auth import Admin, WatcherDep, next_page, problems
 from watcher.web.api_models import AuditPage, EditorList, NewToken, TokenCreate, TokenList
+from watcher.web.numbers import PathId, query_id
 
 router = APIRouter()
 
@@ -28,7 +29,7 @@ def audit(
     ] = None,
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Keyset: only ids below this.")] = None,
+    before: Annotated[int | None, query_id("Keyset: only ids below this.")] = None,
 ) -> AuditPage:
     """Every decision and edit, newest first: who, when, what, before and after."""
     events = watcher.audit_events(

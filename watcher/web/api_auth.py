@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request, Response, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from watcher.accounts.passwords import same_secret
 from watcher.core import Watcher
 from watcher.exceptions import InvalidInput, PermissionDenied
+from watcher.limits import MAX_INTEGER
 from watcher.types import Actor, Entry
 from watcher.views import EntryOut
 from watcher.web.api_models import Problem
@@ -86,8 +87,6 @@ def admin_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
 Caller = Annotated[Actor, Depends(api_actor)]
 Admin = Annotated[Actor, Depends(admin_actor)]
 WatcherDep = Annotated[Watcher, Depends(watcher_of)]
-# The id of a subscriber, webhook or token (or an edition's number) in the path.
-PathId = Annotated[int, Path(ge=1)]
 
 
 # -- pages of a list -----------------------------------------------------------------------
@@ -103,7 +102,7 @@ def next_page(request: Request, ids: list[int], limit: int, *, key: str = "befor
 
 # -- conditional requests -----------------------------------------------------------------
 
-_ETAG = re.compile(r'^\s*"v(\d{1,18})"\s*$')
+_ETAG = re.compile(r'^\s*"v(\d{1,10})"\s*$')
 
 
 def etag(version: int) -> str:
@@ -122,13 +121,14 @@ def entry_answer(response: Response, entry: Entry, *, created: bool = False) -> 
 def if_match_version(request: Request) -> int | None:
     """The version an ``If-Match: "vN"`` header names; None without the header.
 
-    ``*`` and unknown tags are refused with 422: the version is what guards the change.
+    ``*``, unknown tags and versions no entry can have are refused with 422: the version is
+    what guards the change.
     """
     header = request.headers.get("if-match")
     if header is None:
         return None
     match = _ETAG.match(header)
-    if match is None:
+    if match is None or int(match.group(1)) > MAX_INTEGER:
         raise InvalidInput({"If-Match": 'send one ETag as given, e.g. "v3"'})
     return int(match.group(1))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from watcher.core import Watcher
 from watcher.exceptions import Conflict, InvalidInput, NotFound
@@ -30,11 +30,12 @@ from watcher.web.api_models import (
     RejectIn,
     SourceList,
 )
+from watcher.web.numbers import path_id, query_id, query_integer
 from watcher.web.problems import PROBLEM_TYPE
 
 router = APIRouter()
 
-CandidateId = Annotated[int, Path(ge=1, description="The candidate's id.")]
+CandidateId = Annotated[int, path_id("The candidate's id.")]
 StatusFilter = Literal["new", "approved", "rejected", "published", "all"]
 
 
@@ -60,8 +61,8 @@ def list_candidates(
     mission: Annotated[str | None, Query(max_length=100)] = None,
     camera: Annotated[str | None, Query(max_length=100)] = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
-    sol_min: Annotated[int | None, Query(ge=0)] = None,
-    sol_max: Annotated[int | None, Query(ge=0)] = None,
+    sol_min: Annotated[int | None, query_integer(0)] = None,
+    sol_max: Annotated[int | None, query_integer(0)] = None,
     taken_from: Annotated[
         date | None, Query(alias="from", description="First day taken (UTC), inclusive.")
     ] = None,
@@ -72,9 +73,7 @@ def list_candidates(
         str | None, Query(max_length=200, description="Text in title, caption or image id.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[
-        int | None, Query(ge=1, description="Keyset: only after this id (see `next`).")
-    ] = None,
+    before: Annotated[int | None, query_id("Keyset: only after this id (see `next`).")] = None,
     sort: Annotated[
         Literal["time", "score"],
         Query(description="`score`: curation's score, highest first (unscored last)."),

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from watcher.exceptions import InvalidInput
 from watcher.types import EntryDraft, EntryStatus
 from watcher.views import EntryOut
 from watcher.web.api_auth import Caller, WatcherDep, entry_answer, problems, wanted_version
 from watcher.web.api_models import DRAFT_FIELDS, EntryCreate, EntryList, EntryPatch, OrderIn
+from watcher.web.numbers import path_id, query_integer
 
 router = APIRouter()
 
-EntryId = Annotated[int, Path(ge=1, description="The entry's id.")]
+EntryId = Annotated[int, path_id("The entry's id.")]
 
 
 @router.get(
@@ -134,7 +135,7 @@ def delete_entry(
     watcher: WatcherDep,
     actor: Caller,
     version: Annotated[
-        int | None, Query(description="The version you saw; or send If-Match.")
+        int | None, query_integer(1, "The version you saw; or send If-Match.")
     ] = None,
 ) -> Response:
     """Takes the entry off the list for good; its candidates become new again. To keep it

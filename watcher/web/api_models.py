@@ -25,6 +25,7 @@ from watcher.views import (
     SourceHealthOut,
     TokenOut,
 )
+from watcher.web.numbers import BodyId, BodyVersion
 
 
 class Problem(BaseModel):
@@ -187,7 +188,7 @@ class ApproveIn(Draft):
         },
     )
 
-    version: int | None = Field(None, description="The candidate's version you saw.")
+    version: BodyVersion | None = Field(None, description="The candidate's version you saw.")
 
 
 class RejectIn(BaseModel):
@@ -197,7 +198,7 @@ class RejectIn(BaseModel):
     )
 
     reason: str | None = Field(None, max_length=2000)
-    version: int | None = Field(None, description="The candidate's version you saw.")
+    version: BodyVersion | None = Field(None, description="The candidate's version you saw.")
 
 
 class BulkIn(BaseModel):
@@ -209,7 +210,7 @@ class BulkIn(BaseModel):
     )
 
     action: Literal["approve", "reject"]
-    ids: list[int] = Field(
+    ids: list[BodyId] = Field(
         min_length=1, max_length=500, description="Candidates, each decided alone."
     )
     reason: str | None = Field(None, max_length=2000, description="For `reject`.")
@@ -229,10 +230,10 @@ class EntryCreate(Draft):
         },
     )
 
-    candidate_ids: list[int] = Field(
+    candidate_ids: list[BodyId] = Field(
         min_length=1, description="One candidate (a still) or several (a sequence, in order)."
     )
-    versions: dict[int, int] | None = Field(
+    versions: dict[BodyId, BodyVersion] | None = Field(
         None, description="Candidate id -> the version you saw (optional)."
     )
 
@@ -243,10 +244,10 @@ class EntryPatch(Draft):
         json_schema_extra={"examples": [{"version": 2, "heading": "Better heading"}]},
     )
 
-    version: int | None = Field(
+    version: BodyVersion | None = Field(
         None, description="The entry's version you saw; required unless If-Match is sent."
     )
-    candidate_ids: list[int] | None = Field(
+    candidate_ids: list[BodyId] | None = Field(
         None, min_length=1, description="Replaces the frames; dropped ones return to the queue."
     )
     status: Literal["published", "unpublished"] | None = Field(
@@ -264,7 +265,7 @@ class OrderIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"order": [3, 1, 2]}]}
     )
 
-    order: list[int] = Field(description="Every entry's id, once, in the new order.")
+    order: list[BodyId] = Field(description="Every entry's id, once, in the new order.")
 
 
 class TokenCreate(BaseModel):

@@ -20,7 +20,8 @@ from watcher.views import (
     SubscriberOut,
     WebhookOut,
 )
-from watcher.web.api_auth import Admin, Caller, PathId, WatcherDep, next_page, problems
+from watcher.web.api_auth import Admin, Caller, WatcherDep, next_page, problems
+from watcher.web.numbers import EditionNumber, PathId, query_id, query_integer
 
 router = APIRouter()
 admin_router = APIRouter()
@@ -92,7 +93,7 @@ def editions(
     watcher: WatcherDep,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Keyset: numbers below this.")] = None,
+    before: Annotated[int | None, query_integer(1, "Keyset: numbers below this.")] = None,
 ) -> EditionList:
     found = watcher.list_editions(limit=limit, before=before)
     return EditionList(
@@ -107,7 +108,7 @@ def editions(
     summary="One edition",
     responses=problems(422, 404),
 )
-def edition(number: PathId, watcher: WatcherDep, caller: Caller) -> EditionOut:
+def edition(number: EditionNumber, watcher: WatcherDep, caller: Caller) -> EditionOut:
     return EditionOut.of(watcher.get_edition(number))
 
 
@@ -160,7 +161,7 @@ def subscribers(
     admin: Admin,
     status: Annotated[SubscriberStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after: Annotated[int | None, Query(ge=0, description="Keyset: ids above this.")] = None,
+    after: Annotated[int | None, query_id("Keyset: ids above this.", low=0)] = None,
 ) -> SubscriberList:
     found = watcher.list_subscribers(status=status, limit=limit, after_id=after)
     return SubscriberList(
@@ -247,7 +248,7 @@ def enable_webhook(webhook_id: PathId, watcher: WatcherDep, admin: Admin) -> Web
 def deliveries(
     watcher: WatcherDep,
     admin: Admin,
-    edition: Annotated[int | None, Query(ge=1)] = None,
+    edition: Annotated[int | None, query_integer(1)] = None,
     channel: Annotated[DeliveryChannel | None, Query()] = None,
     status: Annotated[DeliveryStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

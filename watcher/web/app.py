@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +34,7 @@ from watcher.exceptions import (
     UsageError,
 )
 from watcher.web import api, auth, editor, public
+from watcher.web.numbers import exact_bounds
 from watcher.web.problems import problem
 from watcher.web.site_files import SiteFiles
 from watcher.web.templating import make_templates, render
@@ -57,6 +59,7 @@ def create_app(watcher: Watcher) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.state.watcher = watcher
+    app.openapi = _with_exact_bounds(app)  # type: ignore[method-assign]
     app.state.templates = make_templates(watcher.settings.publish.templates_dir)
     policy = content_security_policy(watcher.settings)
 
@@ -105,6 +108,19 @@ def create_app(watcher: Watcher) -> FastAPI:
     app.mount("/", SiteFiles(watcher.settings.site_dir), name="site")
     _errors(app)
     return app
+
+
+def _with_exact_bounds(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``app``'s OpenAPI document as FastAPI makes it (once, then cached), with integer
+    bounds made exact again (see ``numbers.exact_bounds``)."""
+    made_by_fastapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        document = made_by_fastapi()
+        return exact_bounds(document) if first else document
+
+    return openapi
 
 
 def _is_api(request: Request) -> bool:
@@ -171,7 +187,21 @@ async def _invalid_input(request: Request, exc: InvalidInput) -> Response:
 
 async def _malformed_request(request: Request, exc: RequestValidationError) -> Response:
     """A request the routes' declared parameters reject, answered like ``InvalidInput``:
-    each error keyed by its field's dotted path (``body`` when the whole body is wrong)."""
+    each error keyed by its field's dotted path (``body`` when the whole body is wrong).
+
+    A number in the path that no id can be (``/candidates/0``, an id past what the table's
+    key holds) is answered 404, as an id that is merely unused is: nothing is there.
+    """
+    wrong_path = [
+        error
+        for error in exc.errors()
+        if error["loc"][:1] == ("path",) and error["type"] in _OUT_OF_RANGE
+    ]
+    if wrong_path:
+        name = str(wrong_path[0]["loc"][-1])
+        given = str(wrong_path[0].get("input", ""))
+        shown = given if len(given) <= 40 else given[:40] + "..."
+        return _error_page(request, 404, "Not found", f"no such {name}: {shown}")
     errors = {
         ".".join(str(part) for part in error["loc"][1:]) or "body": str(error["msg"])
         for error in exc.errors()
@@ -180,6 +210,9 @@ async def _malformed_request(request: Request, exc: RequestValidationError) -> R
         return problem(422, "Invalid input", "see errors", errors=errors)
     detail = "; ".join(f"{field}: {message}" for field, message in errors.items())
     return _error_page(request, 422, "Invalid input", detail)
+
+
+_OUT_OF_RANGE = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
 
 async def _database_unavailable(request: Request, exc: StorageError) -> Response:

@@ -20,6 +20,7 @@ from watcher.web.auth import (
     actor_of,
     watcher_of,
 )
+from watcher.web.numbers import PathId
 from watcher.web.pages_common import chosen, form_page, text, whole
 from watcher.web.templating import render, utc
 
@@ -247,7 +248,7 @@ def create_token(request: Request, session: AdminSession, form: CheckedForm) -> 
 @router.post("/editor/tokens/{token_id}/revoke")
 def revoke_token(
     request: Request,
-    token_id: int,
+    token_id: PathId,
     session: AdminSession,
     form: CheckedForm,
 ) -> Response:

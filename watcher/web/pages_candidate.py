@@ -24,6 +24,7 @@ from watcher.web.auth import (
     safe_next,
     watcher_of,
 )
+from watcher.web.numbers import PathId
 from watcher.web.pages_common import (
     approval_notice,
     candidate_href,
@@ -35,6 +36,7 @@ from watcher.web.pages_common import (
     pretty_json,
     query_of,
     text,
+    version_of,
     whole,
     with_notice,
 )
@@ -157,7 +159,7 @@ def candidate_page(
 @router.get("/editor/candidates/{candidate_id}")
 def candidate(
     request: Request,
-    candidate_id: int,
+    candidate_id: PathId,
     session: EditorSession,
     next: str = "/editor",
 ) -> Response:
@@ -215,13 +217,13 @@ def _refused(
 @router.post("/editor/candidates/{candidate_id}/approve")
 def approve(
     request: Request,
-    candidate_id: int,
+    candidate_id: PathId,
     session: EditorSession,
     form: CheckedForm,
 ) -> Response:
     watcher = watcher_of(request)
     next_url = safe_next(text(form, "next"))
-    version = whole(text(form, "version"))
+    version = version_of(form)
     on_page = text(form, "origin") == "candidate"
     draft = draft_of(draft_values(form, watcher.get_candidate(candidate_id))) if on_page else None
     versions = {candidate_id: version} if version is not None else None
@@ -240,12 +242,12 @@ def approve(
 @router.post("/editor/candidates/{candidate_id}/reject")
 def reject(
     request: Request,
-    candidate_id: int,
+    candidate_id: PathId,
     session: EditorSession,
     form: CheckedForm,
 ) -> Response:
     next_url = safe_next(text(form, "next"))
-    version = whole(text(form, "version"))
+    version = version_of(form)
     try:
         watcher_of(request).reject(
             candidate_id, actor_of(session), reason=text(form, "reason"), version=version

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from watcher.cameras import camera_name
 from watcher.exceptions import InvalidInput
+from watcher.limits import MAX_ID, MAX_INTEGER
 from watcher.types import (
     Candidate,
     CandidateStatus,
@@ -36,7 +37,8 @@ from watcher.web.templating import render, utc
 
 Choice = TypeVar("Choice", bound=StrEnum)
 
-_NUMBER = re.compile(r"[0-9]{1,12}")
+# Digits enough for the largest id (19); a longer number is no number a form could mean.
+_NUMBER = re.compile(r"[0-9]{1,19}")
 _CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
 NOTICE_KEYS = ("done", "entry", "candidate", "n")
 
@@ -161,10 +163,24 @@ def query_of(url: str) -> dict[str, str]:
 # -- values ------------------------------------------------------------------------
 
 
-def whole(value: str | None) -> int | None:
-    """A non-negative whole number typed as digits, else None."""
+def whole(value: str | None, most: int = MAX_ID) -> int | None:
+    """A non-negative whole number typed as digits, at most ``most`` (by default the largest
+    id; ``MAX_INTEGER`` for a sol, a version or an edition's number), else None: a number
+    past its column's range never reaches the database, which would fail on it."""
     text = (value or "").strip()
-    return int(text) if _NUMBER.fullmatch(text) else None
+    number = int(text) if _NUMBER.fullmatch(text) else None
+    return number if number is not None and number <= most else None
+
+
+def version_of(form: FormData) -> int | None:
+    """The version a form says its editor saw (its ``version`` field), None when it has
+    none; one no candidate or entry can have (a hand-made form) is refused, never ignored,
+    since it is what guards the change."""
+    given = text(form, "version").strip()
+    version = whole(given, MAX_INTEGER)
+    if given and version is None:
+        raise InvalidInput({"version": "this form is broken: reload the page and try again"})
+    return version
 
 
 def text(form: FormData, name: str) -> str:
@@ -384,16 +400,18 @@ def card_of(
 
 
 def parse_selection(values: Iterable[str]) -> tuple[list[int], dict[int, int]]:
-    """Checkbox values ``id`` or ``id:version`` -> the ids (in order, once) and versions."""
+    """Checkbox values ``id`` or ``id:version`` -> the ids (in order, once) and versions.
+    A value whose id or version is no number (a hand-made form) selects nothing: decided
+    without the version it names, the candidate would lose its guard."""
     ids: list[int] = []
     versions: dict[int, int] = {}
     for value in values:
-        head, _, tail = value.partition(":")
+        head, colon, tail = value.partition(":")
         candidate_id = whole(head)
-        if candidate_id is None or candidate_id in versions or candidate_id in ids:
+        version = whole(tail, MAX_INTEGER)
+        if candidate_id is None or candidate_id in ids or (colon and version is None):
             continue
         ids.append(candidate_id)
-        version = whole(tail)
         if version is not None:
             versions[candidate_id] = version
     return ids, versions

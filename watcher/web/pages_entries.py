@@ -22,6 +22,7 @@ from watcher.web.auth import (
     actor_of,
     watcher_of,
 )
+from watcher.web.numbers import PathId
 from watcher.web.pages_common import (
     Card,
     card_of,
@@ -29,6 +30,7 @@ from watcher.web.pages_common import (
     notice_from,
     other_errors,
     text,
+    version_of,
     whole,
 )
 from watcher.web.pages_frames import animation_view, frame_tiles
@@ -127,14 +129,14 @@ def reorder(request: Request, session: EditorSession, form: CheckedForm) -> Resp
 @router.post("/editor/entries/{entry_id}/status")
 def set_status(
     request: Request,
-    entry_id: int,
+    entry_id: PathId,
     session: EditorSession,
     form: CheckedForm,
 ) -> Response:
     wanted = text(form, "status")
     if wanted not in ("published", "unpublished"):
         return entries_page(request, problem="Choose published or unpublished.", status=422)
-    version = whole(text(form, "version")) or 0
+    version = version_of(form) or 0
     watcher = watcher_of(request)
     try:
         watcher.set_entry_status(entry_id, version, EntryStatus(wanted), actor_of(session))
@@ -148,8 +150,10 @@ def set_status(
 
 
 @router.post("/editor/entries/{entry_id}/delete")
-def delete(request: Request, entry_id: int, session: EditorSession, form: CheckedForm) -> Response:
-    version = whole(text(form, "version")) or 0
+def delete(
+    request: Request, entry_id: PathId, session: EditorSession, form: CheckedForm
+) -> Response:
+    version = version_of(form) or 0
     try:
         watcher_of(request).delete_entry(entry_id, version, actor_of(session))
     except Conflict as exc:
@@ -217,23 +221,23 @@ def entry_page(
 def entry_preview(request: Request, entry_id: int, form: FormData) -> Response:
     entry = watcher_of(request).get_entry(entry_id)
     values = {key: text(form, key) for key in EDIT_FIELDS}
-    version = whole(text(form, "version"))
+    version = version_of(form)
     return entry_page(request, entry, values=values, version=version, preview=True)
 
 
 @router.get("/editor/entries/{entry_id}")
-def edit_form(request: Request, entry_id: int, session: EditorSession) -> Response:
+def edit_form(request: Request, entry_id: PathId, session: EditorSession) -> Response:
     return entry_page(request, watcher_of(request).get_entry(entry_id))
 
 
 @router.post("/editor/entries/{entry_id}")
-def save(request: Request, entry_id: int, session: EditorSession, form: CheckedForm) -> Response:
+def save(request: Request, entry_id: PathId, session: EditorSession, form: CheckedForm) -> Response:
     """Save the entry's text; with the Publish button, publish it too (a draft's way onto
     the list), refused beside the heading or paragraph when one is missing."""
     watcher = watcher_of(request)
     current = watcher.get_entry(entry_id)
     values = {key: text(form, key) for key in EDIT_FIELDS}
-    version = whole(text(form, "version")) or 0
+    version = version_of(form) or 0
     publish = text(form, "publish") == "1"
     status = EntryStatus.PUBLISHED if publish else None
     try:

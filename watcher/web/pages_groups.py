@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from watcher.exceptions import Conflict, InvalidInput, NotFound
 from watcher.web.auth import CheckedForm, EditorSession, actor_of, safe_next, watcher_of
+from watcher.web.numbers import PathId
 from watcher.web.pages_common import (
     approval_notice,
     parse_selection,
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/editor/groups/{group_id}/approve")
 def approve_animation(
-    request: Request, group_id: int, session: EditorSession, form: CheckedForm
+    request: Request, group_id: PathId, session: EditorSession, form: CheckedForm
 ) -> Response:
     """One entry of the sequence's frames named in the form (``id:version``, so a frame
     decided meanwhile refuses the lot), in taken order; then its page, to edit it."""
@@ -48,7 +49,7 @@ def approve_animation(
 
 
 @router.get("/editor/groups/{group_id}/preview")
-async def preview(request: Request, group_id: int, session: EditorSession) -> Response:
+async def preview(request: Request, group_id: PathId, session: EditorSession) -> Response:
     """The sequence's frames animated (WebP), built once and then read from the cache;
     404 for a group that is not a sequence, 422 with the reason when it cannot be made."""
     animation = await watcher_of(request).group_preview(group_id)

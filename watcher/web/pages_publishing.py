@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from watcher.exceptions import InvalidInput
+from watcher.limits import MAX_INTEGER
 from watcher.types import (
     DeliveryChannel,
     DeliveryStatus,
@@ -21,6 +22,7 @@ from watcher.web.auth import (
     actor_of,
     watcher_of,
 )
+from watcher.web.numbers import PathId
 from watcher.web.pages_common import form_page, known, text, whole, with_notice
 from watcher.web.templating import render, utc
 
@@ -139,7 +141,7 @@ def add_subscriber(request: Request, session: AdminSession, form: CheckedForm) -
 @router.post("/editor/subscribers/{subscriber_id}/remove")
 def remove_subscriber(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: PathId,
     session: AdminSession,
     form: CheckedForm,
 ) -> Response:
@@ -189,7 +191,7 @@ def add_webhook(request: Request, session: AdminSession, form: CheckedForm) -> R
 @router.post("/editor/webhooks/{webhook_id}/remove")
 def remove_webhook(
     request: Request,
-    webhook_id: int,
+    webhook_id: PathId,
     session: AdminSession,
     form: CheckedForm,
 ) -> Response:
@@ -200,7 +202,7 @@ def remove_webhook(
 @router.post("/editor/webhooks/{webhook_id}/enable")
 def enable_webhook(
     request: Request,
-    webhook_id: int,
+    webhook_id: PathId,
     session: AdminSession,
     form: CheckedForm,
 ) -> Response:
@@ -215,7 +217,7 @@ def enable_webhook(
 def deliveries(request: Request, session: AdminSession) -> Response:
     params = request.query_params
     channel, state = params.get("channel", ""), params.get("status", "")
-    edition = whole(params.get("edition"))
+    edition = whole(params.get("edition"), MAX_INTEGER)
     found = watcher_of(request).list_deliveries(
         edition=edition,
         channel=known(DeliveryChannel, channel),

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from watcher.cameras import camera_name
 from watcher.exceptions import Conflict, InvalidInput, NotFound
+from watcher.limits import MAX_INTEGER
 from watcher.text import text_errors
 from watcher.types import (
     Candidate,
@@ -120,7 +121,7 @@ def parse_queue(params: Mapping[str, str]) -> QueueQuery:
         errors["status"] = "choose new, approved, rejected, published or all"
     sols: dict[str, int | None] = {}
     for key in ("sol_min", "sol_max"):
-        sols[key] = whole(values[key])
+        sols[key] = whole(values[key], MAX_INTEGER)
         if values[key] and sols[key] is None:
             errors[key] = "enter a sol as a whole number, e.g. 1965"
     days: dict[str, date | None] = {}
