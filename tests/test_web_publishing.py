@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from watcher.core import make_watcher
-from watcher.types import Actor, DeliveryChannel, EntryDraft, Role, SubscriberStatus
+from watcher.types import Actor, DeliveryChannel, EntryDraft, Role, SubscriberStatus, TokenScope
 
 from .conftest import PASSWORD, WebApp, build_settings, run
 
@@ -223,6 +223,27 @@ def test_api_twins_for_editions_site_and_subscribers(mailing: WebApp) -> None:
     assert gone.json()["status"] == "unsubscribed"
     log = root.client.get("/api/v1/deliveries?channel=confirm").json()["items"]
     assert log and log[0]["channel"] == "confirm"
+
+
+def test_only_an_admin_publishes_now_by_api_as_on_the_page(mailing: WebApp) -> None:
+    """``POST /api/v1/publish`` asks for what the Site page's "Publish now" asks for: an
+    admin's session. An editor's session and any token (tokens are editors) are refused,
+    and nothing is published."""
+    mailing.watcher.add_editor("alice", PASSWORD, Role.EDITOR)
+    [candidate_id] = mailing.seed(1)
+    mailing.watcher.approve([candidate_id], EntryDraft(heading="First"), ROOT)
+    alice = mailing.browser("alice")
+    _, secret = mailing.watcher.create_api_token("bot", TokenScope.WRITE)
+    refused = [
+        alice.client.post("/api/v1/publish", headers={"X-CSRF-Token": alice.csrf}),
+        alice.post("/editor/site/publish"),
+        alice.client.post("/api/v1/publish", headers={"Authorization": f"Bearer {secret}"}),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert mailing.watcher.list_editions(limit=5) == []
+    root = mailing.browser("root")
+    published = root.client.post("/api/v1/publish", headers={"X-CSRF-Token": root.csrf})
+    assert published.status_code == 200 and published.json()["edition"]["number"] == 1
 
 
 def test_api_subscribers_page_on_oldest_first_with_after(mailing: WebApp) -> None:

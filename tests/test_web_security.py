@@ -53,6 +53,7 @@ ADMIN_PREFIXES = (
     "/api/v1/deliveries",
     "/api/v1/editors",
     "/api/v1/tokens",
+    "/api/v1/publish",
 )
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']

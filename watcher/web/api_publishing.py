@@ -1,5 +1,5 @@
-"""API for the running list's publication: editions and publishing (any caller), the site's
-title and intro, subscribers, webhooks and the delivery log (admins)."""
+"""API for the running list's publication: editions (any caller), publishing now, the site's
+title and intro, subscribers, webhooks and the delivery log (admins, as on their pages)."""
 
 from __future__ import annotations
 
@@ -112,11 +112,12 @@ def edition(number: EditionNumber, watcher: WatcherDep, caller: Caller) -> Editi
     return EditionOut.of(watcher.get_edition(number))
 
 
-@router.post("/publish", response_model=PublishOut, summary="Publish now")
-async def publish(watcher: WatcherDep, caller: Caller) -> PublishOut:
+@router.post("/publish", response_model=PublishOut, summary="Publish now (admins)")
+async def publish(watcher: WatcherDep, admin: Admin) -> PublishOut:
     """Publishing follows every change by itself (after the configured debounce); this does
-    it at once. When nothing changed since the last edition, no edition is made and no file
-    is touched (`changed` is false)."""
+    it at once, as the Publish button of the admins' Site page does, and like it only for an
+    admin. When nothing changed since the last edition, no edition is made and no file is
+    touched (`changed` is false)."""
     return PublishOut.of(await watcher.publish())
 
 
