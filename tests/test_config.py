@@ -100,6 +100,9 @@ def test_explicit_path_wins_over_environment(tmp_path: Path) -> None:
         (SOURCE.replace('name = "perseverance"\n', ""), "sources[0].name", "required"),
         ("[server]\nport = 70000\n", "server.port", "outside"),
         ("[server]\nprot = 8000\n", "server.prot", "did you mean 'port'"),
+        ("[server]\ntrusted_proxies = '10.0.0.1'\n", "server.trusted_proxies", "list of"),
+        ("[server]\ntrusted_proxies = ['10.0.0.1/8']\n", "server.trusted_proxies", "'10.0.0.0/8'"),
+        ("[server]\ntrusted_proxies = ['proxy.lan']\n", "server.trusted_proxies", "by address"),
         ("[databse]\nurl = 'x'\n", "databse", "did you mean 'database'"),
         ("[database]\nurl = 'mysql://x'\n", "database.url", "only sqlite"),
         (

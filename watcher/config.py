@@ -16,6 +16,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,9 @@ class Settings:
     delivery: DeliveryConfig = DeliveryConfig()
     apprise: AppriseConfig = AppriseConfig()
     curate: CurateConfig = CurateConfig()
+    # [server] trusted_proxies: the peers whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (watcher.web.proxies); nobody's by default.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def base_url(self) -> str:

@@ -10,6 +10,7 @@ environment without importing the readers, which import it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,26 @@ def host_tuple(value: object) -> tuple[str, ...]:
         if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?", host):
             raise ValueError(f"{host!r} is not a host name (wildcards as *.example.org)")
     return tuple(h.lower() for h in hosts)
+
+
+def network_tuple(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """IP addresses and networks (``10.0.0.7``, ``10.0.0.0/8``, ``::1``, ``fd00::/8``). An
+    address is a network of one; a network with host bits set (``10.0.0.1/8``) is refused
+    with the network it probably means, as is a host name (it could change under us)."""
+    networks = []
+    for entry in str_tuple(value):
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError:
+            try:
+                meant = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.7, 10.0.0.0/8, "
+                    "::1): name proxies by address, not by host name"
+                ) from None
+            raise ValueError(f"{entry!r} has host bits set: write {str(meant)!r}") from None
+    return tuple(networks)
 
 
 def url_tuple(value: object) -> tuple[str, ...]:

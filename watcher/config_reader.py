@@ -41,6 +41,7 @@ from watcher.config_checks import (
     email_address,
     host_tuple,
     int_range,
+    network_tuple,
     nonempty_str,
     parse_duration,
     source_name,
@@ -63,7 +64,7 @@ TOP_LEVEL = (
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "service": ("contact", "log_level"),
     "database": ("url", "auto_upgrade"),
-    "server": ("host", "port", "public_url"),
+    "server": ("host", "port", "public_url", "trusted_proxies"),
     "publish": (
         "site_dir", "title", "intro", "debounce", "feed_items", "websub_hubs",
         "animation_max_frames", "animation_max_width", "cache_dir", "templates_dir",
@@ -175,6 +176,7 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
         host=host,
         port=port,
         public_url=public_url,
+        trusted_proxies=tables["server"].get("trusted_proxies", network_tuple, ()),
         site_dir=site_dir,
         publish=publish,
         email=read_email(tables["email"]),

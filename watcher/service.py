@@ -163,6 +163,9 @@ class Service:
             log_config=None,
             access_log=False,
             lifespan="off",
+            # Forwarded headers are the app's to judge, against [server] trusted_proxies
+            # (watcher.web.proxies); uvicorn's own reading would trust 127.0.0.1.
+            proxy_headers=False,
         )
         self.server = _Server(config)
         task: asyncio.Task[object] = asyncio.create_task(self.server.serve(sockets=[sock]))

@@ -36,6 +36,7 @@ from watcher.exceptions import (
 from watcher.web import api, auth, editor, public
 from watcher.web.numbers import exact_bounds
 from watcher.web.problems import problem
+from watcher.web.proxies import TrustedProxies
 from watcher.web.site_files import SiteFiles
 from watcher.web.templating import make_templates, render
 
@@ -79,6 +80,8 @@ def create_app(watcher: Watcher) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # Outermost: every part of the app sees the client the trusted proxies name.
+    app.add_middleware(TrustedProxies, proxies=watcher.settings.trusted_proxies)
     app.mount("/static", StaticFiles(packages=[("watcher", "static")]), name="static")
 
     @app.get("/healthz", include_in_schema=False)
