@@ -48,7 +48,7 @@ SHAPED: list[tuple[str, str, type[BaseModel]]] = [
     ("cli deliveries", "*", DeliveryOut),
     ("cli editors", "*", EditorOut),
     ("cli tokens", "*", TokenOut),
-    ("api GET /api/v1/candidates?status=all&limit=500", "items.*", CandidateOut),
+    ("api GET /api/v1/candidates?status=all&limit=40", "items.*", CandidateOut),
     (TILED, "", CandidateDetail),
     (TILED, "neighbours.*", CandidateBrief),
     (TILED, "tiles.*", TileOut),
