@@ -1,8 +1,9 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
 Ground (types, limits, exceptions, urls, csp, markup, pictures, template_dirs, config,
-config_checks, config_reader, config_curate, fetch) imports nothing above it; fetch's
-helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fetch alone.
+config_checks, config_reader, config_curate, cache_layout, fetch) imports nothing above
+it; fetch's helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by
+fetch alone.
 Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
 ``curate/``) holds pure rules and helpers that import only the ground (and their own
 concept's rules), and one service, the facade's part, which may also use the store.
@@ -24,7 +25,7 @@ GROUND = {
     "types", "limits", "exceptions", "urls", "csp", "markup", "pictures", "cameras",
     "template_dirs",
     "config",
-    "config_checks", "config_reader", "config_curate", "fetch", "files",
+    "config_checks", "config_reader", "config_curate", "fetch", "files", "cache_layout",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -38,6 +39,7 @@ RULES = {
     "cameras": set(),
     "template_dirs": set(),
     "files": set(),
+    "cache_layout": set(),
     "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
     "config_checks": {"limits", "template_dirs"},
     "config_reader": {"config", "config_checks", "config_curate", "exceptions"},
