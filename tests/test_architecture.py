@@ -1,11 +1,12 @@
 """The import direction of the layout, checked on the source so later changes keep it.
 
 Ground (types, limits, exceptions, urls, csp, markup, text, pictures, template_dirs, config,
-config_checks, config_reader, config_curate, fetch) imports nothing above it; fetch's
-helpers (fetch_body, fetch_failures, fetch_slots) are ground too, imported by fetch alone.
-Each concept folder (``polling/``, ``review/``, ``accounts/``, ``publish/``, ``deliver/``,
-``curate/``) holds pure rules and helpers that import only the ground (and their own
-concept's rules), and one service, the facade's part, which may also use the store.
+config_checks, config_reader, config_curate, config_retention, cache_layout, fetch)
+imports nothing above it; fetch's helpers (fetch_body, fetch_failures, fetch_slots) are
+ground too, imported by fetch alone. Each concept folder (``polling/``, ``review/``,
+``accounts/``, ``publish/``, ``deliver/``, ``curate/``, ``retention/``) holds pure rules
+and helpers that import only the ground (and their own concept's rules), and one service,
+the facade's part, which may also use the store.
 ``db/`` imports only the ground. ``core`` composes the services; ``web``, ``service`` and
 ``cli`` reach everything through it. Every module of the package, ``demo/`` included, is
 checked.
@@ -19,11 +20,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
-CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate"}
+CONCEPTS = {"polling", "review", "accounts", "publish", "deliver", "curate", "retention"}
 GROUND = {
     "types", "limits", "exceptions", "urls", "csp", "markup", "text", "pictures", "cameras",
     "template_dirs", "config",
-    "config_checks", "config_reader", "config_curate", "fetch", "files",
+    "config_checks", "config_reader", "config_curate", "config_retention", "fetch", "files",
+    "cache_layout",
 }  # fmt: skip
 # What each unit may import from watcher (besides itself and its own package's __init__).
 RULES = {
@@ -38,10 +40,18 @@ RULES = {
     "cameras": set(),
     "template_dirs": set(),
     "files": set(),
+    "cache_layout": set(),
     "config": {"exceptions", "limits", "types", "template_dirs", "config_checks", "config_reader"},
     "config_checks": {"limits", "template_dirs"},
-    "config_reader": {"config", "config_checks", "config_curate", "exceptions"},
+    "config_reader": {
+        "config",
+        "config_checks",
+        "config_curate",
+        "config_retention",
+        "exceptions",
+    },
     "config_curate": {"config", "config_checks", "config_reader"},
+    "config_retention": {"config", "config_checks", "config_reader"},
     # fetch's helpers sit beside it in the ground, but only fetch imports them: every other
     # module reaches HTTP through fetch.Fetcher.
     "fetch_body": {"config", "exceptions", "types"},
@@ -80,6 +90,7 @@ RULES = {
     "curate.sequences": {"types", "curate.frames"},
     "curate.groups": {"types", "curate.frames", "curate.sequences"},
     "curate.fingerprint": GROUND,
+    "retention.rules": GROUND | {"plans"},
 }
 # Shared by the services: plans (what storage writes), who may do what, change listeners,
 # named leases. A service never imports another service: make_watcher hands it what it needs.
@@ -95,6 +106,7 @@ RULES |= {
     "publish.store": GROUND | {"plans", "leases"},
     "deliver.store": GROUND | {"plans"},
     "curate.store": GROUND | {"plans", "leases"},
+    "retention.store": GROUND | {"leases"},
     "polling.poller": SERVICE | {"polling.decide", "polling.sources", "polling.store"},
     "polling.checker": SERVICE | {"polling.poller", "polling.sources"},
     "review.desk": SERVICE | {"polling.sources", "review.store"},
@@ -109,11 +121,12 @@ RULES |= {
     | {"deliver.store"},
     "curate.grouper": SERVICE | {"curate.frames", "curate.groups", "curate.score", "curate.store"},
     "curate.curator": SERVICE | {"curate.fingerprint", "curate.grouper", "curate.store"},
+    "retention.pruner": SERVICE | {"retention.rules", "retention.store"},
     "core": SERVICE
     | {"db"}
     | {"polling.poller", "polling.checker", "review.desk", "accounts.editors"}
     | {"publish.publisher", "publish.model", "deliver.deliverer", "deliver.channels"}
-    | {"curate.curator"},
+    | {"curate.curator", "retention.pruner"},
     "web": GROUND | {"core", "views", "accounts.passwords"},
     "background": GROUND | {"core"},
     "service": GROUND | {"core", "web", "background"},

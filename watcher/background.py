@@ -1,4 +1,5 @@
-"""The service's background loops: the publisher, the delivery worker and curation.
+"""The service's background loops: the publisher, the delivery worker, curation and
+pruning.
 
 The publisher turns changes to the running list into editions. It hears of changes two
 ways: this process's facade calls ``poke`` right after a change commits (the change
@@ -16,6 +17,10 @@ next row is due (``next_delivery_at``), a publish wakes it, or ``idle_check`` se
 Curation fingerprints new candidates' pictures every ``[curate] interval`` (at low priority:
 see ``watcher.curate.curator``); while a backlog remains after a full round it goes on
 after a short pause instead of a whole interval.
+
+Pruning removes what is past use (``watcher.retention``) once every ``[retention]
+interval`` (a day) across all replicas: it sleeps until the last prune (by any replica) is
+that old, looking again at least hourly, and starts a minute after the service does.
 
 Every loop survives every error: it logs it, counts it, waits, and tries again; the service
 never stops because a database blip or a receiver failed.
@@ -41,6 +46,10 @@ BUSY_RETRY = 5.0
 BACKLOG_PAUSE = 1.0
 # A round that gave an image host back to a poll resumes soon after: the poll is short.
 DEFERRED_PAUSE = 1.0
+FIRST_PRUNE_DELAY = 60.0  # start-up has enough to do
+PRUNE_CHECK_AT_MOST = 3600.0  # another replica may have pruned meanwhile
+PRUNE_BUSY_PAUSE = 60.0
+PRUNE_MIN_PAUSE = 1.0
 
 
 class _Wakeable:
@@ -264,3 +273,43 @@ class Curation:
                 pause = max(pause, RETRY_AFTER_ERROR)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=pause)
+
+
+class Pruning:
+    """``prune_if_due`` whenever the last prune is ``interval`` seconds old (see the module
+    docstring); ``runs`` and ``errors`` count what happened (for logs and tests)."""
+
+    def __init__(self, watcher: Watcher, *, interval: float):
+        self.watcher = watcher
+        self.interval = interval
+        self.runs = 0
+        self.errors = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        pause = min(FIRST_PRUNE_DELAY, self.interval)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+            if stop.is_set():
+                return
+            pause = await self._once(stop)
+
+    async def _once(self, stop: asyncio.Event) -> float:
+        """Prune if due; how long to sleep before looking again."""
+        try:
+            report = await self.watcher.prune_if_due(should_stop=stop.is_set)
+            if report is not None and report.busy:
+                return min(PRUNE_BUSY_PAUSE, self.interval)
+            if report is not None:
+                self.runs += 1
+            next_at = await asyncio.to_thread(self.watcher.next_prune_at)
+        except StorageError as exc:
+            self.errors += 1
+            log.error("pruning: database error, retrying: %s", exc)
+            return RETRY_AFTER_ERROR
+        except Exception:
+            self.errors += 1
+            log.exception("pruning failed; retrying")
+            return RETRY_AFTER_ERROR
+        wait = (next_at - self.watcher.clock()).total_seconds()
+        return min(max(wait, PRUNE_MIN_PAUSE), PRUNE_CHECK_AT_MOST)

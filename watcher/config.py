@@ -179,6 +179,34 @@ class CurateConfig:
     weight_sequence: int = 35
 
 
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long what would otherwise only grow is kept, in seconds (None: for ever), and
+    how the service prunes: every ``interval`` when ``enabled`` (one replica at a time, and
+    not again on another replica within ``interval``), ``batch`` rows a transaction.
+
+    Only what is past use goes: NASA's record of a rejected or long-unreviewed candidate
+    (its row, ids, title and URLs stay, so no poll stores it again), cached pictures no
+    entry shows, failed-animation records, sent outbox rows, old audit rows, expired
+    sessions, sign-up attempts and subscriptions never confirmed. See ``watcher.retention``.
+    """
+
+    enabled: bool = True
+    interval: float = DAY
+    batch: int = 1000
+    rejected_records: float | None = 30 * DAY
+    unreviewed_records: float | None = 180 * DAY
+    picture_cache: float | None = 30 * DAY
+    failed_animations: float | None = 30 * DAY
+    sent_deliveries: float | None = 90 * DAY
+    audit_log: float | None = 365 * DAY
+    subscribe_attempts: float | None = DAY
+    unconfirmed_subscribers: float | None = 30 * DAY
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
@@ -202,6 +230,7 @@ class Settings:
     # [server] trusted_proxies: the peers whose X-Forwarded-For and X-Forwarded-Proto are
     # believed (watcher.web.proxies); nobody's by default.
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    retention: RetentionConfig = RetentionConfig()
 
     @property
     def base_url(self) -> str:
@@ -292,6 +321,7 @@ __all__ = [
     "EmailConfig",
     "FetchConfig",
     "PublishConfig",
+    "RetentionConfig",
     "Settings",
     "SourceConfig",
     "WebhookConfig",

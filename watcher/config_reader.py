@@ -51,6 +51,8 @@ from watcher.config_checks import (
 )
 from watcher.config_curate import KEYS as CURATE_KEYS
 from watcher.config_curate import read_curate
+from watcher.config_retention import KEYS as RETENTION_KEYS
+from watcher.config_retention import read_retention
 from watcher.exceptions import ConfigError
 
 T = TypeVar("T")
@@ -58,7 +60,7 @@ T = TypeVar("T")
 # The top-level tables, in the order the error for an unknown one lists them.
 TOP_LEVEL = (
     "service", "database", "server", "publish", "fetch", "security", "editor", "email",
-    "webhooks", "delivery", "apprise", "curate", "sources",
+    "webhooks", "delivery", "apprise", "curate", "retention", "sources",
 )  # fmt: skip
 # Each table's keys, in the order they are checked: all tables' keys before any value.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
@@ -88,6 +90,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "session_idle", "session_max", "login_max_failures", "login_lockout", "setup_link_ttl",
     ),
     "curate": CURATE_KEYS,
+    "retention": RETENTION_KEYS,
 }  # fmt: skip
 SOURCE_KEYS = (
     "name", "kind", "url", "interval", "jitter", "enabled", "category", "keywords", "exclude",
@@ -169,6 +172,7 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
     store_url, auto_upgrade = read_database(tables["database"])
     host, port, public_url = read_server(tables["server"])
     site_dir, publish = read_publish(tables["publish"])
+    email = read_email(tables["email"])
     return Settings(
         path=path,
         database_url=store_url,
@@ -179,11 +183,12 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
         trusted_proxies=tables["server"].get("trusted_proxies", network_tuple, ()),
         site_dir=site_dir,
         publish=publish,
-        email=read_email(tables["email"]),
+        email=email,
         webhooks=read_webhooks(tables["webhooks"]),
         delivery=read_delivery(tables["delivery"]),
         apprise=read_apprise(tables["apprise"]),
         curate=read_curate(tables["curate"]),
+        retention=read_retention(tables["retention"], email.confirm_ttl),
         log_level=log_level,
         fetch=fetch,
         image_hosts=read_security(tables["security"]),

@@ -4,8 +4,9 @@
 holds its storage, parser and updater: ``polling`` (feeds, backfill), ``checking``
 (whether NASA's answers still have the shapes watcher expects), ``review`` (the editors'
 desk: decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
-(editions and the site's files), ``delivery`` (subscribers, webhooks, the outbox) and
-``curation`` (pictures' fingerprints, measured in the background).
+(editions and the site's files), ``delivery`` (subscribers, webhooks, the outbox),
+``curation`` (pictures' fingerprints, measured in the background) and ``retention``
+(pruning what is past use).
 Each part gets what it depends on as constructor arguments, so each can be read and tested
 alone; ``make_watcher(settings)`` builds them and wires them together. Nothing is global.
 """
@@ -38,6 +39,7 @@ from watcher.publish.model import (
     WriteReport,
 )
 from watcher.publish.publisher import Publisher
+from watcher.retention.pruner import Pruner
 from watcher.review.desk import Desk
 from watcher.views import source_health_json
 
@@ -68,6 +70,7 @@ class Watcher:
         publishing: Publisher,
         delivery: Deliverer,
         curation: Curator,
+        retention: Pruner,
         changes: Changes,
         clock: Callable[[], datetime],
         owner: str,
@@ -76,7 +79,7 @@ class Watcher:
         self.clock, self.owner = clock, owner
         self.polling, self.checking, self.review = polling, checking, review
         self.accounts, self.publishing, self.delivery = accounts, publishing, delivery
-        self.curation = curation
+        self.curation, self.retention = curation, retention
         self.add_change_listener = changes.add_listener
         self._bind_polling(polling)
         self._bind_checking(checking)
@@ -85,6 +88,9 @@ class Watcher:
         self._bind_publishing(publishing)
         self._bind_delivery(delivery)
         self._bind_curation(curation)
+        self.prune = retention.prune
+        self.prune_if_due = retention.prune_if_due
+        self.next_prune_at = retention.next_prune_at
 
     def _bind_polling(self, polling: Poller) -> None:
         self.poll_all = polling.poll_all
@@ -271,6 +277,7 @@ def make_watcher(
         ),
         delivery=delivery,
         curation=Curator(settings, store, fetcher, clock=clock, owner=owner),
+        retention=Pruner(settings, store, clock=clock, owner=owner),
         changes=changes,
         clock=clock,
         owner=owner,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from watcher.types import DeliveryChannel
+from watcher.types import DeliveryChannel, PruneKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +101,13 @@ class CurationPlan:
 
     scores: tuple[ScoreRow, ...] = ()
     groups: tuple[GroupRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrunePlan:
+    """What a prune at ``now`` removes: of each kind in ``before``, what is older than its
+    moment there (a kind absent is kept for ever); ``batch`` rows a transaction."""
+
+    now: datetime
+    before: Mapping[PruneKind, datetime]
+    batch: int

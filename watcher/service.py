@@ -1,5 +1,6 @@
 """``watcher run``: the scheduler (one APScheduler job per source), the web app, the
-publisher, the delivery worker and curation (``watcher.background``), in one event loop.
+publisher, the delivery worker, curation and pruning (``watcher.background``), in one
+event loop.
 SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is one
 transaction), deliveries in flight finish or are left to their lease, curation stops
 between pictures, then the server and the database close.
@@ -20,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.background import Curation, DeliveryWorker, Publisher
+from watcher.background import Curation, DeliveryWorker, Pruning, Publisher
 from watcher.core import Watcher
 from watcher.exceptions import ServiceError, StorageError
 from watcher.web import create_app
@@ -59,6 +60,7 @@ class Service:
         )
         curate = watcher.settings.curate
         self.curation = Curation(watcher, interval=curate.interval, batch=curate.batch)
+        self.pruning = Pruning(watcher, interval=watcher.settings.retention.interval)
         self._loops: list[asyncio.Task[None]] = []
         self.on_ready = on_ready
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -96,6 +98,9 @@ class Service:
             ]
             if self.watcher.settings.curate.enabled:
                 task = asyncio.create_task(self.curation.run(self._stop), name="curation")
+                self._loops.append(task)
+            if self.watcher.settings.retention.enabled:
+                task = asyncio.create_task(self.pruning.run(self._stop), name="pruning")
                 self._loops.append(task)
         if self.web:
             await asyncio.to_thread(self._offer_setup_link)

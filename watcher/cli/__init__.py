@@ -13,6 +13,7 @@ from watcher.cli import (  # noqa: F401 (they register commands)
     check,
     curate,
     polling,
+    prune,
     publishing,
     review,
 )

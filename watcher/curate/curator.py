@@ -26,7 +26,6 @@ One replica curates at a time (the ``curate`` lease); the others find it taken a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
@@ -34,6 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher import leases
+from watcher.cache_layout import picture_path
 from watcher.config import Settings
 from watcher.curate.fingerprint import PictureError, fingerprint
 from watcher.curate.grouper import catch_up, regroup
@@ -61,9 +61,8 @@ def retry_wait(retry_after: float, attempts: int) -> timedelta:
 
 
 def cache_path(cache_dir: Path, url: str) -> Path:
-    """Where the picture at ``url`` is kept: its URL's SHA-256, fanned out by two hex digits."""
-    digest = hashlib.sha256(url.encode()).hexdigest()
-    return cache_dir / "pictures" / digest[:2] / digest
+    """Where the picture at ``url`` is kept (``cache_layout``: the pruner reads it too)."""
+    return picture_path(cache_dir, url)
 
 
 class _Deferred(Exception):

@@ -15,6 +15,7 @@ from watcher.db.leases import LeaseStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
 from watcher.db.queue import QueueStore
+from watcher.db.retention import RetentionStore
 from watcher.db.site_settings import SiteStore
 from watcher.exceptions import StorageError
 
@@ -33,6 +34,7 @@ class Store(
     DeliveryStore,
     FingerprintStore,
     CurationStore,
+    RetentionStore,
 ):
     """The database, one mixin per domain."""
 

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import orjson
 from PIL import Image, UnidentifiedImageError
 
+from watcher.cache_layout import failure_path
 from watcher.files import write_atomic
 from watcher.publish.model import Animation, AnimationFailure, AnimationState, AnimationStatus
 from watcher.types import Frame, PublishedEntry
@@ -201,10 +202,6 @@ def cached_file(cache_dir: Path, name: str) -> bytes | None:
         return None
 
 
-def _failure_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "animations" / f"{key}.failed.json"
-
-
 def record_failure(cache_dir: Path, key: str, failure: AnimationFailure) -> None:
     """Remember why the animation ``key`` could not be made (replacing an earlier record)."""
     data = {
@@ -214,13 +211,13 @@ def record_failure(cache_dir: Path, key: str, failure: AnimationFailure) -> None
         "attempts": failure.attempts,
         "retry_at": failure.retry_at.isoformat(),
     }
-    _write(cache_dir / "animations", f"{key}.failed.json", orjson.dumps(data))
+    write_atomic(failure_path(cache_dir, key), orjson.dumps(data))
 
 
 def failure(cache_dir: Path, key: str) -> AnimationFailure | None:
     """The recorded failure of ``key``'s last attempt, or None (none, or unreadable)."""
     try:
-        data = orjson.loads(_failure_path(cache_dir, key).read_bytes())
+        data = orjson.loads(failure_path(cache_dir, key).read_bytes())
         frame = data["frame"]
         return AnimationFailure(
             reason=str(data["reason"]),
@@ -234,7 +231,7 @@ def failure(cache_dir: Path, key: str) -> AnimationFailure | None:
 
 
 def clear_failure(cache_dir: Path, key: str) -> None:
-    _failure_path(cache_dir, key).unlink(missing_ok=True)
+    failure_path(cache_dir, key).unlink(missing_ok=True)
 
 
 def state(cache_dir: Path, entry_id: int, key: str, frames: int) -> AnimationState:

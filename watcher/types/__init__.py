@@ -4,8 +4,8 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``, ``curation``, ``leases``); this package re-exports every one of their names, so
-``from watcher.types import X`` stays the one way to import them.
+``delivery``, ``curation``, ``leases``, ``retention``); this package re-exports every one
+of their names, so ``from watcher.types import X`` stays the one way to import them.
 """
 
 from __future__ import annotations
@@ -74,11 +74,13 @@ from watcher.types.polling import (
     SourceHealth,
     cursor_time,
 )
+from watcher.types.retention import PRUNED_MARK, PruneKind, PruneReport
 
 __all__ = [
     "HASH_BITS",
     "INGENUITY",
     "PERSEVERANCE",
+    "PRUNED_MARK",
     "RENDITIONS",
     "Actor",
     "ApiToken",
@@ -111,6 +113,8 @@ __all__ = [
     "PollReport",
     "PollState",
     "ProcessId",
+    "PruneKind",
+    "PruneReport",
     "PublishedEntry",
     "Role",
     "Score",

@@ -70,7 +70,10 @@ class Me(Shape[Actor]):
 class CandidateDetail(CandidateOut):
     """A candidate with NASA's raw record, its sequence neighbours and its entry (if any)."""
 
-    raw: dict[str, Any] = Field(description="The record exactly as NASA's feed sent it.")
+    raw: dict[str, Any] = Field(
+        description="The record exactly as NASA's feed sent it; once pruned ([retention]), "
+        "a stub with only what the score reads and watcher_pruned_at."
+    )
     neighbours: list[CandidateBrief] = Field(
         description="Frames of the same camera and sol, close in time, oldest first."
     )
