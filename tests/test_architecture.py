@@ -122,8 +122,11 @@ RULES |= {
     "curate.grouper": SERVICE | {"curate.frames", "curate.groups", "curate.score", "curate.store"},
     "curate.curator": SERVICE | {"curate.fingerprint", "curate.grouper", "curate.store"},
     "retention.pruner": SERVICE | {"retention.rules", "retention.store"},
+    # What /metrics shows: the services' reports (handed to it by make_watcher) and
+    # the store's figures, as Prometheus metrics.
+    "metrics": GROUND | {"publish.model"},
     "core": SERVICE
-    | {"db"}
+    | {"db", "metrics"}
     | {"polling.poller", "polling.checker", "review.desk", "accounts.editors"}
     | {"publish.publisher", "publish.model", "deliver.deliverer", "deliver.channels"}
     | {"curate.curator", "retention.pruner"},

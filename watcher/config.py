@@ -32,6 +32,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/watcher.db"
 SOURCE_KINDS = ("raw_images", "image_library", "rss")
 RAW_IMAGE_CATEGORIES = ("mars2020", "ingenuity")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,11 @@ class Settings:
     fetch: FetchConfig
     image_hosts: tuple[str, ...]
     sources: tuple[SourceConfig, ...]
+    # [server] metrics_allow: who may read /metrics besides loopback (addresses and
+    # networks); metrics_public: everyone may. [service] log_format: text or json.
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    metrics_public: bool = False
+    log_format: str = "text"
     editor: EditorConfig = EditorConfig()
     publish: PublishConfig = PublishConfig()
     email: EmailConfig = EmailConfig()
@@ -309,6 +315,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_INTRO",
     "DEFAULT_TITLE",
+    "LOG_FORMATS",
     "LOG_LEVELS",
     "MISSION_KEYWORDS",
     "OFF_TOPIC",

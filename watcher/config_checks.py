@@ -163,7 +163,7 @@ def network_tuple(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6
             except ValueError:
                 raise ValueError(
                     f"{entry!r} is not an IP address or network (e.g. 10.0.0.7, 10.0.0.0/8, "
-                    "::1): name proxies by address, not by host name"
+                    "::1): name hosts by address, not by host name"
                 ) from None
             raise ValueError(f"{entry!r} has host bits set: write {str(meant)!r}") from None
     return tuple(networks)

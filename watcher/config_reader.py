@@ -12,12 +12,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, TypeVar
 
 from watcher.config import (
     DEFAULT_DATABASE_URL,
     DEFAULT_INTRO,
+    LOG_FORMATS,
     LOG_LEVELS,
     RAW_IMAGE_CATEGORIES,
     SOURCE_KINDS,
@@ -64,9 +66,11 @@ TOP_LEVEL = (
 )  # fmt: skip
 # Each table's keys, in the order they are checked: all tables' keys before any value.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "service": ("contact", "log_level"),
+    "service": ("contact", "log_level", "log_format"),
     "database": ("url", "auto_upgrade"),
-    "server": ("host", "port", "public_url", "trusted_proxies"),
+    "server": (
+        "host", "port", "public_url", "trusted_proxies", "metrics_allow", "metrics_public",
+    ),
     "publish": (
         "site_dir", "title", "intro", "debounce", "feed_items", "websub_hubs",
         "animation_max_frames", "animation_max_width", "cache_dir", "templates_dir",
@@ -166,11 +170,12 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
     top = Section.of(str(path) if path else "<config>", "", data, TOP_LEVEL)
     tables = {name: top.table(name, keys) for name, keys in SECTION_KEYS.items()}
     editor = read_editor(tables["editor"])
-    contact, log_level = read_service(tables["service"])
+    contact, log_level, log_format = read_service(tables["service"])
     fetch = read_fetch(tables["fetch"], contact)
     sources = read_sources(top)
     store_url, auto_upgrade = read_database(tables["database"])
     host, port, public_url = read_server(tables["server"])
+    metrics_allow, metrics_public = read_metrics_access(tables["server"])
     site_dir, publish = read_publish(tables["publish"])
     email = read_email(tables["email"])
     return Settings(
@@ -193,15 +198,19 @@ def read_settings(data: Mapping[str, Any], *, path: Path | None = None) -> Setti
         fetch=fetch,
         image_hosts=read_security(tables["security"]),
         sources=sources,
+        metrics_allow=metrics_allow,
+        metrics_public=metrics_public,
+        log_format=log_format,
         editor=editor,
     )
 
 
-def read_service(section: Section) -> tuple[str, str]:
-    """[service]: the contact URL sent in the User-Agent, and the log level."""
+def read_service(section: Section) -> tuple[str, str, str]:
+    """[service]: the contact URL sent in the User-Agent, the log level and format."""
     return (
         section.get("contact", check_url, DEFAULT_CONTACT),
         section.get("log_level", choice(LOG_LEVELS, upper=True), "INFO"),
+        section.get("log_format", choice(LOG_FORMATS), "text"),
     )
 
 
@@ -219,6 +228,16 @@ def read_server(section: Section) -> tuple[str, int, str | None]:
         section.get("host", nonempty_str, "127.0.0.1"),
         section.get("port", int_range(0, 65535), 8000),
         section.get("public_url", check_url, None),
+    )
+
+
+def read_metrics_access(
+    section: Section,
+) -> tuple[tuple[IPv4Network | IPv6Network, ...], bool]:
+    """[server] metrics_allow and metrics_public: who may read /metrics besides loopback."""
+    return (
+        section.get("metrics_allow", network_tuple, ()),
+        section.get("metrics_public", boolean, False),
     )
 
 

@@ -6,7 +6,8 @@ holds its storage, parser and updater: ``polling`` (feeds, backfill), ``checking
 desk: decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``publishing``
 (editions and the site's files), ``delivery`` (subscribers, webhooks, the outbox),
 ``curation`` (pictures' fingerprints, measured in the background) and ``retention``
-(pruning what is past use).
+(pruning what is past use); beside them ``metrics``, what ``/metrics`` shows, which the
+polling and publishing parts report to.
 Each part gets what it depends on as constructor arguments, so each can be read and tested
 alone; ``make_watcher(settings)`` builds them and wires them together. Nothing is global.
 """
@@ -29,6 +30,7 @@ from watcher.deliver.channels.channel import DeliveryReport
 from watcher.deliver.deliverer import Deliverer
 from watcher.exceptions import NotFound, StorageError
 from watcher.fetch import Fetcher
+from watcher.metrics import Metrics
 from watcher.polling.checker import Checker
 from watcher.polling.poller import Poller
 from watcher.publish.model import (
@@ -72,6 +74,7 @@ class Watcher:
         curation: Curator,
         retention: Pruner,
         changes: Changes,
+        metrics: Metrics,
         clock: Callable[[], datetime],
         owner: str,
     ):
@@ -80,6 +83,8 @@ class Watcher:
         self.polling, self.checking, self.review = polling, checking, review
         self.accounts, self.publishing, self.delivery = accounts, publishing, delivery
         self.curation, self.retention = curation, retention
+        self.metrics = metrics
+        self.metrics_exposition = metrics.exposition
         self.add_change_listener = changes.add_listener
         self._bind_polling(polling)
         self._bind_checking(checking)
@@ -247,6 +252,11 @@ def make_watcher(
     fetcher = Fetcher(settings.fetch, transport=transport)
     owner = leases.new_owner()
     changes = Changes()
+    metrics = Metrics(
+        store.operations_figures,
+        clock,
+        sources=tuple(source.name for source in settings.sources if source.enabled),
+    )
     delivery = Deliverer(settings, store, fetcher, clock=clock, rand=rand, owner=owner)
     polling = Poller(
         settings,
@@ -256,6 +266,7 @@ def make_watcher(
         rand=rand,
         owner=owner,
         announce=delivery.note_new_candidates,
+        observe=metrics.observe_poll,
     )
     return Watcher(
         settings,
@@ -274,11 +285,13 @@ def make_watcher(
             changes=changes,
             audience=delivery,
             health=lambda: polling.sources_health(with_counts=False),
+            observe=metrics.observe_publish,
         ),
         delivery=delivery,
         curation=Curator(settings, store, fetcher, clock=clock, owner=owner),
         retention=Pruner(settings, store, clock=clock, owner=owner),
         changes=changes,
+        metrics=metrics,
         clock=clock,
         owner=owner,
     )

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from watcher import __version__
 from watcher.cli.group import WatcherGroup, state_of
+from watcher.cli.json_logs import JsonFormatter
 from watcher.core import Watcher, make_watcher
 from watcher.exceptions import (
     AuthError,
@@ -104,13 +105,19 @@ def guard(fn: Callable[[], T], *, verbose: bool) -> T:
 
 
 def with_watcher(
-    ctx: typer.Context, body: Callable[[Watcher], Coroutine[Any, Any, T]], *, prepare: bool = True
+    ctx: typer.Context,
+    body: Callable[[Watcher], Coroutine[Any, Any, T]],
+    *,
+    prepare: bool = True,
+    log_format: str | None = None,
 ) -> T:
+    """Run ``body`` on a Watcher built from the config, logging as configured
+    (``log_format``, when given, wins over ``[service] log_format``)."""
     state = state_of(ctx)
 
     def run() -> T:
         settings = state.settings()
-        configure_logging(settings.log_level, state.verbose)
+        configure_logging(settings.log_level, state.verbose, log_format or settings.log_format)
 
         async def main() -> T:
             watcher = make_watcher(settings)
@@ -136,11 +143,16 @@ def call_watcher(ctx: typer.Context, call: Callable[[Watcher], T], *, prepare: b
     return with_watcher(ctx, body, prepare=prepare)
 
 
-def configure_logging(level: str, verbose: bool) -> None:
+def configure_logging(level: str, verbose: bool, log_format: str = "text") -> None:
     """Rich's log panel for a person at a terminal; plain, unwrapped, timestamped lines for
-    journald, files and pipes, so every message stays one greppable line."""
+    journald, files and pipes, so every message stays one greppable line; with
+    ``log_format`` "json", one JSON object per line wherever stderr goes."""
     handler: logging.Handler
-    if sys.stderr.isatty():
+    if log_format == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        layout = "%(message)s"
+    elif sys.stderr.isatty():
         handler = RichHandler(console=err, show_path=False, rich_tracebacks=verbose, markup=False)
         layout = "%(message)s"
     else:

@@ -52,6 +52,11 @@ class QueueSort(StrEnum):
     SCORE = "score"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class StatusFilter(StrEnum):
     NEW = "new"
     APPROVED = "approved"
@@ -61,12 +66,25 @@ class StatusFilter(StrEnum):
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="text, or json: one JSON object per line (time, level, logger, message, "
+            "exception). Default: [service] log_format, else text.",
+        ),
+    ] = None,
+) -> None:
     """Run the service: poll every source on its schedule, serve the public list, the
-    editor app, the API and /healthz, publish after changes and deliver each edition."""
+    editor app, the API, /healthz and /metrics, publish after changes and deliver each
+    edition."""
     from watcher.service import Service
 
     def ready(service: Service) -> None:
+        if (log_format or service.watcher.settings.log_format) == "json":
+            return  # every stderr line is a JSON object; the service logged where it serves
         err.print(
             f"watcher {__version__} running: public list at {service.url}/, "
             f"editor at {service.url}/editor, health at {service.url}/healthz (Ctrl-C stops)"
@@ -75,7 +93,7 @@ def run(ctx: typer.Context) -> None:
     async def body(watcher: Watcher) -> None:
         await Service(watcher, on_ready=ready).run()
 
-    with_watcher(ctx, body, prepare=False)
+    with_watcher(ctx, body, prepare=False, log_format=log_format.value if log_format else None)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from watcher.db.delivery import DeliveryStore
 from watcher.db.entries import EntryStore
 from watcher.db.fingerprints import FingerprintStore
 from watcher.db.leases import LeaseStore
+from watcher.db.metrics import MetricsStore
 from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
 from watcher.db.queue import QueueStore
@@ -32,6 +33,7 @@ class Store(
     LeaseStore,
     PublishingStore,
     DeliveryStore,
+    MetricsStore,
     FingerprintStore,
     CurationStore,
     RetentionStore,

@@ -379,6 +379,7 @@ deliveries = Table(
     UniqueConstraint("key"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_edition", "edition", "channel"),
+    Index("ix_deliveries_state", "status", "channel"),  # /metrics counts from it alone
 )
 
 # Public sign-up requests of the last hour, so every replica sees the same rate limits.

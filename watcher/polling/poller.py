@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime
@@ -90,6 +91,8 @@ class Poller:
     rand: Callable[[], float]
     owner: str
     announce: Callable[[int], None] | None = None
+    # Told of every poll's report and how long it took (seconds): the Watcher's metrics.
+    observe: Callable[[PollReport, float], None] | None = None
     _adapters: dict[str, SourceAdapter] = field(default_factory=dict, init=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
     _stopping: bool = field(default=False, init=False)
@@ -137,6 +140,20 @@ class Poller:
         Upstream failures are recorded in the source's state (with backoff) and reported,
         never raised. ``force`` ignores a pending backoff. Raises StorageError.
         """
+        started = time.perf_counter()
+        try:
+            report = await self._poll_source(name, force)
+        except StorageError as exc:
+            self._observe(PollReport(source=name, error=describe_error(exc)), started)
+            raise
+        self._observe(report, started)
+        return report
+
+    def _observe(self, report: PollReport, started: float) -> None:
+        if self.observe is not None:
+            self.observe(report, time.perf_counter() - started)
+
+    async def _poll_source(self, name: str, force: bool) -> PollReport:
         source = self.settings.source(name)
         self.adapter(source)
         lock = self._locks.setdefault(name, asyncio.Lock())

@@ -86,6 +86,8 @@ class Publisher:
     changes: Changes
     audience: Audience
     health: Callable[[], list[SourceHealth]]
+    # Told of every publish's report (None: it raised) and how long it took (seconds).
+    observe: Callable[[PublishReport | None, float], None] | None = None
     animator: Animator = field(init=False)
     _builder: SiteBuilder | None = field(default=None, init=False)
 
@@ -153,6 +155,20 @@ class Publisher:
 
     async def publish(self, *, force: bool = False) -> PublishReport:
         """Make an edition of whatever changed, and bring the site's files up to it."""
+        started = time.perf_counter()
+        try:
+            report = await self._publish(force)
+        except Exception:
+            self._observe(None, started)
+            raise
+        self._observe(report, started)
+        return report
+
+    def _observe(self, report: PublishReport | None, started: float) -> None:
+        if self.observe is not None:
+            self.observe(report, time.perf_counter() - started)
+
+    async def _publish(self, force: bool) -> PublishReport:
         held = await leases.hold(self.store, LEASE, self.owner, self.clock)
         if not isinstance(held, leases.Hold):
             return PublishReport(edition=None, changed=False, busy=True, held_by=held)

@@ -4,8 +4,9 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``, ``curation``, ``leases``, ``retention``); this package re-exports every one
-of their names, so ``from watcher.types import X`` stays the one way to import them.
+``delivery``, ``curation``, ``leases``, ``retention``, ``operations``); this package
+re-exports every one of their names, so ``from watcher.types import X`` stays the one way
+to import them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from watcher.types.entries import (
     PublishedEntry,
 )
 from watcher.types.leases import LeaseHolder, ProcessId
+from watcher.types.operations import OperationsFigures
 from watcher.types.polling import (
     Backfill,
     CheckedRequest,
@@ -107,6 +109,7 @@ __all__ = [
     "Health",
     "JSONObject",
     "LeaseHolder",
+    "OperationsFigures",
     "Page",
     "PageRequest",
     "PictureToDo",

@@ -1,6 +1,7 @@
 """``create_app(watcher)``: the ASGI app served by ``watcher run``.
 
-``/healthz``, the editor app under ``/editor``, the JSON API under ``/api/v1`` (its OpenAPI
+``/healthz``, ``/metrics`` (Prometheus; loopback and configured addresses only), the
+editor app under ``/editor``, the JSON API under ``/api/v1`` (its OpenAPI
 description at ``/api/v1/openapi.json``), static files under ``/static`` and the icon at
 ``/favicon.ico``, where browsers look for it. Every response carries a strict
 Content-Security-Policy: scripts and styles only from this site, images only from it and
@@ -33,7 +34,7 @@ from watcher.exceptions import (
     StorageError,
     UsageError,
 )
-from watcher.web import api, auth, editor, public
+from watcher.web import api, auth, editor, metrics, public
 from watcher.web.numbers import exact_bounds
 from watcher.web.problems import problem
 from watcher.web.proxies import TrustedProxies
@@ -103,6 +104,7 @@ def create_app(watcher: Watcher) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    app.include_router(metrics.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(api.router)
