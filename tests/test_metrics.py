@@ -196,6 +196,24 @@ def test_only_loopback_and_configured_addresses_may_scrape(tmp_path: Path) -> No
         run(watcher.aclose())
 
 
+def test_behind_a_trusted_proxy_the_client_it_names_is_judged(tmp_path: Path) -> None:
+    settings = build_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'watcher.db'}",
+        server={"trusted_proxies": ["127.0.0.1"], "metrics_allow": ["10.1.0.0/16"]},
+    )
+    watcher = make_watcher(settings)
+    try:
+        watcher.prepare_database()
+        proxy = TestClient(create_app(watcher), client=("127.0.0.1", 40000))
+        assert proxy.get("/metrics", headers={"X-Forwarded-For": "10.1.0.8"}).status_code == 200
+        outsider = proxy.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"})
+        assert outsider.status_code == 404
+        assert proxy.get("/metrics").status_code == 200  # the proxy host's own scraper
+    finally:
+        run(watcher.aclose())
+
+
 def test_metrics_public_opens_the_page_to_everyone(tmp_path: Path) -> None:
     settings = build_settings(
         tmp_path, f"sqlite:///{tmp_path / 'watcher.db'}", server={"metrics_public": True}
