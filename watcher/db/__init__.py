@@ -16,6 +16,7 @@ from watcher.db.polling import PollingStore
 from watcher.db.publishing import PublishingStore
 from watcher.db.queue import QueueStore
 from watcher.db.site_settings import SiteStore
+from watcher.db.status import StatusStore
 from watcher.exceptions import StorageError
 
 
@@ -33,6 +34,7 @@ class Store(
     DeliveryStore,
     FingerprintStore,
     CurationStore,
+    StatusStore,
 ):
     """The database, one mixin per domain."""
 

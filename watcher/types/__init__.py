@@ -4,8 +4,8 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``, ``curation``, ``leases``); this package re-exports every one of their names, so
-``from watcher.types import X`` stays the one way to import them.
+``delivery``, ``curation``, ``leases``, ``status``); this package re-exports every one of
+their names, so ``from watcher.types import X`` stays the one way to import them.
 """
 
 from __future__ import annotations
@@ -68,12 +68,15 @@ from watcher.types.polling import (
     Health,
     Page,
     PageRequest,
+    PollOutcome,
+    PollRecord,
     PollReport,
     PollState,
     SourceCheck,
     SourceHealth,
     cursor_time,
 )
+from watcher.types.status import EditionDeliveries, MissionSols, SolCount, StatusFigures
 
 __all__ = [
     "HASH_BITS",
@@ -94,6 +97,7 @@ __all__ = [
     "DeliveryChannel",
     "DeliveryStatus",
     "Edition",
+    "EditionDeliveries",
     "Editor",
     "Entry",
     "EntryDraft",
@@ -105,9 +109,12 @@ __all__ = [
     "Health",
     "JSONObject",
     "LeaseHolder",
+    "MissionSols",
     "Page",
     "PageRequest",
     "PictureToDo",
+    "PollOutcome",
+    "PollRecord",
     "PollReport",
     "PollState",
     "ProcessId",
@@ -115,9 +122,11 @@ __all__ = [
     "Role",
     "Score",
     "Session",
+    "SolCount",
     "SourceCheck",
     "SourceHealth",
     "StatusCounts",
+    "StatusFigures",
     "Subscriber",
     "SubscriberStatus",
     "Throttle",
