@@ -107,9 +107,10 @@ def test_a_sweep_of_several_pages_is_one_record_and_one_cut_short_by_its_budget_
 
 
 def test_the_log_keeps_the_newest_polls_of_each_source_and_no_more(
-    watcher_for: Any,
+    watcher_for: Any, database_url: str
 ) -> None:
-    watcher = watcher_for([raw_source("http://127.0.0.1:9/"), raw_source("http://x", "other")])
+    sources = [raw_source("http://127.0.0.1:9/"), raw_source("http://x", "other")]
+    watcher = watcher_for(sources, database_url)
     store = watcher.store
     for i in range(POLL_LOG_KEEP + 5):
         at = T0 + timedelta(minutes=i)
@@ -127,8 +128,10 @@ def test_the_log_keeps_the_newest_polls_of_each_source_and_no_more(
     assert len(polls_of(watcher, limit=7)) == 7
 
 
-def test_images_per_sol_are_each_missions_own_latest_sols(watcher_for: Any) -> None:
-    watcher = watcher_for([])
+def test_images_per_sol_are_each_missions_own_latest_sols(
+    watcher_for: Any, database_url: str
+) -> None:
+    watcher = watcher_for([], database_url)
     items = [image(i, 1860 + i % 45, "NAVCAM_LEFT") for i in range(90)]
     items += [image(100 + i, 40 + i, "HELI_NAV", "ingenuity") for i in range(3)]
     watcher.store.add_candidates(items, T0)
