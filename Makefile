@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/editor.py
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/curate.py
+	$(BIN)/python bench/status.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -188,7 +188,7 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert "empty" in invoke(config, "db", "current").stdout
     assert "upgraded from empty to 0009" in invoke(config, "db", "upgrade").stdout
     assert "already at revision 0009" in invoke(config, "db", "upgrade").stdout
-    assert invoke(config, "db", "current").stdout.strip() == "0009"
+    assert invoke(config, "db", "current").stdout.strip() == "0010"
 
 
 def test_real_process_exit_codes(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_config_after_the_command_works_for_commands_and_nested_groups(polled: P
     )
     assert published.exit_code == 0, published.output
     assert "published entry #1: Dust" in published.stdout
-    assert invoke("db", "current", "--config", str(polled)).stdout.strip() == "0009"
+    assert invoke("db", "current", "--config", str(polled)).stdout.strip() == "0010"
     assert invoke("entries", "--config", str(polled), "--json").exit_code == 0
 
 

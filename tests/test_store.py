@@ -63,8 +63,8 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     store = Store(database_url)
     with pytest.raises(StorageError, match="run `watcher db upgrade`"):
         store.check_schema()
-    assert store.upgrade() == (None, "0009")
-    assert store.upgrade() == ("0009", "0009")
+    assert store.upgrade() == (None, "0010")
+    assert store.upgrade() == ("0010", "0010")
     store.check_schema()
     store.close()
 
@@ -313,7 +313,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
             "'Dust devil', 'seen from the rim', 'NAVCAM_LEFT', 'new', '2026-01-01 00:00:00', "
             "'{}')"
         )
-    assert store.upgrade() == ("0001", "0009")
+    assert store.upgrade() == ("0001", "0010")
     assert store.facets() == {
         "camera": ["NAVCAM_LEFT"],
         "mission": ["perseverance"],
@@ -323,7 +323,7 @@ def test_upgrading_a_populated_database_fills_facets_and_search(database_url: st
     assert [c.external_id for c in found] == ["NRF_1"]
     migrate.downgrade(store.engine, "0001")
     assert store.schema_revision() == "0001"
-    assert store.upgrade() == ("0001", "0009")
+    assert store.upgrade() == ("0001", "0010")
     store.close()
 
 

@@ -49,6 +49,7 @@ ADMIN_PREFIXES = (
     "/editor/subscribers",
     "/editor/webhooks",
     "/editor/deliveries",
+    "/editor/status",
     "/api/v1/audit",
     "/api/v1/site",
     "/api/v1/subscribers",

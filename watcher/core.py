@@ -43,6 +43,7 @@ from watcher.publish.model import (
 from watcher.publish.publisher import Publisher
 from watcher.retention.pruner import Pruner
 from watcher.review.desk import Desk
+from watcher.types import StatusFigures
 from watcher.views import source_health_json
 
 log = logging.getLogger("watcher.core")
@@ -224,6 +225,13 @@ class Watcher:
         if not members or members[0].group_kind != "sequence":
             raise NotFound(f"group {group_id} is not a sequence")
         return await self.publishing.animator.preview(members)
+
+    def status_figures(self, *, sols: int, polls: int, editions: int) -> StatusFigures:
+        """What the admins' Status page charts: images per sol and camera over each
+        mission's latest ``sols`` sols, each configured source's latest ``polls`` polls,
+        the deliveries of the latest ``editions`` editions. Bounded reads at any size."""
+        names = [source.name for source in self.settings.sources]
+        return self.store.status_figures(names, sols=sols, polls=polls, editions=editions)
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: is the database reachable, and how is each source doing."""

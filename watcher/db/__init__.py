@@ -18,6 +18,7 @@ from watcher.db.publishing import PublishingStore
 from watcher.db.queue import QueueStore
 from watcher.db.retention import RetentionStore
 from watcher.db.site_settings import SiteStore
+from watcher.db.status import StatusStore
 from watcher.exceptions import StorageError
 
 
@@ -37,6 +38,7 @@ class Store(
     FingerprintStore,
     CurationStore,
     RetentionStore,
+    StatusStore,
 ):
     """The database, one mixin per domain."""
 

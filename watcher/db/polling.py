@@ -1,5 +1,6 @@
 """Poll state and backfill progress, saved in the same transaction as the candidates they
-cover: a crash can lose at most the page in flight, never skip one."""
+cover: a crash can lose at most the page in flight, never skip one. A finished poll's
+record (``poll_log``) goes with its last state, the log pruned in the same transaction."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, delete, insert, select
 
 from watcher.db.candidates import insert_candidates
 from watcher.db.leases import renew_lease
 from watcher.db.rows import from_row, upsert
-from watcher.db.schema import backfills, poll_state
+from watcher.db.schema import backfills, poll_log, poll_state
 from watcher.db.store_base import StoreBase
 from watcher.plans import Lease
-from watcher.types import Backfill, CandidateData, PageRequest, PollState
+from watcher.types import Backfill, CandidateData, PageRequest, PollRecord, PollState
 
 _POLL_COLUMNS = (
     "cursor",
@@ -40,6 +41,37 @@ def _write_poll_state(connection: Connection, state: PollState) -> None:
     values = {name: getattr(state, name) for name in _POLL_COLUMNS}
     values["sweep"] = dict(state.sweep) if state.sweep is not None else None
     upsert(connection, poll_state, {"source": state.source, **values}, ("source",))
+
+
+# Polls kept per source: a day and more of a 10-minute source, enough for any chart of
+# "recent polls", and a bound however long the service runs.
+POLL_LOG_KEEP = 200
+
+
+def _write_poll_record(connection: Connection, record: PollRecord) -> None:
+    """Append the record and drop the source's records older than the newest
+    ``POLL_LOG_KEEP`` (an indexed range on (source, id): a few rows at a time)."""
+    values = {
+        "source": record.source,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "outcome": record.outcome.value,
+        "requests": record.requests,
+        "inserted": record.inserted,
+        "error": record.error,
+    }
+    connection.execute(insert(poll_log), values)
+    oldest_kept = (
+        select(poll_log.c.id)
+        .where(poll_log.c.source == record.source)
+        .order_by(poll_log.c.id.desc())
+        .offset(POLL_LOG_KEEP - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    connection.execute(
+        delete(poll_log).where(poll_log.c.source == record.source, poll_log.c.id < oldest_kept)
+    )
 
 
 def _write_backfill(connection: Connection, backfill: Backfill) -> None:
@@ -89,9 +121,12 @@ class PollingStore(StoreBase):
             rows = connection.execute(select(poll_state)).mappings().all()
         return {row["source"]: _poll_state(row) for row in rows}
 
-    def save_poll_state(self, state: PollState) -> None:
+    def save_poll_state(self, state: PollState, record: PollRecord | None = None) -> None:
+        """The state, and with it the record of the poll it ends (if it ends one)."""
         with self.write() as connection:
             _write_poll_state(connection, state)
+            if record is not None:
+                _write_poll_record(connection, record)
 
     def save_poll_page(
         self,
@@ -99,15 +134,19 @@ class PollingStore(StoreBase):
         now: datetime,
         state: PollState,
         lease: Lease | None = None,
+        record: PollRecord | None = None,
     ) -> int:
         """Store a page's candidates and the state it leads to, as one transaction; returns
         how many candidates were new. ``lease`` is the poller's, extended in the same
-        transaction."""
+        transaction. ``record``: this page ends the poll; its ``inserted`` counts the
+        earlier pages' new candidates, and this page's are added to it here."""
         with self.write() as connection:
             inserted = insert_candidates(connection, items, now)
             _write_poll_state(connection, state)
             if lease is not None:
                 renew_lease(connection, lease)
+            if record is not None:
+                _write_poll_record(connection, replace(record, inserted=record.inserted + inserted))
         return inserted
 
     def get_backfill(

@@ -83,6 +83,7 @@ candidates = Table(
     Index("ix_candidates_sol", "status", "sol", "id"),
     Index("ix_candidates_taken", "status", "taken_at", "id"),
     Index("ix_candidates_sequence", "sol", "camera", "taken_at"),
+    Index("ix_candidates_mission_sol", "mission", "sol", "camera"),
     *curation_columns(),
 )
 
@@ -156,6 +157,23 @@ poll_state = Table(
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("next_poll_at", UTCDateTime),
     Column("marker", Text),
+)
+
+# Each source's latest polls (watcher.types.PollRecord), for the Status page; written with
+# the poll's last state and pruned to the newest POLL_LOG_KEEP a source in the same
+# transaction, so it never grows.
+poll_log = Table(
+    "poll_log",
+    metadata,
+    Column("id", id_type(), primary_key=True, autoincrement=True),
+    Column("source", String(MAX_SOURCE), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("requests", Integer, nullable=False, server_default="0"),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index("ix_poll_log_source_id", "source", "id"),
 )
 
 backfills = Table(
@@ -380,6 +398,7 @@ deliveries = Table(
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_edition", "edition", "channel"),
     Index("ix_deliveries_state", "status", "channel"),  # /metrics counts from it alone
+    Index("ix_deliveries_edition_status", "edition", "status"),
 )
 
 # Public sign-up requests of the last hour, so every replica sees the same rate limits.

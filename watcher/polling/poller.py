@@ -30,7 +30,16 @@ from watcher.polling import decide
 from watcher.polling.sources import make_adapter
 from watcher.polling.sources.adapter import SourceAdapter
 from watcher.polling.store import PollStore
-from watcher.types import Backfill, Page, PageRequest, PollReport, PollState, SourceHealth
+from watcher.types import (
+    Backfill,
+    Page,
+    PageRequest,
+    PollOutcome,
+    PollRecord,
+    PollReport,
+    PollState,
+    SourceHealth,
+)
 
 log = logging.getLogger("watcher.core")
 
@@ -43,8 +52,9 @@ BACKFILL_MAX_WAIT = 300.0  # a backfill sleeps between tries; a CLI must not han
 
 @dataclass
 class _Tally:
-    """What one poll did so far."""
+    """What one poll did so far, since ``started``."""
 
+    started: datetime
     requests: int = 0
     pages: int = 0
     seen: int = 0
@@ -58,6 +68,20 @@ class _Tally:
                 "%s: %d new candidates (%d seen, %d skipped, %d requests)",
                 *(source, self.inserted, self.seen, self.skipped, self.requests),
             )
+
+    def record(
+        self, source: str, finished: datetime, outcome: PollOutcome, error: str | None = None
+    ) -> PollRecord:
+        """The poll as the log keeps it, ending at ``finished``."""
+        return PollRecord(
+            source=source,
+            started_at=self.started,
+            finished_at=finished,
+            outcome=outcome,
+            requests=self.requests,
+            inserted=self.inserted,
+            error=error,
+        )
 
     def report(
         self, source: str, *, error: str | None = None, deferred_until: datetime | None = None
@@ -138,7 +162,9 @@ class Poller:
         """Poll one source: walk its sweep page by page, one transaction per page.
 
         Upstream failures are recorded in the source's state (with backoff) and reported,
-        never raised. ``force`` ignores a pending backoff. Raises StorageError.
+        never raised. ``force`` ignores a pending backoff. Raises StorageError. A poll that
+        ends (not one stopped or taken over midway) leaves a ``PollRecord`` for the Status
+        page, written with its last state.
         """
         started = time.perf_counter()
         try:
@@ -181,7 +207,7 @@ class Poller:
 
     async def _sweep(self, source: SourceConfig, state: PollState, held: leases.Hold) -> PollReport:
         adapter = self.adapter(source)
-        tally = _Tally()
+        tally = _Tally(started=self.clock())
         budget = adapter.page_budget()
         request: PageRequest | None = decide.resume_request(state) or adapter.first_request(state)
         try:
@@ -198,7 +224,8 @@ class Poller:
                 now = self.clock()
                 if response.not_modified:
                     state = decide.after_not_modified(state, now, source.interval)
-                    await asyncio.to_thread(self.store.save_poll_state, state)
+                    done = tally.record(source.name, now, PollOutcome.NOT_MODIFIED)
+                    await asyncio.to_thread(self.store.save_poll_state, state, done)
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
@@ -214,8 +241,11 @@ class Poller:
                     last_modified=response.last_modified if request.conditional else None,
                 )
                 lease = Lease(lease_name(source.name), self.owner, now + POLL_LEASE)
+                ends = decide.resume_request(state) is None or tally.pages + 1 >= budget
+                outcome = PollOutcome.NOT_MODIFIED if page.unchanged else PollOutcome.OK
+                record = tally.record(source.name, now, outcome) if ends else None
                 inserted = await asyncio.to_thread(
-                    self.store.save_poll_page, page.candidates, now, state, lease
+                    self.store.save_poll_page, page.candidates, now, state, lease, record
                 )
                 tally.pages += 1
                 tally.seen += len(page.candidates)
@@ -282,7 +312,8 @@ class Poller:
         state = decide.after_failure(
             state, now, message, self.settings.fetch, self.rand(), retry_after
         )
-        await asyncio.to_thread(self.store.save_poll_state, state)
+        record = tally.record(source.name, now, PollOutcome.FAILED, message)
+        await asyncio.to_thread(self.store.save_poll_state, state, record)
         log.warning(
             "%s: poll failed (%d in a row, next try %s): %s",
             source.name,

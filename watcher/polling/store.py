@@ -13,6 +13,7 @@ from watcher.plans import Lease
 from watcher.types import (
     Backfill,
     CandidateData,
+    PollRecord,
     PollState,
 )
 
@@ -44,6 +45,7 @@ class PollStore(LeaseKeeper, Protocol):
         now: datetime,
         state: PollState,
         lease: Lease | None = None,
+        record: PollRecord | None = None,
     ) -> int: ...
 
-    def save_poll_state(self, state: PollState) -> None: ...
+    def save_poll_state(self, state: PollState, record: PollRecord | None = None) -> None: ...

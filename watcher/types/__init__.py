@@ -4,9 +4,9 @@ Nothing here does I/O. The store returns these, never ORM rows; sources produce
 ``CandidateData``; the core hands ``PollState`` to the pure rules in ``decide``.
 
 Each concept has its own module (``candidates``, ``polling``, ``accounts``, ``entries``,
-``delivery``, ``curation``, ``leases``, ``retention``, ``operations``); this package
-re-exports every one of their names, so ``from watcher.types import X`` stays the one way
-to import them.
+``delivery``, ``curation``, ``leases``, ``retention``, ``operations``, ``status``); this
+package re-exports every one of their names, so ``from watcher.types import X`` stays the one
+way to import them.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ from watcher.types.polling import (
     Health,
     Page,
     PageRequest,
+    PollOutcome,
+    PollRecord,
     PollReport,
     PollState,
     SourceCheck,
@@ -77,6 +79,7 @@ from watcher.types.polling import (
     cursor_time,
 )
 from watcher.types.retention import PRUNED_MARK, PruneKind, PruneReport
+from watcher.types.status import EditionDeliveries, MissionSols, SolCount, StatusFigures
 
 __all__ = [
     "HASH_BITS",
@@ -98,6 +101,7 @@ __all__ = [
     "DeliveryChannel",
     "DeliveryStatus",
     "Edition",
+    "EditionDeliveries",
     "Editor",
     "Entry",
     "EntryDraft",
@@ -109,10 +113,13 @@ __all__ = [
     "Health",
     "JSONObject",
     "LeaseHolder",
+    "MissionSols",
     "OperationsFigures",
     "Page",
     "PageRequest",
     "PictureToDo",
+    "PollOutcome",
+    "PollRecord",
     "PollReport",
     "PollState",
     "ProcessId",
@@ -122,9 +129,11 @@ __all__ = [
     "Role",
     "Score",
     "Session",
+    "SolCount",
     "SourceCheck",
     "SourceHealth",
     "StatusCounts",
+    "StatusFigures",
     "Subscriber",
     "SubscriberStatus",
     "Throttle",

@@ -228,3 +228,34 @@ class SourceCheck:
     @property
     def ok(self) -> bool:
         return self.result == "ok"
+
+
+class PollOutcome(StrEnum):
+    """How one poll ended: new or unchanged records read (``ok``), nothing new since the last
+    complete sweep (``not_modified``: a 304 or an unchanged marker), or a failure."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollRecord:
+    """One finished poll, as the operator's status page charts it (the ``poll_log`` table).
+
+    Written in the transaction that stores the poll's last state, so the log never tells of
+    a poll whose outcome the source's state does not hold. ``inserted`` counts the new
+    candidates of the whole poll; ``requests`` every request it made.
+    """
+
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: PollOutcome
+    requests: int = 0
+    inserted: int = 0
+    error: str | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        return max(0, round((self.finished_at - self.started_at).total_seconds() * 1000))

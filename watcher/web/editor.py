@@ -8,6 +8,7 @@
 - ``pages_admin``: audit log, editors, API tokens (admins), and your own account
 - ``pages_publishing``: site title and intro, editions, subscribers, webhooks, delivery
   log (admins)
+- ``pages_status``: the Status page's charts: images per sol, polls, deliveries (admins)
 
 Every page needs a signed-in editor; admin pages an admin; every POST the session's CSRF
 token (``checked_form``). Routes parse the request, call the ``Watcher``, and render.
@@ -25,6 +26,7 @@ from watcher.web import (
     pages_groups,
     pages_publishing,
     pages_queue,
+    pages_status,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -35,5 +37,6 @@ router.include_router(pages_entries.router)
 router.include_router(pages_groups.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_publishing.router)
+router.include_router(pages_status.router)
 
 __all__ = ["router"]
