@@ -186,8 +186,8 @@ def test_unreachable_database_exits_1(tmp_path: Path) -> None:
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
     config = write_config(tmp_path, "")
     assert "empty" in invoke(config, "db", "current").stdout
-    assert "upgraded from empty to 0009" in invoke(config, "db", "upgrade").stdout
-    assert "already at revision 0009" in invoke(config, "db", "upgrade").stdout
+    assert "upgraded from empty to 0010" in invoke(config, "db", "upgrade").stdout
+    assert "already at revision 0010" in invoke(config, "db", "upgrade").stdout
     assert invoke(config, "db", "current").stdout.strip() == "0010"
 
 
