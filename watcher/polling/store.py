@@ -13,6 +13,7 @@ from watcher.plans import Lease
 from watcher.types import (
     Backfill,
     CandidateData,
+    PageStored,
     PollState,
 )
 
@@ -44,6 +45,6 @@ class PollStore(LeaseKeeper, Protocol):
         now: datetime,
         state: PollState,
         lease: Lease | None = None,
-    ) -> int: ...
+    ) -> PageStored: ...
 
     def save_poll_state(self, state: PollState) -> None: ...
