@@ -179,10 +179,10 @@ def test_page_and_cursor_commit_together_or_not_at_all(store: Store) -> None:
     assert store.get_poll_state("perseverance").cursor is None
 
     state = PollState(source="perseverance", cursor="2026-08-31T02:02:58Z")
-    assert store.save_poll_page([candidate("a"), candidate("b")], NOW, state) == 2
+    assert store.save_poll_page([candidate("a"), candidate("b")], NOW, state).inserted == 2
     assert store.count_candidates() == 2
     assert store.get_poll_state("perseverance").cursor == "2026-08-31T02:02:58Z"
-    assert store.save_poll_page([candidate("b"), candidate("c")], NOW, state) == 1
+    assert store.save_poll_page([candidate("b"), candidate("c")], NOW, state).inserted == 1
 
 
 def test_poll_lease_admits_one_owner_until_it_expires(store: Store) -> None:
@@ -347,13 +347,13 @@ def test_tiles_seen_later_join_the_stored_frame(store: Store) -> None:
                     height=968, full_url=f"https://mars.nasa.gov/NRF_X_0{n}.png")  # fmt: skip
 
     first = candidate("NRF_X_01_1J", tiles=(tile(1), tile(2)))
-    assert store.save_poll_page([first], NOW, PollState(source="perseverance")) == 1
+    assert store.save_poll_page([first], NOW, PollState(source="perseverance")).inserted == 1
     later = candidate("NRF_X_01_1J", tiles=(tile(3),), full_url="https://mars.nasa.gov/o.png")
-    assert store.save_poll_page([later], NOW, PollState(source="perseverance")) == 0
+    assert store.save_poll_page([later], NOW, PollState(source="perseverance")).inserted == 0
     [stored] = store.list_candidates(limit=None)
     assert [t.imageid for t in stored.tiles] == ["NRF_X_01_1J", "NRF_X_02_1J", "NRF_X_03_1J"]
     assert stored.tiles[2] == tile(3) and stored.full_url == first.full_url  # the rest stays
-    assert store.save_poll_page([later], NOW, PollState(source="perseverance")) == 0
+    assert store.save_poll_page([later], NOW, PollState(source="perseverance")).inserted == 0
     assert len(store.get_candidate(stored.id).tiles) == 3
     plain = candidate("NLF_whole")
     store.save_poll_page([plain], NOW, PollState(source="perseverance"))

@@ -15,6 +15,7 @@ its BIGINT or INTEGER), which would otherwise surface as a 500 or a traceback.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from watcher.types import CandidateData
 
@@ -25,6 +26,14 @@ MAX_EXTERNAL_ID = 255
 MAX_MISSION = 32
 MAX_CAMERA = 64
 MAX_MARS_LOCAL_TIME = 16
+# A candidate's words. Their columns are TEXT, without a size, but PostgreSQL's search
+# index holds title, caption and id as one tsvector, which it refuses past 1 MB: a 1.2 MB
+# caption once failed its whole page there (and SQLite would have kept it). NASA's longest
+# are a few thousand characters; these leave room for any real one and keep the index
+# safe even for text of 4-byte characters.
+MAX_TITLE = 1_000
+MAX_CAPTION = 100_000
+MAX_CREDIT = 1_000
 
 # The longest value the database keeps for these candidate fields; the sources cut what
 # they normalise to it, and the store checks again before inserting.
@@ -34,8 +43,22 @@ FIELD_LIMITS = {
     "mission": MAX_MISSION,
     "camera": MAX_CAMERA,
     "mars_local_time": MAX_MARS_LOCAL_TIME,
+    "title": MAX_TITLE,
+    "caption": MAX_CAPTION,
+    "credit": MAX_CREDIT,
 }
 IDENTITY_FIELDS = ("source", "external_id")
+_DESCRIPTIVE_LIMITS = tuple(
+    (name, limit) for name, limit in FIELD_LIMITS.items() if name not in IDENTITY_FIELDS
+)
+
+# An INTEGER column: 32 bits on PostgreSQL, which refuses anything wider ("integer out of
+# range"), while SQLite keeps 64. The narrower rule is the one, on both databases.
+MIN_INTEGER = -(2**31)
+MAX_INTEGER = 2**31 - 1
+# A picture's size in pixels: unknown (None) when outside an INTEGER column, the image
+# itself being fine.
+SIZE_FIELDS = ("width", "height")
 
 # One value of the queue's filter lists (a camera, a mission, a source).
 MAX_FACET_VALUE = 255
@@ -66,17 +89,33 @@ def is_id(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
+def fits_integer(value: int) -> bool:
+    """Whether an INTEGER column (on every database watcher runs on) can hold ``value``."""
+    return MIN_INTEGER <= value <= MAX_INTEGER
+
+
 def fit_limits(item: CandidateData) -> CandidateData | str:
-    """``item`` with descriptive fields cut to what the database keeps, or why it cannot be
-    stored at all (an identity too long to be a real id)."""
+    """``item`` as the database can keep it, or why it cannot be stored at all.
+
+    Decided per field: an identity too long to be a real id, or a sol no Mars day has
+    (past an INTEGER column: a garbled record, whose sol would mislead the queue), refuse
+    the record; descriptive text is cut (a title cut short is still the image's title);
+    a pixel size past an INTEGER column is dropped (unknown, as when NASA leaves it out).
+    """
     for name in IDENTITY_FIELDS:
         if len(getattr(item, name)) > FIELD_LIMITS[name]:
             return f"{name} longer than {FIELD_LIMITS[name]} characters"
-    long = {
-        name: value[:limit]
-        for name, limit in FIELD_LIMITS.items()
-        if name not in IDENTITY_FIELDS
-        and (value := getattr(item, name)) is not None
-        and len(value) > limit
-    }
-    return replace(item, **long) if long else item
+    sol = item.sol
+    if sol is not None and not MIN_INTEGER <= sol <= MAX_INTEGER:
+        return f"sol {str(sol)[:24]} out of range"
+    # On the ingest hot path (twice a record): plain loops over precomputed pairs.
+    changes: dict[str, Any] = {}
+    for name, limit in _DESCRIPTIVE_LIMITS:
+        value = getattr(item, name)
+        if value is not None and len(value) > limit:
+            changes[name] = value[:limit]
+    for name in SIZE_FIELDS:
+        size = getattr(item, name)
+        if size is not None and not MIN_INTEGER <= size <= MAX_INTEGER:
+            changes[name] = None
+    return replace(item, **changes) if changes else item

@@ -20,6 +20,7 @@ from watcher.cli.app import (
     configure_logging,
     db_app,
     err,
+    fail,
     guard,
     iso,
     out,
@@ -109,7 +110,9 @@ def poll(
     ] = False,
 ) -> None:
     """Poll sources. With --once: each enabled source (or --source) once, then exit 0 even
-    when NASA fails (see `watcher sources`). Without: poll on schedule, no web server."""
+    when NASA fails (see `watcher sources`); exit 1 when a poll failed on watcher's side
+    (the database, a bug), once every source had its turn. Without: poll on schedule, no
+    web server."""
     from watcher.service import Service
 
     async def body(watcher: Watcher) -> list[PollReport]:
@@ -126,6 +129,9 @@ def poll(
             print_json(_report_json(report))
         else:
             out.print(_report_line(report))
+    ours = [report.source for report in reports if report.internal]
+    if ours:
+        fail(f"could not poll {', '.join(ours)} (not NASA's doing: see the error above)", 1)
 
 
 def _report_json(report: PollReport) -> dict[str, Any]:
@@ -142,10 +148,8 @@ def _report_line(report: PollReport) -> str:
     if report.busy:
         return f"{report.source}: already being polled elsewhere{held_by(report.held_by)}; skipped"
     if report.error:
-        return (
-            f"{report.source}: FAILED after {report.requests} request(s): {report.error} "
-            f"(next try {iso(report.deferred_until)})"
-        )
+        retry = f" (next try {iso(report.deferred_until)})" if report.deferred_until else ""
+        return f"{report.source}: FAILED after {report.requests} request(s): {report.error}{retry}"
     if report.deferred_until and not report.requests:
         return f"{report.source}: backing off until {iso(report.deferred_until)} (use --force)"
     if report.not_modified:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Dialect, RowMapping, func, select, update
 from sqlalchemy.dialects import postgresql
 
 from watcher.db.columns import sqlite_timestamp
+from watcher.db.refusals import refusal_reason, refused_for_content
 from watcher.db.rows import conflict_insert, from_row, row_or_not_found
 from watcher.db.schema import (
     FACET_KINDS,
@@ -32,7 +33,7 @@ from watcher.db.schema import (
 from watcher.db.store_base import StoreBase, when
 from watcher.exceptions import Conflict
 from watcher.limits import MAX_FACET_VALUE, fit_limits
-from watcher.types import Candidate, CandidateData, CandidateStatus, Tile
+from watcher.types import Candidate, CandidateData, CandidateStatus, PageStored, Tile
 
 log = logging.getLogger("watcher.db")
 
@@ -66,39 +67,95 @@ def insert_candidates(
     now: datetime,
     *,
     backfilled: bool = False,
-) -> int:
-    """Insert the ones not stored yet, inside the caller's transaction; returns how many.
-    ``backfilled`` ones are archive to the curation job (fingerprinted only when asked).
+) -> PageStored:
+    """Insert the ones not stored yet, inside the caller's transaction; returns how many
+    were new, and how many the database refused. ``backfilled`` ones are archive to the
+    curation job (fingerprinted only when asked).
 
     Seeing an image again is normal (pages overlap, sweeps resume): duplicates, within the
     batch or against the table, are dropped without error. This is the ingest hot path, so
     no ORM, and on SQLite a statement compiled once and fed plain tuples.
+
+    The batch is written under a savepoint. When the database refuses it for a record's
+    content (``refusals``), the batch is written again one record at a time, each under its
+    own savepoint, so the good records are stored and only the refused ones are skipped
+    and counted; any other failure is raised, failing the caller's whole transaction.
     """
     unique: dict[tuple[str, str], CandidateData] = {}
+    refused: list[str] = []
+    given = 0
     for item in items:
+        given += 1
         fitted = fit_limits(item)  # the sources do this already; here it is the last guard
         if isinstance(fitted, str):
-            log.warning("not storing %s/%s: %s", item.source[:64], item.external_id[:64], fitted)
+            refused.append(f"{_label(item)}: {fitted}")
             continue
         unique.setdefault((fitted.source, fitted.external_id), fitted)
-    if not unique:
-        return 0
-    _record_facets(connection, unique.values())
+    batch = list(unique.values())
     due = FINGERPRINT_ARCHIVE if backfilled else FINGERPRINT_NEW
+    inserted, kept = 0, batch
+    if batch:
+        try:
+            with connection.begin_nested():
+                inserted = _insert(connection, batch, now, due)
+        except Exception as exc:
+            if not refused_for_content(exc):
+                raise
+            inserted, kept = _insert_each(connection, batch, now, due, refused)
+    if kept:
+        _record_facets(connection, kept)
+    if refused:
+        log.warning(
+            "not storing %d of %d record(s) the database cannot keep; the first: %s",
+            *(len(refused), given, refused[0]),
+        )
+    return PageStored(inserted, len(refused), refused[0] if refused else None)
+
+
+def _insert(connection: Connection, items: Sequence[CandidateData], now: datetime, due: int) -> int:
+    """Write ``items`` (unique, within limits) and merge the tiles of frames seen again."""
     if connection.dialect.name == "sqlite":
-        inserted = _insert_sqlite(connection, unique.values(), now, due)
+        inserted = _insert_sqlite(connection, items, now, due)
     else:
-        rows = [_row(item, now, due) for item in unique.values()]
+        rows = [_row(item, now, due) for item in items]
         statement = (
             postgresql.insert(candidates)
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
             .returning(candidates.c.id)
         )
         inserted = len(connection.execute(statement, rows).all())
-    tiled = [item for item in unique.values() if item.tiles]
+    tiled = [item for item in items if item.tiles]
     if tiled:
         _merge_tiles(connection, tiled)
     return inserted
+
+
+def _insert_each(
+    connection: Connection,
+    items: Sequence[CandidateData],
+    now: datetime,
+    due: int,
+    refused: list[str],
+) -> tuple[int, list[CandidateData]]:
+    """The slow path, after the database refused the batch: each record under its own
+    savepoint. Returns how many were new and the records kept; appends each refusal to
+    ``refused``. A failure that is not a refusal is raised."""
+    inserted, kept = 0, []
+    for item in items:
+        try:
+            with connection.begin_nested():
+                inserted += _insert(connection, [item], now, due)
+        except Exception as exc:
+            if not refused_for_content(exc):
+                raise
+            refused.append(f"{_label(item)}: {refusal_reason(exc)}")
+        else:
+            kept.append(item)
+    return inserted, kept
+
+
+def _label(item: CandidateData) -> str:
+    return f"{item.source[:64]}/{item.external_id[:64]}"
 
 
 def _merge_tiles(connection: Connection, items: Sequence[CandidateData]) -> None:
@@ -301,7 +358,7 @@ class CandidateStore(StoreBase):
     def add_candidates(self, items: Sequence[CandidateData], now: datetime) -> int:
         """Insert in one transaction; returns how many were new."""
         with self.write() as connection:
-            return insert_candidates(connection, items, now)
+            return insert_candidates(connection, items, now).inserted
 
     def count_candidates(
         self, *, source: str | None = None, status: CandidateStatus | None = None

@@ -1,5 +1,7 @@
 """Poll state and backfill progress, saved in the same transaction as the candidates they
-cover: a crash can lose at most the page in flight, never skip one. A finished poll's
+cover: a crash can lose at most the page in flight, never skip one. A record the database
+refuses for its content is skipped and counted (``insert_candidates``), and the state moves
+past it; any other failure rolls the whole page back, its state with it. A finished poll's
 record (``poll_log``) goes with its last state, the log pruned in the same transaction."""
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from watcher.db.rows import from_row, upsert
 from watcher.db.schema import backfills, poll_log, poll_state
 from watcher.db.store_base import StoreBase
 from watcher.plans import Lease
-from watcher.types import Backfill, CandidateData, PageRequest, PollRecord, PollState
+from watcher.types import (
+    Backfill,
+    CandidateData,
+    PageRequest,
+    PageStored,
+    PollRecord,
+    PollState,
+)
 
 _POLL_COLUMNS = (
     "cursor",
@@ -135,19 +144,21 @@ class PollingStore(StoreBase):
         state: PollState,
         lease: Lease | None = None,
         record: PollRecord | None = None,
-    ) -> int:
+    ) -> PageStored:
         """Store a page's candidates and the state it leads to, as one transaction; returns
-        how many candidates were new. ``lease`` is the poller's, extended in the same
-        transaction. ``record``: this page ends the poll; its ``inserted`` counts the
-        earlier pages' new candidates, and this page's are added to it here."""
+        how many candidates were new and how many the database refused. ``lease`` is the
+        poller's, extended in the same transaction. ``record``: this page ends the poll; its
+        ``inserted`` counts the earlier pages' new candidates, and this page's are added to
+        it here."""
         with self.write() as connection:
-            inserted = insert_candidates(connection, items, now)
+            stored = insert_candidates(connection, items, now)
             _write_poll_state(connection, state)
             if lease is not None:
                 renew_lease(connection, lease)
             if record is not None:
-                _write_poll_record(connection, replace(record, inserted=record.inserted + inserted))
-        return inserted
+                done = replace(record, inserted=record.inserted + stored.inserted)
+                _write_poll_record(connection, done)
+        return stored
 
     def get_backfill(
         self, source: str, from_sol: int | None, to_sol: int | None
@@ -175,7 +186,7 @@ class PollingStore(StoreBase):
         """A backfill page's candidates and the progress it leads to, as one transaction;
         returns the progress stored, its ``inserted`` counting the page's new candidates."""
         with self.write() as connection:
-            inserted = insert_candidates(connection, items, backfill.updated_at, backfilled=True)
-            stored = replace(backfill, inserted=backfill.inserted + inserted)
+            page = insert_candidates(connection, items, backfill.updated_at, backfilled=True)
+            stored = replace(backfill, inserted=backfill.inserted + page.inserted)
             _write_backfill(connection, stored)
         return stored

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from watcher.config import FetchConfig, SourceConfig
+from watcher.text import clean_text
 from watcher.types import (
     Backfill,
     Health,
@@ -130,14 +131,16 @@ def after_failure(
     rand: float,
     retry_after: float | None = None,
 ) -> PollState:
-    """Record the failure and the time before which the source must not be polled again."""
+    """Record the failure and the time before which the source must not be polled again.
+    The error is cleaned like NASA's text (``clean_text``): it may quote what NASA sent,
+    and a control character in it must not stop the failure from being recorded."""
     failures = state.consecutive_failures + 1
     delay = failure_delay(failures, config, rand, retry_after)
     return replace(
         state,
         sweep=None if failures >= SWEEP_GIVE_UP_AFTER else state.sweep,
         last_attempt_at=now,
-        last_error=error[:1000],
+        last_error=clean_text(error)[:1000],
         last_error_at=now,
         consecutive_failures=failures,
         next_poll_at=now + timedelta(seconds=delay),

@@ -84,7 +84,12 @@ class _Tally:
         )
 
     def report(
-        self, source: str, *, error: str | None = None, deferred_until: datetime | None = None
+        self,
+        source: str,
+        *,
+        error: str | None = None,
+        deferred_until: datetime | None = None,
+        internal: bool = False,
     ) -> PollReport:
         return PollReport(
             source=source,
@@ -96,6 +101,7 @@ class _Tally:
             not_modified=self.not_modified,
             error=error,
             deferred_until=deferred_until,
+            internal=internal,
         )
 
 
@@ -151,20 +157,33 @@ class Poller:
         ]
 
     async def poll_all(self, *, force: bool = False) -> list[PollReport]:
-        """Poll every enabled source once, one after another (NASA is one host family)."""
+        """Poll every enabled source once, one after another (NASA is one host family).
+
+        One source's failure never stops the others: a poll that raised (the database
+        failed, even to record the failure) is reported as that source's ``internal``
+        failure, and the next source is polled."""
         reports = []
         for source in self.settings.sources:
             if source.enabled and not self._stopping:
-                reports.append(await self.poll_source(source.name, force=force))
+                try:
+                    report = await self.poll_source(source.name, force=force)
+                except Exception as exc:
+                    log.error("%s: poll failed: %s", source.name, describe_error(exc))
+                    report = PollReport(
+                        source=source.name, error=describe_error(exc), internal=True
+                    )
+                reports.append(report)
         return reports
 
     async def poll_source(self, name: str, *, force: bool = False) -> PollReport:
         """Poll one source: walk its sweep page by page, one transaction per page.
 
-        Upstream failures are recorded in the source's state (with backoff) and reported,
-        never raised. ``force`` ignores a pending backoff. Raises StorageError. A poll that
-        ends (not one stopped or taken over midway) leaves a ``PollRecord`` for the Status
-        page, written with its last state.
+        Failures are recorded in the source's state (with backoff) and reported, never
+        raised: upstream ones, and the database's or a bug's (``internal``), the page in
+        hand rolled back. ``force`` ignores a pending backoff. Raises StorageError when the
+        database cannot even read the state or record the failure. A poll that ends (not
+        one stopped or taken over midway) leaves a ``PollRecord`` for the Status page,
+        written with its last state.
         """
         started = time.perf_counter()
         try:
@@ -210,6 +229,9 @@ class Poller:
         tally = _Tally(started=self.clock())
         budget = adapter.page_budget()
         request: PageRequest | None = decide.resume_request(state) or adapter.first_request(state)
+        # The state as stored: a failure is recorded on it, never on the state a page that
+        # could not be stored would have led to (its cursor would pass unstored records).
+        committed = state
         try:
             while request is not None and tally.pages < budget:
                 if self._stopping or held.lost:  # lost: another poller carries on
@@ -226,6 +248,7 @@ class Poller:
                     state = decide.after_not_modified(state, now, source.interval)
                     done = tally.record(source.name, now, PollOutcome.NOT_MODIFIED)
                     await asyncio.to_thread(self.store.save_poll_state, state, done)
+                    committed = state
                     tally.not_modified = True
                     break
                 page = adapter.parse_page(response.body, request)
@@ -244,23 +267,22 @@ class Poller:
                 ends = decide.resume_request(state) is None or tally.pages + 1 >= budget
                 outcome = PollOutcome.NOT_MODIFIED if page.unchanged else PollOutcome.OK
                 record = tally.record(source.name, now, outcome) if ends else None
-                inserted = await asyncio.to_thread(
+                stored = await asyncio.to_thread(
                     self.store.save_poll_page, page.candidates, now, state, lease, record
                 )
+                committed = state
                 tally.pages += 1
                 tally.seen += len(page.candidates)
-                tally.inserted += inserted
-                tally.skipped += page.skipped
-                for problem in page.problems:
-                    log.debug("%s: skipped a record: %s", source.name, problem)
+                tally.inserted += stored.inserted
+                tally.skipped += page.skipped + stored.refused
+                _log_skipped(source.name, page)
                 request = decide.resume_request(state)
         except (FetchError, ParseError) as exc:
-            return await self._failed(source, state, exc, tally)
-        except StorageError:
-            raise
-        except Exception as exc:  # a bug must not take the service down: record it
-            log.exception("%s: unexpected error while polling", source.name)
-            return await self._failed(source, state, exc, tally)
+            return await self._failed(source, committed, exc, tally)
+        except Exception as exc:  # the database, or a bug: recorded, never the service's end
+            if not isinstance(exc, StorageError):
+                log.exception("%s: unexpected error while polling", source.name)
+            return await self._failed(source, committed, exc, tally, internal=True)
         tally.log(source.name)
         return tally.report(source.name)
 
@@ -304,8 +326,16 @@ class Poller:
         return replace(page, candidates=tuple(candidates)), requests
 
     async def _failed(
-        self, source: SourceConfig, state: PollState, exc: Exception, tally: _Tally
+        self,
+        source: SourceConfig,
+        state: PollState,
+        exc: Exception,
+        tally: _Tally,
+        *,
+        internal: bool = False,
     ) -> PollReport:
+        """Record the failure on the stored ``state``, with the backoff before the next try.
+        Raises StorageError when even that cannot be written."""
         message = describe_error(exc)
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         now = self.clock()
@@ -321,7 +351,9 @@ class Poller:
             state.next_poll_at.isoformat(timespec="seconds") if state.next_poll_at else "-",
             message,
         )
-        return tally.report(source.name, error=message, deferred_until=state.next_poll_at)
+        return tally.report(
+            source.name, error=message, deferred_until=state.next_poll_at, internal=internal
+        )
 
     # -- backfill --------------------------------------------------------------------
 
@@ -380,6 +412,18 @@ class Poller:
     async def _save_backfill_page(self, backfill: Backfill, page: Page) -> Backfill:
         after = decide.backfill_after_page(backfill, page, self.clock())
         return await asyncio.to_thread(self.store.save_backfill_page, page.candidates, after)
+
+
+def _log_skipped(source: str, page: Page) -> None:
+    """One line for a page whose records a source skipped: how many, why (the first few).
+    The store logs the records the database refused, once a page too."""
+    if page.skipped:
+        more = page.skipped - len(page.problems)
+        extra = f" (and {more} more)" if more > 0 else ""
+        log.info(
+            "%s: skipped %d record(s) on a page: %s%s",
+            *(source, page.skipped, "; ".join(page.problems) or "-", extra),
+        )
 
 
 def lease_name(source: str) -> str:

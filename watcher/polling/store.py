@@ -13,6 +13,7 @@ from watcher.plans import Lease
 from watcher.types import (
     Backfill,
     CandidateData,
+    PageStored,
     PollRecord,
     PollState,
 )
@@ -46,6 +47,6 @@ class PollStore(LeaseKeeper, Protocol):
         state: PollState,
         lease: Lease | None = None,
         record: PollRecord | None = None,
-    ) -> int: ...
+    ) -> PageStored: ...
 
     def save_poll_state(self, state: PollState, record: PollRecord | None = None) -> None: ...

@@ -83,6 +83,17 @@ class Page:
     unchanged: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PageStored:
+    """What storing a page's candidates did: how many were new, and how many the database
+    refused for what they hold (skipped and counted, like a record a source skips: the
+    cursor moves past them), with the first refusal's reason for the log."""
+
+    inserted: int
+    refused: int = 0
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollState:
     """Where a source's polling stands; one row per source, updated with each page.
@@ -156,7 +167,8 @@ class PollReport:
 
     ``deferred_until`` without an error: the source is backing off and was not polled.
     ``busy``: another poll of it (here or in another replica) was already running;
-    ``held_by``: who held its lease then, when known.
+    ``held_by``: who held its lease then, when known. ``internal``: the failure was
+    watcher's own (its database, a bug), not NASA's: ``poll --once`` exits 1 for it.
     """
 
     source: str
@@ -170,6 +182,7 @@ class PollReport:
     deferred_until: datetime | None = None
     error: str | None = None
     held_by: LeaseHolder | None = None
+    internal: bool = False
 
     @property
     def ok(self) -> bool:

@@ -92,7 +92,10 @@ class AdapterBase(ABC):
             try:
                 result = convert(record)
                 if isinstance(result, CandidateData):
-                    result = fit_limits(result)
+                    fitted = fit_limits(result)  # what the database cannot keep, up front
+                    if isinstance(fitted, str):
+                        fitted = f"{result.external_id[:64]}: {fitted}"
+                    result = fitted
             except Exception as exc:  # a bug must cost one record, never the poller
                 result = f"unexpected {type(exc).__name__}: {exc}"
             if isinstance(result, str):
