@@ -296,6 +296,20 @@ def test_connection_refused() -> None:
 
     error = raises(FetchConnectError, call)
     assert error.url == f"http://127.0.0.1:{port}/rss/api/"
+    # What the operator reads in `watcher sources`: the refusal, not only "attempts failed".
+    assert str(error) == "ConnectError: All connection attempts failed (Connection refused)"
+
+
+def test_an_unresolvable_name_says_so_once() -> None:
+    request = PageRequest("http://nasa-emulator.invalid/rss/api/")
+
+    async def call() -> Response:
+        async with Fetcher(config()) as fetcher:
+            return await fetcher.get(request)
+
+    message = str(raises(FetchConnectError, call))
+    # The resolver's words are in the message already: nothing is added after them.
+    assert message.startswith("ConnectError: [Errno ") and "(" not in message, message
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ Only ``watcher.fetch`` uses this; every other module goes through ``Fetcher``.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -122,7 +123,7 @@ class FetchErrors:
         if isinstance(exc, httpx.TooManyRedirects):
             return TooManyRedirects(str(exc) or "too many redirects", url=url)
         if isinstance(exc, httpx.TransportError | httpx.DecodingError):
-            return FetchConnectError(_describe(exc), url=url)
+            return FetchConnectError(_with_reason(_describe(exc), exc), url=url)
         if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | httpx.StreamError):
             return FetchError(_describe(exc), url=url)
         if isinstance(exc, OSError):  # belt and braces: a socket error httpx did not wrap
@@ -149,6 +150,41 @@ def sanitise(text: str) -> str:
 def _describe(exc: BaseException) -> str:
     text = sanitise(str(exc))
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _with_reason(message: str, exc: BaseException) -> str:
+    """``message`` with what the socket said when the message leaves it out: anyio words
+    a refused connection "All connection attempts failed", the refusal only in its cause,
+    and "refused" is what an operator needs to read in ``watcher sources``."""
+    reasons = []
+    for error in _socket_errors(exc):
+        reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
+        if reason and reason not in message and reason not in reasons:
+            reasons.append(reason)
+    return f"{message} ({'; '.join(reasons)})" if reasons else message
+
+
+def _socket_errors(exc: BaseException) -> Iterator[OSError]:
+    """The OSErrors with an errno behind ``exc``: its causes, the error it wraps, and each
+    attempt of a group (one per address tried)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop(0)
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno is not None:
+            yield error
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+        # httpcore may re-raise without the chain, the original error as its argument.
+        pending.extend(arg for arg in error.args if isinstance(arg, BaseException))
+        cause = error.__cause__
+        if cause is None and not error.__suppress_context__:
+            cause = error.__context__
+        if cause is not None:
+            pending.append(cause)
 
 
 def _standard_reason(status: int) -> str:
