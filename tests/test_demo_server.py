@@ -8,8 +8,8 @@ import re
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -530,6 +530,24 @@ def test_faults_apply_to_matching_paths_the_given_number_of_times(
     assert [client.get(url).status_code for _ in range(3)] == [503, 503, 503]
     nasa.clear_faults()
     assert client.get(url).status_code == 200
+
+
+def test_a_fault_can_wait_for_some_requests_and_date_its_retry_after_when_sent(
+    nasa: NasaEmulator, client: httpx.Client
+) -> None:
+    url = f"{nasa.raw_images_url}?{BASE}"
+    nasa.inject(Fault.error_page(500), path_prefix="/rss/api/", times=1, after=2)
+    nasa.inject(Fault.rate_limited(30), path_prefix="/rss/api/", times=1)
+    # The waiting 500 lets its first two through to the 429 behind it: the sweep's pages.
+    assert [client.get(url).status_code for _ in range(4)] == [429, 200, 500, 200]
+    with pytest.raises(ValueError, match="after"):
+        nasa.inject(Fault.drop(), after=-1)
+
+    nasa.inject(Fault.rate_limited(timedelta(seconds=90)))
+    answer = client.get(url)
+    sent = parsedate_to_datetime(answer.headers["Date"])
+    until = parsedate_to_datetime(answer.headers["Retry-After"])
+    assert answer.status_code == 429 and 89 <= (until - sent).total_seconds() <= 91
 
 
 def test_body_faults(nasa: NasaEmulator, client: httpx.Client) -> None:

@@ -4,11 +4,16 @@ A ``Fault`` is a frozen value built with one of the named constructors; the emul
 ``inject(fault, path_prefix=..., times=...)`` applies it to the next matching requests.
 Faults that need a normal answer first (``delay``, ``truncated``, ``disconnect``, ``drip``)
 wrap the response the emulator would have given; the others replace it.
+
+A ``Retry-After`` is given as seconds (``120``), as an HTTP-date string, or as a
+``timedelta``: an HTTP-date that far after the moment the answer is sent, as a server
+working out "try again at 12:02" writes it, whenever it is asked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -46,6 +51,7 @@ class Fault:
     size: int = 0
     fraction: float = 0.5
     content_length: bool = True
+    retry_after_in: float | None = None  # Retry-After: the HTTP-date this long after sending
 
     @classmethod
     def respond(
@@ -55,9 +61,12 @@ class Fault:
         *,
         headers: tuple[tuple[str, str], ...] = (),
         content_type: str = "text/plain; charset=utf-8",
+        retry_after: str | float | timedelta | None = None,
     ) -> Fault:
         """Any status/headers/body instead of the normal answer."""
-        return cls(FaultKind.RESPOND, status, (("Content-Type", content_type), *headers), body)
+        headers = (("Content-Type", content_type), *headers, *_retry_after(retry_after))
+        later = retry_after.total_seconds() if isinstance(retry_after, timedelta) else None
+        return cls(FaultKind.RESPOND, status, headers, body, retry_after_in=later)
 
     @classmethod
     def error_page(
@@ -65,20 +74,22 @@ class Fault:
         status: int = 500,
         *,
         reason: str = "Internal Server Error",
-        retry_after: str | float | None = None,
+        retry_after: str | float | timedelta | None = None,
     ) -> Fault:
         """An HTML error page, as NASA's front ends serve them."""
         body = _HTML_ERROR.format(status=status, reason=reason).encode()
-        headers = _retry_after(retry_after)
-        return cls.respond(status, body, headers=headers, content_type="text/html; charset=utf-8")
+        return cls.respond(
+            status, body, content_type="text/html; charset=utf-8", retry_after=retry_after
+        )
 
     @classmethod
-    def rate_limited(cls, retry_after: str | float | None = 120) -> Fault:
-        """429 with ``Retry-After`` (seconds, or an HTTP-date string)."""
-        return cls.respond(429, b"Too Many Requests\n", headers=_retry_after(retry_after))
+    def rate_limited(cls, retry_after: str | float | timedelta | None = 120) -> Fault:
+        """429 with ``Retry-After`` (seconds, an HTTP-date string, or a ``timedelta``: the
+        HTTP-date that long after the answer)."""
+        return cls.respond(429, b"Too Many Requests\n", retry_after=retry_after)
 
     @classmethod
-    def unavailable(cls, retry_after: str | float | None = None) -> Fault:
+    def unavailable(cls, retry_after: str | float | timedelta | None = None) -> Fault:
         """503, optionally with ``Retry-After``."""
         return cls.error_page(503, reason="Service Unavailable", retry_after=retry_after)
 
@@ -129,8 +140,9 @@ class Fault:
         return cls(FaultKind.REDIRECT_LOOP, status=302)
 
 
-def _retry_after(value: str | float | None) -> tuple[tuple[str, str], ...]:
-    if value is None:
+def _retry_after(value: str | float | timedelta | None) -> tuple[tuple[str, str], ...]:
+    """The fixed ``Retry-After`` header (a ``timedelta`` is written when sending)."""
+    if value is None or isinstance(value, timedelta):
         return ()
     text = value if isinstance(value, str) else f"{value:g}"
     return (("Retry-After", text),)

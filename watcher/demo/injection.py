@@ -1,7 +1,8 @@
 """Fault injection: which requests get which ``Fault``, and the broken answers written.
 
 ``FaultQueue`` holds what a test ``inject``-s (in injection order, each for a number of
-requests or until cleared; safe to use from the test while handlers take from it).
+requests or until cleared, optionally only after some matching requests were answered
+normally; safe to use from the test while handlers take from it).
 ``write_fault`` answers instead of the emulator (an error page, a dropped connection, a
 redirect loop, a gzip bomb, an oversized body); ``write_damaged`` sends the emulator's own
 answer as a wrapping fault damages it (cut short, the connection closed midway, or its body
@@ -11,7 +12,9 @@ dripped a byte at a time).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from watcher.demo.faults import Fault, FaultKind
 from watcher.demo.responses import Reply, gzip_zeros
@@ -29,6 +32,7 @@ class _Injection:
     fault: Fault
     path_prefix: str
     remaining: int | None  # None: until cleared
+    waiting: int  # matching requests still answered normally before the fault starts
 
 
 class FaultQueue:
@@ -38,19 +42,25 @@ class FaultQueue:
         self._lock = threading.Lock()
         self._injections: list[_Injection] = []
 
-    def add(self, fault: Fault, path_prefix: str, times: int | None) -> None:
+    def add(self, fault: Fault, path_prefix: str, times: int | None, after: int = 0) -> None:
         with self._lock:
-            self._injections.append(_Injection(fault, path_prefix, times))
+            self._injections.append(_Injection(fault, path_prefix, times, after))
 
     def clear(self) -> None:
         with self._lock:
             self._injections.clear()
 
     def take(self, path: str) -> Fault | None:
-        """The first fault for ``path``, used up once (dropped when it has no uses left)."""
+        """The first fault for ``path``, used up once (dropped when it has no uses left).
+
+        An injection still ``waiting`` counts the request down and lets it through to the
+        injections after it: a fault can start in the middle of a sweep (page 2 of 3)."""
         with self._lock:
             for injection in self._injections:
                 if path.startswith(injection.path_prefix):
+                    if injection.waiting > 0:
+                        injection.waiting -= 1
+                        continue
                     if injection.remaining is not None:
                         injection.remaining -= 1
                         if injection.remaining <= 0:
@@ -97,6 +107,9 @@ def write_fault(h: Handler, fault: Fault, stopping: threading.Event) -> None:
         content_type = dict(fault.headers).get("Content-Type")
         reply.content_type = content_type or reply.content_type
         reply.headers = [(k, v) for k, v in fault.headers if k != "Content-Type"]
+        if fault.retry_after_in is not None:
+            when = formatdate(time.time() + fault.retry_after_in, usegmt=True)
+            reply.headers.append(("Retry-After", when))
         write_reply(h, reply)
 
 

@@ -30,7 +30,7 @@ serves, on one port:
 sol's images instead of the summary (the other shape watcher accepts).
 
 Test hooks: ``requests`` (every request as sent, repeated keys visible, thread-safe),
-``max_in_flight`` (peak concurrent requests seen), ``inject(fault, path_prefix, times)``
+``max_in_flight`` (peak concurrent requests seen), ``inject(fault, path_prefix, times, after)``
 (see ``watcher.demo.faults``), ``every(seconds, fn)`` (a background ticker, e.g. to
 ``release`` records while a demo runs).
 
@@ -249,14 +249,20 @@ class NasaEmulator:
         """
         return self._max_in_flight
 
-    def inject(self, fault: Fault, *, path_prefix: str = "/", times: int | None = 1) -> None:
+    def inject(
+        self, fault: Fault, *, path_prefix: str = "/", times: int | None = 1, after: int = 0
+    ) -> None:
         """The next ``times`` requests whose path starts with ``path_prefix`` get ``fault``.
 
-        ``times=None`` keeps it until ``clear_faults()``. Faults apply in injection order.
+        ``times=None`` keeps it until ``clear_faults()``. ``after`` lets that many matching
+        requests be answered first (a fault in the middle of a sweep). Faults apply in
+        injection order.
         """
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 (or None for 'until cleared')")
-        self._faults.add(fault, path_prefix, times)
+        if after < 0:
+            raise ValueError("after must be >= 0")
+        self._faults.add(fault, path_prefix, times, after)
 
     def clear_faults(self) -> None:
         self._faults.clear()
