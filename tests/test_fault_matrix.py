@@ -265,7 +265,7 @@ CASES = [
     Case("html-with-200", injected(Fault.html_page()),
          "ParseError: raw images: expected JSON, got '<!DOCTYPE html>"),
     Case("truncated-json", injected(Fault.truncated(0.5)),
-         "ParseError: raw images: expected JSON, got '{\"images\":"),
+         "ParseError: raw images: expected JSON, got JSON cut short after "),
     Case("oversize-body", injected(Fault.oversized(5_000_000, content_length=False)),
          "ResponseTooLarge: body exceeds the 1,000,000-byte cap"),
     Case("gzip-bomb", injected(Fault.gzip_bomb(50_000_000)),

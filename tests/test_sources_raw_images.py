@@ -623,7 +623,10 @@ def test_an_empty_images_list_ends_the_sweep() -> None:
     ("data", "message"),
     [
         (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "<!DOCTYPE html>"),
-        (b'{"images": [{"imageid": "NRF_1", "sol": 19', "expected JSON"),
+        (
+            b'{"images": [{"imageid": "NRF_1", "sol": 19',
+            "expected JSON, got JSON cut short after 42 bytes",
+        ),
         (b"", "an empty body"),
         (b"\xff\xfe\x00garbage", "expected JSON"),
         (b"[1, 2, 3]", "expected a JSON object, got list"),

@@ -358,11 +358,16 @@ def snippet(body: object, limit: int = 60) -> str:
 
 def json_body(body: bytes, feed: str) -> Any:
     """The body decoded as JSON; ``ParseError`` naming the feed, and quoting what came back
-    (an HTML error page, usually), when it is not JSON."""
+    (an HTML error page, usually), when it is not JSON. A body that ends in the middle of
+    its JSON is said to be cut short: its start alone looks like a good answer."""
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise ParseError(f"{feed}: expected JSON, got {snippet(body)}") from None
+    except orjson.JSONDecodeError as exc:
+        got = snippet(body)
+        whole = isinstance(body, bytes | bytearray) and body and exc.pos >= len(body)
+        if whole and body.lstrip()[:1] in (b"{", b"["):
+            got = f"JSON cut short after {len(body):,} bytes: {got}"
+        raise ParseError(f"{feed}: expected JSON, got {got}") from None
 
 
 def next_page(request: PageRequest, page: int, **context: Any) -> PageRequest:
