@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest demo bench clean browser
+.PHONY: run test lint typecheck pytest demo bench clean browser nginx caddy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "watcher needs Python >= 3.11; set PYTHON=python3.11")'
@@ -41,8 +41,32 @@ browser:
 		echo "warning: could not install chromium; browser tests will be skipped"; \
 	else echo "warning: $(CHROMIUM) missing and cannot be installed here; browser tests will be skipped"; fi
 
+# Debian's nginx and caddy, for tests/test_nginx.py: it runs deploy/nginx.conf and
+# deploy/Caddyfile in its own processes. Installed when missing, with their system
+# services neither started (a policy-rc.d says no while apt runs, unless one is there
+# already) nor enabled; where that is impossible (not root) the test says so and skips.
+define install_server
+	@if command -v $(1) >/dev/null || [ -x /usr/sbin/$(1) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(1) for the front-end test (its service stays stopped and disabled)"; \
+		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=/usr/sbin/policy-rc.d; \
+			printf '#!/bin/sh\nexit 101\n' > $$policy; chmod 755 $$policy; fi; \
+		(apt-get install -y -q $(1) >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null && apt-get install -y -q $(1) >/dev/null)) || \
+		echo "warning: could not install $(1); its test will be skipped"; \
+		if [ -n "$$policy" ]; then rm -f $$policy; fi; \
+		if command -v systemctl >/dev/null; then systemctl disable -q $(1).service >/dev/null 2>&1 || :; fi; \
+	else echo "warning: $(1) missing and cannot be installed here; its test will be skipped"; fi
+endef
+
+nginx:
+	$(call install_server,nginx)
+
+caddy:
+	$(call install_server,caddy)
+
 # pytest exits 5 when it collects no tests; that is not a failure of the suite.
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser nginx caddy
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 test: lint typecheck pytest
