@@ -166,6 +166,19 @@ def test_kill_9_after_the_commit_leaves_the_previous_version_and_a_rerun_complet
     assert not [name for name in names if name.startswith(".tmp-")]
 
 
+def test_a_changed_file_is_newer_by_a_whole_second_for_servers_that_tag_by_seconds(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    stamps = []
+    for number, text in enumerate((b"edition 5", b"edition 6", b"edition 7"), start=1):
+        writer.write_site(site, {"index.html": text, "about.html": b"same"}, number)
+        stamps.append(((site / "index.html").stat().st_mtime, (site / "about.html").stat()))
+    seconds = [int(mtime) for mtime, _ in stamps]
+    assert seconds[0] < seconds[1] < seconds[2], stamps  # same size, same second: still apart
+    assert stamps[0][1].st_ino == stamps[2][1].st_ino  # an unchanged file keeps its time
+
+
 def test_unchanged_files_are_hardlinked_and_old_versions_pruned(tmp_path: Path) -> None:
     site = tmp_path / "site"
     files = {"index.html": b"one", "entries/1.html": b"entry one", "entries/2.html": b"two"}
