@@ -68,6 +68,7 @@ RULES = {
     "publish.animate": GROUND | {"publish.model"},
     "publish.status": GROUND,
     "publish.writer": GROUND | {"publish.model"},
+    "publish.site_lock": GROUND,
     "publish.feeds": GROUND | {"publish.model"},
     "publish.pieces": set(),
     "publish.page_views": GROUND | {"publish.model"},
@@ -112,10 +113,8 @@ RULES |= {
     "review.desk": SERVICE | {"polling.sources", "review.store"},
     "accounts.editors": SERVICE | {"accounts.passwords", "accounts.store"},
     "publish.publisher": SERVICE
-    | {
-        f"publish.{m}"
-        for m in ("model", "digest", "animator", "status", "writer", "render", "cache", "store")
-    },
+    | {f"publish.{m}" for m in ("model", "digest", "animator", "status", "writer", "render")}
+    | {"publish.cache", "publish.store", "publish.site_lock"},
     "deliver.deliverer": SERVICE
     | {f"deliver.{m}" for m in ("outbox", "links", "signing", "channels", "dispatch", "worker")}
     | {"deliver.store"},
@@ -132,7 +131,8 @@ RULES |= {
     | {"curate.curator", "retention.pruner"},
     "web": GROUND | {"core", "views", "accounts.passwords"},
     "background": GROUND | {"core"},
-    "service": GROUND | {"core", "web", "background"},
+    "follower": GROUND | {"core"},
+    "service": GROUND | {"core", "web", "background", "follower"},
     "demo": GROUND | {"core", "service", "polling.sources", "accounts.passwords"},
     "cli": GROUND | {"core", "views", "service", "demo"},
 }

@@ -156,6 +156,7 @@ class Watcher:
     def _bind_publishing(self, publishing: Publisher) -> None:
         self.publish = publishing.publish
         self.sync_site = publishing.sync_site
+        self.follow_site = publishing.follow_site
         self.export_site = publishing.export_site
         self.site_settings = publishing.site_settings
         self.update_site_settings = publishing.update_site_settings

@@ -1,6 +1,9 @@
 """``watcher run``: the scheduler (one APScheduler job per source), the web app, the
 publisher, the delivery worker, curation and pruning (``watcher.background``), in one
-event loop.
+event loop. A replica's ``ReplicaRole`` picks a part: ``web`` serves HTTP and keeps its
+own ``site_dir`` on the latest edition (``watcher.follower``), ``worker`` polls,
+publishes, delivers, curates and prunes without an HTTP listener, ``all`` (the default)
+does both.
 SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is one
 transaction), deliveries in flight finish or are left to their lease, curation stops
 between pictures, then the server and the database close.
@@ -24,6 +27,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher.background import Curation, DeliveryWorker, Pruning, Publisher
 from watcher.core import Watcher
 from watcher.exceptions import ServiceError, StorageError
+from watcher.follower import SiteFollower
+from watcher.types import ReplicaRole
 from watcher.web import create_app
 
 log = logging.getLogger("watcher.service")
@@ -47,11 +52,14 @@ class Service:
         *,
         web: bool = True,
         background: bool = True,
+        polls: bool = True,
         on_ready: Callable[[Service], None] | None = None,
     ):
         self.watcher = watcher
         self.web = web
         self.background = background
+        self.polls = polls
+        self.follower = SiteFollower(watcher)
         self.deliveries = DeliveryWorker(watcher)
         self.publisher = Publisher(
             watcher,
@@ -68,6 +76,25 @@ class Service:
         self._stop = asyncio.Event()
         self._running: set[asyncio.Task[object]] = set()
         self.setup_url: str | None = None
+
+    @classmethod
+    def for_role(
+        cls,
+        watcher: Watcher,
+        role: ReplicaRole,
+        *,
+        on_ready: Callable[[Service], None] | None = None,
+    ) -> Service:
+        """``web``: HTTP and the site follower; ``worker``: polls and the background loops
+        (publisher, deliveries, curation), no listener; ``all``: everything."""
+        work = role is not ReplicaRole.WEB
+        return cls(
+            watcher,
+            web=role is not ReplicaRole.WORKER,
+            background=work,
+            polls=work,
+            on_ready=on_ready,
+        )
 
     @property
     def url(self) -> str:
@@ -88,7 +115,8 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         await asyncio.to_thread(self.watcher.prepare_database)
-        self._schedule()
+        if self.polls:
+            self._schedule()
         server_task = await self._start_server()
         if self.background:
             self.watcher.add_change_listener(self.publisher.poke)
@@ -102,7 +130,8 @@ class Service:
             if self.watcher.settings.retention.enabled:
                 task = asyncio.create_task(self.pruning.run(self._stop), name="pruning")
                 self._loops.append(task)
-        if self.web:
+        if self.web:  # a replica serving the site keeps its own site_dir current
+            self._loops.append(asyncio.create_task(self.follower.run(self._stop), name="follower"))
             await asyncio.to_thread(self._offer_setup_link)
         self.scheduler.start()
         if self.on_ready:

@@ -38,6 +38,7 @@ from watcher.types import (
     CandidateFilter,
     CandidateStatus,
     PollReport,
+    ReplicaRole,
     group_label,
 )
 from watcher.views import CandidateCardOut, CandidateOut, SourceHealthOut
@@ -77,22 +78,36 @@ def run(
             "exception). Default: [service] log_format, else text.",
         ),
     ] = None,
+    role: Annotated[
+        ReplicaRole,
+        typer.Option(
+            "--role",
+            help="all: everything; web: HTTP only (keeps its own site_dir current); "
+            "worker: polls, publishing, deliveries and curation, no HTTP listener.",
+        ),
+    ] = ReplicaRole.ALL,
 ) -> None:
     """Run the service: poll every source on its schedule, serve the public list, the
     editor app, the API, /healthz and /metrics, publish after changes and deliver each
-    edition."""
+    edition. Replicas sharing one PostgreSQL database may split this with --role."""
     from watcher.service import Service
 
     def ready(service: Service) -> None:
         if (log_format or service.watcher.settings.log_format) == "json":
             return  # every stderr line is a JSON object; the service logged where it serves
+        if not service.web:
+            err.print(
+                f"watcher {__version__} running as a worker: polls, publishing, deliveries "
+                "and curation, no HTTP listener (Ctrl-C stops)"
+            )
+            return
         err.print(
-            f"watcher {__version__} running: public list at {service.url}/, "
+            f"watcher {__version__} running ({role.value}): public list at {service.url}/, "
             f"editor at {service.url}/editor, health at {service.url}/healthz (Ctrl-C stops)"
         )
 
     async def body(watcher: Watcher) -> None:
-        await Service(watcher, on_ready=ready).run()
+        await Service.for_role(watcher, role, on_ready=ready).run()
 
     with_watcher(ctx, body, prepare=False, log_format=log_format.value if log_format else None)
 

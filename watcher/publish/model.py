@@ -215,7 +215,6 @@ class SyncReport:
 
     edition: int
     rendered: bool
-    busy: bool = False
     reason: str = ""
     pending: bool = False
     site: WriteReport | None = None

@@ -15,6 +15,10 @@ database).
 ``force`` re-renders and rewrites the files (retrying failed animations whose wait is over) even
 when nothing changed, but never makes an edition without a change: subscribers would get an
 empty one.
+
+Every replica serving the site keeps its own ``site_dir`` (no shared disk): ``follow_site``
+notices an edition made elsewhere and renders it there without the lease. Writers of one
+``site_dir`` take its file lock (``site_lock``) instead, publishes included.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from watcher.publish.model import (
     WriteReport,
 )
 from watcher.publish.render import render_site
+from watcher.publish.site_lock import site_lock
 from watcher.publish.status import QuietSource, quiet_notes, source_label
 from watcher.publish.store import PublishStore
 from watcher.text import text_errors, unify_newlines
@@ -173,7 +178,8 @@ class Publisher:
         if not isinstance(held, leases.Hold):
             return PublishReport(edition=None, changed=False, busy=True, held_by=held)
         try:
-            return await self._publish_holding_the_lease(force, held)
+            async with site_lock(self.settings.site_dir):
+                return await self._publish_holding_the_lease(force, held)
         finally:
             await held.release()
 
@@ -281,14 +287,14 @@ class Publisher:
 
     async def sync_site(self) -> SyncReport:
         """At start: make the files show the latest edition if they do not (no edition is
-        made); ``pending`` when the list has changed since that edition."""
+        made); ``pending`` when the list has changed since that edition. The files show
+        the edition's entries (as they read now): a change made since waits for its own
+        edition. Holds the site's file lock, not the ``publish`` lease: a replica renders
+        into its own ``site_dir`` whoever publishes."""
         latest = await asyncio.to_thread(self.store.latest_edition)
         if latest is None:
             return SyncReport(edition=0, rendered=False, reason="nothing published yet")
-        held = await leases.hold(self.store, LEASE, self.owner, self.clock)
-        if not isinstance(held, leases.Hold):
-            return SyncReport(edition=latest.number, rendered=False, busy=True)
-        try:
+        async with site_lock(self.settings.site_dir):
             snapshot, settings, stored_site = await asyncio.to_thread(self._snapshot)
             _, entries, stored_rows, latest = snapshot
             assert latest is not None
@@ -302,13 +308,22 @@ class Publisher:
                 return SyncReport(
                     edition=latest.number, rendered=False, reason="up to date", pending=pending
                 )
-            site, _, _ = await self._write(entries, latest, settings, {}, dict(current))
-            reason = "no files yet" if shown is None else f"files showed edition {shown}"
-            return SyncReport(
-                edition=latest.number, rendered=True, reason=reason, pending=pending, site=site
-            )
-        finally:
-            await held.release()
+            members = [entry for entry in entries if entry.id in stored_rows]
+            digests = {k: v for k, v in current if k in stored_rows}
+            site, _, _ = await self._write(members, latest, settings, {}, digests)
+        reason = "no files yet" if shown is None else f"files showed edition {shown}"
+        return SyncReport(
+            edition=latest.number, rendered=True, reason=reason, pending=pending, site=site
+        )
+
+    async def follow_site(self) -> SyncReport | None:
+        """Render the latest edition when ``site_dir`` shows an older one (made by another
+        replica); None when it is current. Cheap then: one indexed query and the marker
+        file, so a replica can ask every couple of seconds."""
+        latest = await asyncio.to_thread(self.store.latest_edition)
+        if latest is None or self.site_edition() == latest.number:
+            return None
+        return await self.sync_site()
 
     async def export_site(self, directory: Path) -> WriteReport:
         """A static copy of the list as published now, for any web host (or file://)."""

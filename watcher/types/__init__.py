@@ -62,7 +62,7 @@ from watcher.types.entries import (
     Frame,
     PublishedEntry,
 )
-from watcher.types.leases import LeaseHolder, ProcessId
+from watcher.types.leases import LeaseHolder, ProcessId, ReplicaRole
 from watcher.types.operations import OperationsFigures
 from watcher.types.polling import (
     Backfill,
@@ -128,6 +128,7 @@ __all__ = [
     "PruneKind",
     "PruneReport",
     "PublishedEntry",
+    "ReplicaRole",
     "Role",
     "Score",
     "Session",

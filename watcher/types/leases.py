@@ -9,6 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class ReplicaRole(StrEnum):
+    """What one ``watcher run`` replica does (``--role``): ``web`` serves HTTP and keeps
+    its own site_dir on the latest edition; ``worker`` polls, publishes, delivers and
+    curates with no HTTP listener; ``all`` does both. Replicas of every role share the
+    work through the database (leases, claims), never through each other."""
+
+    ALL = "all"
+    WEB = "web"
+    WORKER = "worker"
 
 
 @dataclass(frozen=True, slots=True)
