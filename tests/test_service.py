@@ -198,6 +198,8 @@ def test_sigterm_mid_sweep_commits_whole_pages_and_the_next_poll_finishes(
         data.release(2999)  # 30 pages at 0.3 s each: the sweep is mid-way when we stop
         wait_health(url, lambda b: b["sources"][0]["candidates"] >= 300, timeout=60)
         assert service.stop() == 0
+        # The poll was let finish its page, not cancelled under it (no traceback).
+        assert "Traceback" not in "".join(service.log), "".join(service.log)
         with sqlite3.connect(tmp_path / "watcher.db") as db:
             stored = db.execute("SELECT count(*) FROM candidates").fetchone()[0]
             sweep = db.execute("SELECT sweep FROM poll_state").fetchone()[0]

@@ -247,8 +247,10 @@ class Service:
         log.info("stopping: finishing the page in hand")
         self._stop.set()
         self.watcher.request_stop()
+        # Paused, not shut down yet: APScheduler's shutdown cancels the polls in flight,
+        # which are to finish the page in hand first.
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         waiting: set[asyncio.Task[object]] = set(self._running)
         waiting.update(self._loops)
         if waiting:
@@ -257,6 +259,8 @@ class Service:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self.server is not None and server_task is not None:
             self.server.should_exit = True
             with contextlib.suppress(BaseException):
