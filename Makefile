@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest demo bench clean browser nginx caddy
+.PHONY: run test lint typecheck pytest demo bench soak clean browser nginx caddy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "watcher needs Python >= 3.11; set PYTHON=python3.11")'
@@ -78,6 +78,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/curate.py
 	$(BIN)/python bench/status.py
+
+# The long crash trial (tests/crash_trial.py): three replicas on the local PostgreSQL, at
+# least 20 SIGKILLs, and the cluster restarted mid-run, so never part of `make test`, whose
+# other tests share that cluster. SOAK_ARGS="--seed 7 --kills 40" varies it.
+SOAK_ARGS ?=
+soak: $(STAMP)
+	$(BIN)/python -m tests.crash_trial --kills 20 --seconds 240 --restart-postgres $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
