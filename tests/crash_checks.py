@@ -127,15 +127,23 @@ def check_entries(db: psycopg.Connection[Any], report: TrialReport, approved: se
 def check_deliveries(
     db: psycopg.Connection[Any], report: TrialReport, mails: Sequence[EmailMessage]
 ) -> None:
-    """Each subscriber has each edition that added entries once per delivery key: counted
-    from the mails received (recipient, the edition named in the text, Message-ID)."""
+    """Each subscriber has each edition that added entries, once per delivery key."""
     subscribers = [row[0] for row in db.execute("SELECT email FROM subscribers")]
-    adding = [
-        row[0] for row in db.execute("SELECT number, added FROM editions ORDER BY number") if row[1]
-    ]
-    report.unsent = int(
-        db.execute("SELECT count(*) FROM deliveries WHERE status <> 'sent'").fetchone()[0]  # type: ignore[index]
-    )
+    adding = [row[0] for row in db.execute("SELECT number, added FROM editions") if row[1]]
+    unsent = db.execute("SELECT count(*) FROM deliveries WHERE status <> 'sent'").fetchone()
+    report.unsent = int(unsent[0]) if unsent else 0
+    count_mails(report, subscribers, adding, mails)
+
+
+def count_mails(
+    report: TrialReport,
+    subscribers: Iterable[str],
+    editions: Iterable[int],
+    mails: Sequence[EmailMessage],
+) -> None:
+    """Counted from the mails received alone (recipient, the edition its text names,
+    Message-ID): each subscriber owed each of ``editions`` has it under one key; another
+    key for the same is a duplicated delivery, the same key again a resend."""
     keys: dict[tuple[str, int], set[str]] = defaultdict(set)
     copies: Counter[str] = Counter()
     for mail in mails:
@@ -145,7 +153,7 @@ def check_deliveries(
         message_id = str(mail["Message-ID"])
         copies[message_id] += 1
         keys[(str(mail["To"]), edition)].add(message_id)
-    expected = {(address, number) for address in subscribers for number in adding}
+    expected = {(address, number) for address in subscribers for number in editions}
     report.deliveries_expected = len(expected)
     report.deliveries = len(copies)
     report.missing_deliveries = len(expected - set(keys))

@@ -172,9 +172,10 @@ def fresh_database(url: str) -> Iterator[str]:
     name = f"watcher_trial_{os.getpid()}_{secrets.token_hex(3)}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{url.rpartition('/')[0]}/{name}"
-        finally:
+    try:
+        yield f"{url.rpartition('/')[0]}/{name}"
+    finally:  # a new connection: the server may have restarted since
+        with connect(url) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -430,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=240.0)
     parser.add_argument("--settle", type=float, default=120.0)
     parser.add_argument("--subscribers", type=int, default=20)
+    parser.add_argument("--roles", default="all,all,web", help="one replica each (all/web/worker)")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--cluster", default="main", help="pg_ctlcluster name of its server")
@@ -442,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         kills=args.kills,
         seconds=args.seconds,
         subscribers=args.subscribers,
+        roles=tuple(args.roles.split(",")),
         restart_postgres=args.restart_postgres,
         settle=args.settle,
         postgres_url=args.postgres_url,

@@ -5,15 +5,18 @@ the long one (20 kills or more, PostgreSQL restarted mid-run)."""
 from __future__ import annotations
 
 import os
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from tests.crash_checks import TrialReport, count_mails, whole_files
 from tests.crash_trial import PostgresUnavailable, TrialPlan, run_trial
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
-
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(240)
 def test_three_replicas_killed_at_random_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
     plan = TrialPlan(workdir=tmp_path, seed=13, kills=3, seconds=25.0, settle=60.0)
     try:
@@ -34,3 +37,38 @@ def test_three_replicas_killed_at_random_lose_nothing_and_double_nothing(tmp_pat
     assert report.duplicated_deliveries == 0 and report.unsent == 0
     assert report.bad_files == [] and report.stale_sites == []
     assert report.ok
+
+
+def mail(to: str, edition: int, key: str) -> EmailMessage:
+    message = EmailMessage()
+    message["To"], message["Message-ID"] = to, f"<{key}@mars.example.org>"
+    message.set_content(f"Edition {edition}, 1 December 2026: 1 new picture.")
+    return message
+
+
+def test_the_trial_tells_a_resend_from_a_duplicated_and_a_missing_delivery() -> None:
+    report = TrialReport(seed=0)
+    mails = [
+        mail("a@example.org", 1, "e1-email-s1"),
+        mail("a@example.org", 1, "e1-email-s1"),  # resent after a kill: same key
+        mail("b@example.org", 1, "e1-email-s2"),
+        mail("b@example.org", 1, "e1-email-s2-again"),  # a second key: a duplicate
+        mail("a@example.org", 2, "e2-email-s1"),  # b never got edition 2
+    ]
+    count_mails(report, ["a@example.org", "b@example.org"], [1, 2], mails)
+    assert (report.deliveries_expected, report.deliveries) == (4, 4)
+    assert report.resends == 1
+    assert report.duplicated_deliveries == 1
+    assert report.missing_deliveries == 1
+    assert report.losses == 1 and not report.ok
+
+
+def test_the_trial_finds_a_file_cut_short(tmp_path: Path) -> None:
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><html><body>whole</body></html>\n")
+    (tmp_path / "entries" / "1.html").write_text("<!doctype html><html><body>cut")
+    (tmp_path / "feed.json").write_text('{"items": [')
+    (tmp_path / "feed.atom").write_text("<feed><entry></entry></feed>")
+    problems = whole_files(tmp_path)
+    assert len(problems) == 2
+    assert "1.html: HTML cut short" in problems[0] and "feed.json" in problems[1]

@@ -297,6 +297,12 @@ class PublishingStore(StoreBase):
         with self.read() as connection:
             return latest_edition(connection)
 
+    def latest_edition_number(self) -> int | None:
+        """The latest edition's number alone (the primary key's end): what a replica's
+        site follower asks every couple of seconds."""
+        with self.read() as connection:
+            return connection.execute(select(func.max(editions.c.number))).scalar()
+
     def change_mark(self) -> tuple[int, datetime | None, int]:
         """(newest list-changing audit id, its time, the id the last publish examined)."""
         with self.read() as connection:

@@ -320,8 +320,8 @@ class Publisher:
         """Render the latest edition when ``site_dir`` shows an older one (made by another
         replica); None when it is current. Cheap then: one indexed query and the marker
         file, so a replica can ask every couple of seconds."""
-        latest = await asyncio.to_thread(self.store.latest_edition)
-        if latest is None or self.site_edition() == latest.number:
+        latest = await asyncio.to_thread(self.store.latest_edition_number)
+        if latest is None or self.site_edition() == latest:
             return None
         return await self.sync_site()
 
