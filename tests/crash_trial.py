@@ -424,6 +424,11 @@ def run_trial(plan: TrialPlan) -> TrialReport:
     return report
 
 
+def _pair(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    return float(low), float(high or low)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
@@ -432,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=120.0)
     parser.add_argument("--subscribers", type=int, default=20)
     parser.add_argument("--roles", default="all,all,web", help="one replica each (all/web/worker)")
+    parser.add_argument("--kill-gap", default="3,7", help="seconds between kills: MIN,MAX")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--cluster", default="main", help="pg_ctlcluster name of its server")
@@ -445,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds=args.seconds,
         subscribers=args.subscribers,
         roles=tuple(args.roles.split(",")),
+        kill_gap=_pair(args.kill_gap),
         restart_postgres=args.restart_postgres,
         settle=args.settle,
         postgres_url=args.postgres_url,
