@@ -4,6 +4,7 @@ site directories, never through watcher's own code (which is what is on trial)."
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -17,6 +18,7 @@ from typing import Any
 import psycopg
 
 EDITION_LINE = re.compile(r"Edition (\d+),")
+ANY_REPLICA = -1  # a crash of every replica at once: PostgreSQL restarted
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TrialReport:
     missing_deliveries: int = 0
     duplicated_deliveries: int = 0
     resends: int = 0
+    resends_unexplained: int = 0
     unsent: int = 0
     bad_files: list[str] = field(default_factory=list)
     stale_sites: list[str] = field(default_factory=list)
@@ -62,6 +65,7 @@ class TrialReport:
             and self.duplicates == 0
             and self.duplicated_deliveries == 0
             and self.edition_gaps == 0
+            and self.resends_unexplained == 0
             and self.unsent == 0
             and not self.bad_files
             and not self.stale_sites
@@ -86,6 +90,7 @@ class TrialReport:
             ),
             ("duplicated deliveries", self.duplicated_deliveries),
             ("resends (same Message-ID again)", self.resends),
+            ("resends no crash explains", self.resends_unexplained),
             ("half-written or stale files", len(self.bad_files) + len(self.stale_sites)),
             ("seconds", round(self.seconds, 1)),
         ]
@@ -159,6 +164,27 @@ def count_mails(
     report.missing_deliveries = len(expected - set(keys))
     report.duplicated_deliveries = sum(len(ids) - 1 for ids in keys.values())
     report.resends = sum(n - 1 for n in copies.values())
+
+
+def check_resends(
+    report: TrialReport,
+    arrivals: Sequence[tuple[float, int, str]],
+    crashes: Sequence[tuple[float, int]],
+) -> None:
+    """A mail accepted again is explained only by a crash of the replica that sent it
+    before (or a PostgreSQL restart) between the two copies: the sender died, or could not
+    write its mark, after the server's accept. A resend no crash explains would be two
+    live workers sending one row."""
+    copies: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for at, replica, key in arrivals:
+        copies[key].append((at, replica))
+    for sent in copies.values():
+        sent.sort()
+        for (first, sender), (again, _) in itertools.pairwise(sent):
+            if not any(
+                first <= at <= again and who in (sender, ANY_REPLICA) for at, who in crashes
+            ):
+                report.resends_unexplained += 1
 
 
 def _edition_of(mail: EmailMessage) -> int | None:

@@ -35,16 +35,19 @@ from typing import Any, TextIO
 
 import httpx
 import psycopg
+from aiosmtpd.controller import Controller
 
 from tests.crash_checks import (
+    ANY_REPLICA,
     TrialReport,
     check_deliveries,
     check_entries,
     check_images,
+    check_resends,
     check_sites,
     site_marker,
 )
-from tests.deliver_support import smtp_server
+from tests.deliver_support import MailSink
 from watcher.config import load_settings
 from watcher.core import make_watcher
 from watcher.demo import NasaEmulator, SyntheticRawImages
@@ -54,6 +57,53 @@ POSTGRES_URL = os.environ.get("WATCHER_TEST_POSTGRES", "postgresql://postgres@12
 ADMIN = Actor("trial", Role.ADMIN)
 RUNNING = re.compile(rb"^watcher \S+ running", re.MULTILINE)
 PER_SOL = 5000  # every release stays within one sol: each poll sees it as new
+
+
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+class Sink(MailSink):
+    """The SMTP sink, which also notes when each mail was accepted and on which replica's
+    port (``arrivals``: unix time, replica index, Message-ID), so a resend can be matched
+    with the kill that explains it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: list[tuple[float, int, str]] = []
+
+
+class _Port:
+    """One replica's port on the sink (aiosmtpd handler)."""
+
+    def __init__(self, sink: Sink, replica: int):
+        self.sink, self.replica = sink, replica
+
+    async def handle_RCPT(self, *args: Any) -> str:
+        return await self.sink.handle_RCPT(*args)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await self.sink.handle_DATA(server, session, envelope)
+        found = MESSAGE_ID.search(envelope.content)
+        key = found.group(1).decode() if found else ""
+        self.sink.arrivals.append((time.time(), self.replica, key))  # before the 250 goes out
+        return answer
+
+
+@contextmanager
+def mail_sink(replicas: int) -> Iterator[tuple[Sink, list[int]]]:
+    """One sink with a port for each replica."""
+    sink = Sink()
+    controllers = [
+        Controller(_Port(sink, index), hostname="127.0.0.1", port=_free_port())
+        for index in range(replicas)
+    ]
+    for controller in controllers:
+        controller.start()
+    try:
+        yield sink, [int(controller.port) for controller in controllers]
+    finally:
+        for controller in controllers:
+            controller.stop()
 
 
 class PostgresUnavailable(Exception):
@@ -70,7 +120,7 @@ class TrialPlan:
     seed: int = 1
     kills: int = 3
     seconds: float = 30.0
-    roles: tuple[str, ...] = ("all", "all", "web")
+    roles: tuple[str, ...] = ("all", "web", "worker")
     subscribers: int = 5
     release_every: float = 1.0
     release_batch: int = 2
@@ -152,6 +202,7 @@ class Trial:
     approved: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
     answers: Counter[str] = field(default_factory=Counter)
+    crashes: list[tuple[float, int]] = field(default_factory=list)  # kills, restarts
     token: str = ""
 
     def release(self) -> None:
@@ -258,13 +309,14 @@ jitter = 0
     return path
 
 
-def prepare(trial: Trial, smtp_port: int, nasa: NasaEmulator) -> None:
+def prepare(trial: Trial, smtp_ports: list[int], nasa: NasaEmulator) -> None:
     """Configs, the schema, subscribers and an API token; then the replicas start."""
     plan = trial.plan
     for index, role in enumerate(plan.roles):
         home = plan.workdir / f"replica-{index}"
         port = _free_port()
-        config = write_config(home, trial.database, nasa.raw_images_url, smtp_port, port)
+        smtp = smtp_ports[index]
+        config = write_config(home, trial.database, nasa.raw_images_url, smtp, port)
         log = (home / "replica.log").open("a")
         trial.replicas.append(Replica(index, role, config, port, home / "site", log))
     watcher = make_watcher(load_settings(trial.replicas[0].config))
@@ -342,11 +394,13 @@ def chaos(trial: Trial, report: TrialReport) -> None:
         ready = [r for r in trial.replicas if r.ready]
         if now >= next_kill and ready:
             victim = ready[kills.randrange(len(ready))]
+            trial.crashes.append((time.time(), victim.index))
             victim.kill()
             victim.down_until = time.monotonic() + kills.uniform(*plan.down)
             report.kills += 1
             next_kill = time.monotonic() + kills.uniform(*plan.kill_gap)
         if restart_at is not None and now >= restart_at:
+            trial.crashes.append((time.time(), ANY_REPLICA))
             restart_postgres(plan.cluster)
             report.postgres_restarts += 1
             restart_at = None
@@ -385,13 +439,13 @@ def run_trial(plan: TrialPlan) -> TrialReport:
     data = SyntheticRawImages(20, per_sol=PER_SOL, seed=plan.seed)
     with (
         fresh_database(plan.postgres_url) as database,
-        smtp_server() as (sink, smtp_port),
+        mail_sink(len(plan.roles)) as (sink, smtp_ports),
         NasaEmulator(raw_images={"mars2020": data}) as nasa,
     ):
         trial = Trial(plan, database, data)
         nasa.every(plan.release_every, trial.release)
         try:
-            prepare(trial, smtp_port, nasa)
+            prepare(trial, smtp_ports, nasa)
             chaos(trial, report)
             trial.releasing = False
             deadline = time.monotonic() + plan.settle
@@ -419,6 +473,7 @@ def run_trial(plan: TrialPlan) -> TrialReport:
             check_images(db, report, released)
             check_entries(db, report, trial.approved)
             check_deliveries(db, report, list(sink.messages))
+            check_resends(report, sink.arrivals, trial.crashes)
             check_sites(db, report, [(r.site, r.serves) for r in trial.replicas])
     report.seconds = time.monotonic() - began
     return report
@@ -436,7 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=240.0)
     parser.add_argument("--settle", type=float, default=120.0)
     parser.add_argument("--subscribers", type=int, default=20)
-    parser.add_argument("--roles", default="all,all,web", help="one replica each (all/web/worker)")
+    parser.add_argument(
+        "--roles", default="all,web,worker", help="one replica each (all/web/worker)"
+    )
     parser.add_argument("--kill-gap", default="3,7", help="seconds between kills: MIN,MAX")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crash_checks import TrialReport, count_mails, whole_files
+from tests.crash_checks import ANY_REPLICA, TrialReport, check_resends, count_mails, whole_files
 from tests.crash_trial import PostgresUnavailable, TrialPlan, run_trial
 
 
@@ -72,3 +72,19 @@ def test_the_trial_finds_a_file_cut_short(tmp_path: Path) -> None:
     problems = whole_files(tmp_path)
     assert len(problems) == 2
     assert "1.html: HTML cut short" in problems[0] and "feed.json" in problems[1]
+
+
+def test_a_resend_is_explained_only_by_a_crash_of_its_sender_between_the_copies() -> None:
+    report = TrialReport(seed=0)
+    arrivals = [
+        (10.0, 0, "<e1-email-s1@x>"),
+        (20.0, 1, "<e1-email-s1@x>"),  # replica 0 was killed at 10.2: explained
+        (11.0, 1, "<e1-email-s2@x>"),
+        (21.0, 0, "<e1-email-s2@x>"),  # replica 1 sent first and lived: two live senders
+        (30.0, 2, "<e2-email-s1@x>"),
+        (40.0, 2, "<e2-email-s1@x>"),  # PostgreSQL restarted in between: its mark failed
+        (50.0, 0, "<e3-email-s1@x>"),
+    ]
+    crashes = [(10.2, 0), (35.0, ANY_REPLICA)]
+    check_resends(report, arrivals, crashes)
+    assert report.resends_unexplained == 1 and not report.ok

@@ -137,19 +137,20 @@ def run_publish(watcher: Watcher) -> int:
 
 
 @pytest.mark.postgres
-def test_a_worker_replica_has_no_listener_and_publishes_what_a_web_replica_approved(
+def test_a_worker_replica_serves_only_health_and_metrics_and_publishes_what_a_web_one_took(
     tmp_path: Path, postgres_database: str
 ) -> None:
     reset_postgres(postgres_database)
     web_watcher = replica(tmp_path / "web", postgres_database)
     worker_watcher = replica(tmp_path / "worker", postgres_database)
-    port = worker_watcher.settings.port
     worker = Running(worker_watcher, ReplicaRole.WORKER)
     web = Running(web_watcher, ReplicaRole.WEB)
     try:
-        assert worker.service.server is None
-        with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        health = httpx.get(f"{worker.service.url}/healthz", timeout=5)
+        assert health.status_code == 200 and health.json()["database"]["ok"] is True
+        assert httpx.get(f"{worker.service.url}/metrics", timeout=5).status_code == 200
+        for path in ("/", "/editor", "/api/v1/candidates", "/feed.atom"):
+            assert httpx.get(f"{worker.service.url}{path}", timeout=5).status_code == 404
         assert httpx.get(f"{web.service.url}/healthz", timeout=5).status_code == 200
         approve(web_watcher, 7)
         # The worker notices the change through the audit log and publishes it; the web

@@ -2,8 +2,8 @@
 publisher, the delivery worker, curation and pruning (``watcher.background``), in one
 event loop. A replica's ``ReplicaRole`` picks a part: ``web`` serves HTTP and keeps its
 own ``site_dir`` on the latest edition (``watcher.follower``), ``worker`` polls,
-publishes, delivers, curates and prunes without an HTTP listener, ``all`` (the default)
-does both.
+publishes, delivers, curates and prunes, serving only ``/healthz`` and ``/metrics``,
+``all`` (the default) does both.
 SIGTERM or SIGINT stops it cleanly: polls finish the page in hand (each page is one
 transaction), deliveries in flight finish or are left to their lease, curation stops
 between pictures, then the server and the database close.
@@ -29,7 +29,7 @@ from watcher.core import Watcher
 from watcher.exceptions import ServiceError, StorageError
 from watcher.follower import SiteFollower
 from watcher.types import ReplicaRole
-from watcher.web import create_app
+from watcher.web import create_app, create_worker_app
 
 log = logging.getLogger("watcher.service")
 
@@ -53,12 +53,15 @@ class Service:
         web: bool = True,
         background: bool = True,
         polls: bool = True,
+        site: bool | None = None,
         on_ready: Callable[[Service], None] | None = None,
     ):
         self.watcher = watcher
         self.web = web
         self.background = background
         self.polls = polls
+        # Serve the site, editor and API (and follow editions); else only /healthz, /metrics.
+        self.site = web if site is None else site
         self.follower = SiteFollower(watcher)
         self.deliveries = DeliveryWorker(watcher)
         self.publisher = Publisher(
@@ -86,13 +89,14 @@ class Service:
         on_ready: Callable[[Service], None] | None = None,
     ) -> Service:
         """``web``: HTTP and the site follower; ``worker``: polls and the background loops
-        (publisher, deliveries, curation), no listener; ``all``: everything."""
+        (publisher, deliveries, curation, pruning), serving only ``/healthz`` and
+        ``/metrics``; ``all``: everything."""
         work = role is not ReplicaRole.WEB
         return cls(
             watcher,
-            web=role is not ReplicaRole.WORKER,
             background=work,
             polls=work,
+            site=role is not ReplicaRole.WORKER,
             on_ready=on_ready,
         )
 
@@ -130,7 +134,7 @@ class Service:
             if self.watcher.settings.retention.enabled:
                 task = asyncio.create_task(self.pruning.run(self._stop), name="pruning")
                 self._loops.append(task)
-        if self.web:  # a replica serving the site keeps its own site_dir current
+        if self.web and self.site:  # a replica serving the site keeps its site_dir current
             self._loops.append(asyncio.create_task(self.follower.run(self._stop), name="follower"))
             await asyncio.to_thread(self._offer_setup_link)
         self.scheduler.start()
@@ -193,7 +197,7 @@ class Service:
                 f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
             ) from exc
         config = uvicorn.Config(
-            create_app(self.watcher),
+            create_app(self.watcher) if self.site else create_worker_app(self.watcher),
             log_config=None,
             access_log=False,
             lifespan="off",

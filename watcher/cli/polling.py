@@ -83,7 +83,8 @@ def run(
         typer.Option(
             "--role",
             help="all: everything; web: HTTP only (keeps its own site_dir current); "
-            "worker: polls, publishing, deliveries and curation, no HTTP listener.",
+            "worker: polls, publishing, deliveries and curation, serving only /healthz "
+            "and /metrics.",
         ),
     ] = ReplicaRole.ALL,
 ) -> None:
@@ -95,10 +96,11 @@ def run(
     def ready(service: Service) -> None:
         if (log_format or service.watcher.settings.log_format) == "json":
             return  # every stderr line is a JSON object; the service logged where it serves
-        if not service.web:
+        if not service.site:
             err.print(
-                f"watcher {__version__} running as a worker: polls, publishing, deliveries "
-                "and curation, no HTTP listener (Ctrl-C stops)"
+                f"watcher {__version__} running as a worker (polls, publishing, deliveries, "
+                f"curation): health at {service.url}/healthz, metrics at {service.url}/metrics "
+                "(Ctrl-C stops)"
             )
             return
         err.print(

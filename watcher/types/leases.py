@@ -15,7 +15,7 @@ from enum import StrEnum
 class ReplicaRole(StrEnum):
     """What one ``watcher run`` replica does (``--role``): ``web`` serves HTTP and keeps
     its own site_dir on the latest edition; ``worker`` polls, publishes, delivers and
-    curates with no HTTP listener; ``all`` does both. Replicas of every role share the
+    curates, serving only /healthz and /metrics; ``all`` does both. Replicas of every role share the
     work through the database (leases, claims), never through each other."""
 
     ALL = "all"

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from watcher.web.app import create_app
+from watcher.web.app import create_app, create_worker_app
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_worker_app"]

@@ -85,14 +85,7 @@ def create_app(watcher: Watcher) -> FastAPI:
     app.add_middleware(TrustedProxies, proxies=watcher.settings.trusted_proxies)
     app.mount("/static", StaticFiles(packages=[("watcher", "static")]), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
-        """200 while the database answers (sources may still be failing: see ``status``),
-        503 when it does not. Load balancers and systemd watchdogs read the code; people
-        read the body."""
-        body = watcher.health()
-        code = 503 if body["status"] == "unavailable" else 200
-        return JSONResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
+    _health(app, watcher)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
@@ -113,6 +106,29 @@ def create_app(watcher: Watcher) -> FastAPI:
     app.mount("/", SiteFiles(watcher.settings.site_dir), name="site")
     _errors(app)
     return app
+
+
+def create_worker_app(watcher: Watcher) -> FastAPI:
+    """What a ``--role worker`` replica serves: ``/healthz`` for its supervisor and
+    ``/metrics`` (its polls, publishes and deliveries are counted in its own process), and
+    nothing else: no site, editor or API."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.watcher = watcher
+    app.add_middleware(TrustedProxies, proxies=watcher.settings.trusted_proxies)
+    _health(app, watcher)
+    app.include_router(metrics.router)
+    return app
+
+
+def _health(app: FastAPI, watcher: Watcher) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """200 while the database answers (sources may still be failing: see ``status``),
+        503 when it does not. Load balancers and systemd watchdogs read the code; people
+        read the body."""
+        body = watcher.health()
+        code = 503 if body["status"] == "unavailable" else 200
+        return JSONResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
 
 
 def _with_exact_bounds(app: FastAPI) -> Callable[[], dict[str, Any]]:
