@@ -17,7 +17,7 @@ from watcher.web.api_auth import problems
 from watcher.web.api_docs import docs_context
 from watcher.web.templating import render
 
-router = APIRouter(prefix="/api/v1", responses=problems(401, 403))
+router = APIRouter(prefix="/api/v1", responses=problems(400, 401, 403))
 router.include_router(api_candidates.router, tags=["queue"])
 router.include_router(api_entries.router, tags=["entries"])
 router.include_router(api_publishing.router, tags=["publishing"])

@@ -148,7 +148,8 @@ def wanted_version(given: int | None, request: Request) -> int:
 # ``Problem`` is in the document's components because ``BulkResult`` refers to it.
 _PROBLEM_SCHEMA = {"$ref": f"#/components/schemas/{Problem.__name__}"}
 _WHY = {
-    400: "Bad request",
+    400: "Bad request: a body that is not UTF-8 text, or what this watcher's config does not "
+    "offer (e.g. a confirmation mail while email is off)",
     401: "No credentials, or an unknown or revoked token (WWW-Authenticate: Bearer)",
     403: "Not allowed: a read token writing, an editor on an admin endpoint, a missing "
     "X-CSRF-Token",

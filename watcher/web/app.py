@@ -255,7 +255,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Starlette's own errors (no route, wrong method) in the same dress as watcher's."""
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
+        exc.status_code, "Error"
+    )
     return _error_page(request, exc.status_code, title, str(exc.detail))
 
 
