@@ -793,6 +793,9 @@ def test_the_docs_page_renders_every_path_without_external_urls(client: TestClie
     for name in ("CandidatePage", "EntryPatch", "Problem"):
         assert f'id="schema-{name}"' in html
     assert "X-CSRF-Token" in html and "Bearer" in html
+    publish = html[html.index("<code>POST /api/v1/publish</code></h3>") :]
+    publish = publish[: publish.index("</article>")]
+    assert "A signed-in admin" in publish and "write-scoped token" not in publish
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 

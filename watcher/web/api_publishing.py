@@ -112,7 +112,12 @@ def edition(number: EditionNumber, watcher: WatcherDep, caller: Caller) -> Editi
     return EditionOut.of(watcher.get_edition(number))
 
 
-@router.post("/publish", response_model=PublishOut, summary="Publish now (admins)")
+@router.post(
+    "/publish",
+    response_model=PublishOut,
+    summary="Publish now (admins)",
+    tags=["admin"],  # what the docs and the route sweeps read to know it is admins' only
+)
 async def publish(watcher: WatcherDep, admin: Admin) -> PublishOut:
     """Publishing follows every change by itself (after the configured debounce); this does
     it at once, as the Publish button of the admins' Site page does, and like it only for an
