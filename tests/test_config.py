@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -180,7 +181,29 @@ def test_durations_parse(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["", "m", "10 minutes", True, None, [], "1h30m"])
+@pytest.mark.parametrize(
+    "value",
+    ["", "m", "10 minutes", True, None, [], "1h30m", math.nan, math.inf, "36501d", 2**63 - 1],
+)
 def test_bad_durations_are_rejected(value: object) -> None:
+    """TOML's nan and inf, and lengths no timer can be set for, too (found by
+    tests/test_parsers_properties.py: they were accepted, to fail when the service ran)."""
     with pytest.raises(ValueError):
         parse_duration(value)
+
+
+def test_the_longest_duration_is_a_hundred_years(tmp_path: Path) -> None:
+    assert parse_duration("36500d") == 36500 * 86400
+    path = write(tmp_path, SOURCE.replace('interval = "10m"', "interval = nan"))
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.interval: nan is not a duration"):
+        load_settings(path, env={})
+
+
+def test_a_templates_dir_in_the_home_of_no_user_is_a_config_error(tmp_path: Path) -> None:
+    """``~name`` of an unknown user made pathlib raise RuntimeError: a traceback, not the
+    one line naming the key (found by tests/test_parsers_properties.py)."""
+    path = write(tmp_path, '[publish]\ntemplates_dir = "~nosuchuser-watcher/look"\n' + SOURCE)
+    with pytest.raises(ConfigError, match=r"publish\.templates_dir: .*no such user"):
+        load_settings(path, env={})
+    with pytest.raises(ConfigError, match=r"WATCHER_TEMPLATES_DIR: .*no such user"):
+        load_settings(write(tmp_path, SOURCE), env={"WATCHER_TEMPLATES_DIR": "~nosuchuser-w/x"})

@@ -11,6 +11,7 @@ environment without importing the readers, which import it.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,9 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|KiB|MiB|GiB)?\s*$")
 _SIZE_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3, None: 1}
 _SIZE_UNITS |= {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+# The longest duration: a hundred years. Any longer is a typo, and past some length a
+# timer or a date that far ahead cannot be made (an OverflowError when the service runs).
+MAX_DURATION = 36500 * 86400.0
 # A source's name: its candidates, poll state and backfills are stored under it.
 _SOURCE_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SOURCE - 1}}}")
 
@@ -38,8 +42,12 @@ def parse_duration(value: object) -> float:
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     else:
         raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 10m, 1h, 1d)")
+    if not math.isfinite(seconds):  # TOML's nan and inf are floats too
+        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 10m, 1h, 1d)")
     if seconds <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{value!r} is longer than {MAX_DURATION // 86400:.0f}d")
     return seconds
 
 
@@ -185,7 +193,10 @@ def email_address(value: object) -> str:
 def templates_dir(value: object) -> Path:
     """An existing folder laid out like the shipped ``templates/`` (``site/index.html``,
     ...). Checked here because a wrong path would otherwise restyle nothing, silently."""
-    path = Path(nonempty_str(value)).expanduser()
+    try:
+        path = Path(nonempty_str(value)).expanduser()
+    except RuntimeError:  # ``~name`` of no user on this machine
+        raise ValueError(f"{value!r}: no such user's home folder") from None
     if not path.is_dir():
         raise ValueError(f"{str(path)!r} is not a directory (it must exist)")
     known = folders()
