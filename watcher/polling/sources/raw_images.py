@@ -25,7 +25,7 @@ the page. Frames NASA sends in tiles become one candidate each (``tiles``).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watcher.config import SourceConfig
@@ -173,7 +173,7 @@ class RawImagesAdapter(AdapterBase):
             return Page(candidates=(), marker=marker, unchanged=True, total=total)
         cursor = request.context.get("cursor")
         since = cursor if isinstance(cursor, str) and cursor else None
-        since = since or cursor_time(latest - FIRST_POLL_WINDOW)
+        since = since or cursor_time(_before(latest, FIRST_POLL_WINDOW))
         found = high_water(received)
         return Page(
             candidates=tuple(candidates),
@@ -264,6 +264,14 @@ class RawImagesAdapter(AdapterBase):
             clean(files.get("large")),
             clean(files.get("full_res")),
         )
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """``span`` before ``moment``, or the first moment there is when that is earlier: a
+    ``latest`` of 0001-01-01 (no real one, but NASA's to send) must not end the poll in
+    an OverflowError at every attempt."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    return moment - span if moment - floor > span else floor
 
 
 def _partial_frame(sample_type: object) -> str | None:
