@@ -129,6 +129,23 @@ def test_a_page_never_shows_a_url_a_browser_would_read_differently(url: str) -> 
     assert shown_url(url) is None
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mars.nasa.gov/x.png?a\\b",
+        "https://mars.nasa.gov/x.png#\\",
+        "https://mars.nasa.gov/?\\",
+    ],
+)
+def test_a_url_is_stored_only_if_a_page_can_show_it(url: str) -> None:
+    """A backslash in a query or a fragment survives the browser's serialisation, and pages
+    show no URL with one: such a URL was stored as a picture nobody could see (found by
+    tests/test_parsers_properties.py)."""
+    assert shown_url(url) is None
+    assert clean_url(url, HOSTS) is None
+    assert UrlCleaner(HOSTS).clean(url) is None
+
+
 def test_a_relative_link_in_a_feed_resolves_as_in_a_browser() -> None:
     finder = PictureFinder(UrlCleaner(HOSTS).clean)
     base = "https://www.nasa.gov/news/item/"

@@ -50,7 +50,7 @@ def clean_url(value: object, allowed_hosts: tuple[str, ...] | None = None) -> st
     Stray whitespace is trimmed and inner spaces are percent-encoded (the images API serves
     hrefs with raw spaces). Credentials (``user@``) are refused: no image or page of NASA's
     needs them, and they are the classic way to make a URL read as one host and go to
-    another.
+    another. So is a backslash the serialisation keeps: what is kept, a page shows.
     """
     if not isinstance(value, str):
         return None
@@ -60,6 +60,10 @@ def clean_url(value: object, allowed_hosts: tuple[str, ...] | None = None) -> st
     try:
         href = ada_url.normalize_url(text)
     except (ValueError, UnicodeError):
+        return None
+    if "\\" in href:
+        # Left in a query or a fragment (the parser keeps them there): no page shows a URL
+        # with a backslash (``shown_url``), so it would be a picture nobody sees.
         return None
     # The serialisation of a special URL is ``scheme://[userinfo@]host[:port]/path...``: its
     # authority ends at the first "/", and holds "@" only after credentials (an "@" in them
