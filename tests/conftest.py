@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 from watcher.config import Settings, settings_from_dict
 from watcher.core import Watcher, make_watcher
 from watcher.service import Service
-from watcher.types import CandidateData, Role
+from watcher.types import CandidateData, ReplicaRole, Role
 from watcher.web import create_app
 
 T = TypeVar("T")
@@ -330,10 +330,11 @@ def free_port() -> int:
 
 
 class ServiceThread:
-    """``Service.run()`` in its own thread and event loop, stopped at the end."""
+    """``Service.run()`` in its own thread and event loop, stopped at the end; with
+    ``role``, the service of one replica role (``Service.for_role``)."""
 
-    def __init__(self, watcher: Watcher):
-        self.service = Service(watcher)
+    def __init__(self, watcher: Watcher, role: ReplicaRole | None = None):
+        self.service = Service(watcher) if role is None else Service.for_role(watcher, role)
         self.ready = threading.Event()
         self.service.on_ready = lambda _: self.ready.set()
         self.loop: asyncio.AbstractEventLoop | None = None

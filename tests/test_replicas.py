@@ -8,7 +8,6 @@ import asyncio
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import build_settings, eventually, free_port, reset_postgres
+from tests.conftest import (
+    ServiceThread,
+    build_settings,
+    eventually,
+    free_port,
+    reset_postgres,
+)
 from watcher.core import Watcher, make_watcher
 from watcher.publish.site_lock import lock_path, site_lock
-from watcher.service import Service
 from watcher.types import Actor, CandidateData, EntryDraft, ReplicaRole, Role
 
 pytestmark = pytest.mark.timeout(90)
@@ -61,41 +65,6 @@ def approve(watcher: Watcher, n: int) -> int:
     return watcher.approve([candidate.id], draft, ADMIN).id
 
 
-class Running:
-    """``Service.for_role(...).run()`` in its own thread and event loop."""
-
-    def __init__(self, watcher: Watcher, role: ReplicaRole):
-        self.service = Service.for_role(watcher, role)
-        self.ready = threading.Event()
-        self.service.on_ready = lambda _: self.ready.set()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(20), f"service did not start: {self.error!r}"
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self.loop = asyncio.get_running_loop()
-            try:
-                await self.service.run()
-            finally:
-                await self.service.watcher.aclose()
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # reported by the test
-            self.error = exc
-            self.ready.set()
-
-    def stop(self) -> None:
-        if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.service.stop)
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "service did not stop"
-        assert self.error is None, repr(self.error)
-
-
 @pytest.mark.postgres
 def test_an_edition_published_by_one_replica_is_served_by_another_within_seconds(
     tmp_path: Path, postgres_database: str
@@ -106,7 +75,7 @@ def test_an_edition_published_by_one_replica_is_served_by_another_within_seconds
     assert publisher.settings.site_dir != follower.settings.site_dir
     approve(publisher, 1)
     assert run_publish(publisher) == 1
-    web = Running(follower, ReplicaRole.WEB)
+    web = ServiceThread(follower, ReplicaRole.WEB)
     try:
         # A replica that starts behind renders the latest edition before long.
         eventually(lambda: follower.site_edition() == 1, "the follower caught up at start", 10)
@@ -143,8 +112,8 @@ def test_a_worker_replica_serves_only_health_and_metrics_and_publishes_what_a_we
     reset_postgres(postgres_database)
     web_watcher = replica(tmp_path / "web", postgres_database)
     worker_watcher = replica(tmp_path / "worker", postgres_database)
-    worker = Running(worker_watcher, ReplicaRole.WORKER)
-    web = Running(web_watcher, ReplicaRole.WEB)
+    worker = ServiceThread(worker_watcher, ReplicaRole.WORKER)
+    web = ServiceThread(web_watcher, ReplicaRole.WEB)
     try:
         health = httpx.get(f"{worker.service.url}/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["database"]["ok"] is True
