@@ -147,7 +147,8 @@ def main() -> None:
     ]
     rows += [
         result(
-            f"start-up: peak RSS of watcher {'queue' if name == 'queue' else '--' + name}",
+            f"start-up: peak RSS of watcher {'queue' if name == 'queue' else '--' + name}"
+            + (f" ({args.records:,} candidates)" if name == "queue" else ""),
             figures[name]["peak_rss_mib"],
             "MiB",
             detail=f"median of {args.runs}",
