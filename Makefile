@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest demo bench soak clean browser nginx caddy
+.PHONY: run test lint typecheck pytest demo bench bench-full soak clean browser nginx caddy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "watcher needs Python >= 3.11; set PYTHON=python3.11")'
@@ -71,13 +71,13 @@ pytest: $(STAMP) browser nginx caddy
 
 test: lint typecheck pytest
 
+# Every benchmark (bench/run.py lists them), one table of every target, bench/results.json,
+# and a comparison with bench/baseline.json (BENCH_ARGS="--strict" fails on a regression).
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/backfill.py
-	$(BIN)/python bench/editor.py
-	$(BIN)/python bench/publish.py
-	$(BIN)/python bench/curate.py
-	$(BIN)/python bench/status.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-full: $(STAMP)
+	$(BIN)/python bench/run.py --full $(BENCH_ARGS)
 
 # The long crash trial (tests/crash_trial.py): three replicas on the local PostgreSQL, at
 # least 20 SIGKILLs, and the cluster restarted mid-run, so never part of `make test`, whose

@@ -9,30 +9,27 @@ desk: decisions, entries, audit), ``accounts`` (editors, sessions, tokens), ``pu
 (pruning what is past use); beside them ``metrics``, what ``/metrics`` shows, which the
 polling and publishing parts report to.
 Each part gets what it depends on as constructor arguments, so each can be read and tested
-alone; ``make_watcher(settings)`` builds them and wires them together. Nothing is global.
+alone; the Watcher wires them together. Nothing is global.
+
+A part is built, and its module imported, the first time it is used: ``watcher queue``
+imports the database and the desk, not the web stack, Argon2, Pillow or Apprise, and so
+starts in a fraction of the time (``bench/startup.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from watcher import leases
-from watcher.accounts.editors import Accounts
-from watcher.changes import Changes
 from watcher.config import Settings
-from watcher.curate.curator import Curator
 from watcher.db import Store
 from watcher.deliver.channels.channel import DeliveryReport
-from watcher.deliver.deliverer import Deliverer
 from watcher.exceptions import NotFound, StorageError
-from watcher.fetch import Fetcher
-from watcher.metrics import Metrics
-from watcher.polling.checker import Checker
-from watcher.polling.poller import Poller
 from watcher.publish.model import (
     Animation,
     AnimationState,
@@ -40,155 +37,293 @@ from watcher.publish.model import (
     PublishReport,
     WriteReport,
 )
-from watcher.publish.publisher import Publisher
-from watcher.retention.pruner import Pruner
-from watcher.review.desk import Desk
 from watcher.types import StatusFigures
-from watcher.views import source_health_json
+
+if TYPE_CHECKING:
+    from watcher.accounts.editors import Accounts
+    from watcher.changes import Changes
+    from watcher.curate.curator import Curator
+    from watcher.deliver.deliverer import Deliverer
+    from watcher.fetch import Fetcher
+    from watcher.metrics import Metrics
+    from watcher.polling.checker import Checker
+    from watcher.polling.poller import Poller
+    from watcher.publish.publisher import Publisher
+    from watcher.retention.pruner import Pruner
+    from watcher.review.desk import Desk
 
 log = logging.getLogger("watcher.core")
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class via(Generic[T]):  # a lower-case name: it reads as a word in the class body
+    """One of a part's attributes (a bound method, mostly) offered on the Watcher itself.
+    Reading it builds the part when it is not built yet; the value is then kept on the
+    instance, so later reads are plain attribute reads (and a test may still replace it)."""
+
+    def __init__(self, get: Callable[[Watcher], T]) -> None:
+        self.get = get
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> via[T]: ...
+    @overload
+    def __get__(self, instance: Watcher, owner: type | None = None) -> T: ...
+    def __get__(self, instance: Watcher | None, owner: type | None = None) -> T | via[T]:
+        if instance is None:
+            return self
+        value = self.get(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
 class Watcher:
     """Everything watcher does, as methods. Build it with ``make_watcher(settings)``.
 
-    The public methods are the parts' own (bound here, so their signatures and docstrings
-    are the parts'); the few written out below span parts or the database's lifecycle.
+    The public methods are the parts' own (offered here through ``via``, so their
+    signatures and docstrings are the parts'); the few written out below span parts or the
+    database's lifecycle. The parts are properties that build each on first use, once
+    (a lock keeps two threads from building one twice).
     """
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
-        fetcher: Fetcher,
         *,
-        polling: Poller,
-        checking: Checker,
-        review: Desk,
-        accounts: Accounts,
-        publishing: Publisher,
-        delivery: Deliverer,
-        curation: Curator,
-        retention: Pruner,
-        changes: Changes,
-        metrics: Metrics,
         clock: Callable[[], datetime],
+        rand: Callable[[], float],
         owner: str,
+        transport: Any = None,
     ):
-        self.settings, self.store, self.fetcher = settings, store, fetcher
-        self.clock, self.owner = clock, owner
-        self.polling, self.checking, self.review = polling, checking, review
-        self.accounts, self.publishing, self.delivery = accounts, publishing, delivery
-        self.curation, self.retention = curation, retention
-        self.metrics = metrics
-        self.metrics_exposition = metrics.exposition
-        self.add_change_listener = changes.add_listener
-        self._bind_polling(polling)
-        self._bind_checking(checking)
-        self._bind_review(review)
-        self._bind_accounts(accounts)
-        self._bind_publishing(publishing)
-        self._bind_delivery(delivery)
-        self._bind_curation(curation)
-        self.prune = retention.prune
-        self.prune_if_due = retention.prune_if_due
-        self.next_prune_at = retention.next_prune_at
+        self.settings, self.store = settings, store
+        self.clock, self.rand, self.owner = clock, rand, owner
+        self._transport = transport
+        self._parts: dict[str, Any] = {}
+        self._building = threading.RLock()
 
-    def _bind_polling(self, polling: Poller) -> None:
-        self.poll_all = polling.poll_all
-        self.poll_source = polling.poll_source
-        self.backfill = polling.backfill
-        self.request_stop = polling.request_stop
-        self.get_source = polling.get_source
-        self.sources_health = polling.sources_health
+    # -- the parts, each built on first use -------------------------------------------
 
-    def _bind_checking(self, checking: Checker) -> None:
-        self.check_sources = checking.check_sources
-        self.check_source = checking.check_source
+    def _part(self, name: str, build: Callable[[], T]) -> T:
+        try:
+            return cast(T, self._parts[name])
+        except KeyError:
+            with self._building:
+                if name not in self._parts:
+                    self._parts[name] = build()
+                return cast(T, self._parts[name])
 
-    def _bind_review(self, review: Desk) -> None:
-        self.list_candidates = review.list_candidates
-        self.get_candidate = review.get_candidate
-        self.search_candidates = review.search_candidates
-        self.list_cards = review.list_cards
-        self.group_members = review.group_members
-        self.queue_counts = review.queue_counts
-        self.count_cards = review.count_cards
-        self.get_candidates = review.get_candidates
-        self.neighbours = review.neighbours
-        self.entry_of = review.entry_of
-        self.facets = review.facets
-        self.list_entries = review.list_entries
-        self.get_entry = review.get_entry
-        self.audit_events = review.audit_events
-        self.approve = review.approve
-        self.approve_each = review.approve_each
-        self.reject = review.reject
-        self.undo_last = review.undo_last
-        self.edit_entry = review.edit_entry
-        self.set_entry_status = review.set_entry_status
-        self.delete_entry = review.delete_entry
-        self.reorder_entries = review.reorder_entries
+    @property
+    def fetcher(self) -> Fetcher:
+        from watcher.fetch import Fetcher
 
-    def _bind_accounts(self, accounts: Accounts) -> None:
-        self.add_editor = accounts.add_editor
-        self.list_editors = accounts.list_editors
-        self.get_editor = accounts.get_editor
-        self.set_editor_disabled = accounts.set_editor_disabled
-        self.reset_password = accounts.reset_password
-        self.change_own_password = accounts.change_own_password
-        self.sign_in = accounts.sign_in
-        self.sign_out = accounts.sign_out
-        self.session = accounts.session
-        self.token_actor = accounts.token_actor
-        self.setup_needed = accounts.setup_needed
-        self.create_setup_link = accounts.create_setup_link
-        self.setup_link_valid = accounts.setup_link_valid
-        self.complete_setup = accounts.complete_setup
-        self.create_api_token = accounts.create_api_token
-        self.list_api_tokens = accounts.list_api_tokens
-        self.revoke_api_token = accounts.revoke_api_token
+        return self._part(
+            "fetcher", lambda: Fetcher(self.settings.fetch, transport=self._transport)
+        )
 
-    def _bind_publishing(self, publishing: Publisher) -> None:
-        self.publish = publishing.publish
-        self.sync_site = publishing.sync_site
-        self.follow_site = publishing.follow_site
-        self.export_site = publishing.export_site
-        self.site_settings = publishing.site_settings
-        self.update_site_settings = publishing.update_site_settings
-        self.list_editions = publishing.list_editions
-        self.get_edition = publishing.get_edition
-        self.published_entries = publishing.published_entries
-        self.change_mark = publishing.change_mark
-        self.site_edition = publishing.site_edition
-        self.animation_file = publishing.animator.animation_file
+    @property
+    def changes(self) -> Changes:
+        from watcher.changes import Changes
 
-    def _bind_delivery(self, delivery: Deliverer) -> None:
-        self.deliver_pending = delivery.deliver_pending
-        self.next_delivery_at = delivery.next_delivery_at
-        self.list_deliveries = delivery.list_deliveries
-        self.note_new_candidates = delivery.note_new_candidates
-        self.subscribe = delivery.subscribe
-        self.confirm_subscription = delivery.confirm_subscription
-        self.unsubscribe = delivery.unsubscribe
-        self.add_subscriber = delivery.add_subscriber
-        self.list_subscribers = delivery.list_subscribers
-        self.remove_subscriber = delivery.remove_subscriber
-        self.add_webhook = delivery.add_webhook
-        self.list_webhooks = delivery.list_webhooks
-        self.remove_webhook = delivery.remove_webhook
-        self.enable_webhook = delivery.enable_webhook
-        self.secret_key = delivery.secret_key
-        self.confirm_url = delivery.confirm_url
-        self.unsubscribe_url = delivery.unsubscribe_url
+        return self._part("changes", Changes)
 
-    def _bind_curation(self, curation: Curator) -> None:
-        self.curate_once = curation.run_once
-        self.fingerprints_for = curation.fingerprints_for
+    @property
+    def metrics(self) -> Metrics:
+        from watcher.metrics import Metrics
+
+        def build() -> Metrics:
+            enabled = tuple(source.name for source in self.settings.sources if source.enabled)
+            return Metrics(self.store.operations_figures, self.clock, sources=enabled)
+
+        return self._part("metrics", build)
+
+    @property
+    def polling(self) -> Poller:
+        from watcher.polling.poller import Poller
+
+        return self._part(
+            "polling",
+            lambda: Poller(
+                self.settings,
+                self.store,
+                self.fetcher,
+                clock=self.clock,
+                rand=self.rand,
+                owner=self.owner,
+                announce=lambda count: self.delivery.note_new_candidates(count),
+                observe=lambda report, seconds: self.metrics.observe_poll(report, seconds),
+            ),
+        )
+
+    @property
+    def checking(self) -> Checker:
+        from watcher.polling.checker import Checker
+
+        return self._part("checking", lambda: Checker(self.settings, self.fetcher))
+
+    @property
+    def review(self) -> Desk:
+        from watcher.review.desk import Desk
+
+        return self._part(
+            "review",
+            lambda: Desk(self.settings, self.store, clock=self.clock, changes=self.changes),
+        )
+
+    @property
+    def accounts(self) -> Accounts:
+        from watcher.accounts.editors import Accounts
+
+        return self._part("accounts", lambda: Accounts(self.settings, self.store, clock=self.clock))
+
+    @property
+    def publishing(self) -> Publisher:
+        from watcher.publish.publisher import Publisher
+
+        return self._part(
+            "publishing",
+            lambda: Publisher(
+                self.settings,
+                self.store,
+                self.fetcher,
+                clock=self.clock,
+                owner=self.owner,
+                changes=self.changes,
+                audience=self.delivery,
+                health=lambda: self.polling.sources_health(with_counts=False),
+                observe=lambda report, seconds: self.metrics.observe_publish(report, seconds),
+            ),
+        )
+
+    @property
+    def delivery(self) -> Deliverer:
+        from watcher.deliver.deliverer import Deliverer
+
+        return self._part(
+            "delivery",
+            lambda: Deliverer(
+                self.settings,
+                self.store,
+                self.fetcher,
+                clock=self.clock,
+                rand=self.rand,
+                owner=self.owner,
+            ),
+        )
+
+    @property
+    def curation(self) -> Curator:
+        from watcher.curate.curator import Curator
+
+        return self._part(
+            "curation",
+            lambda: Curator(
+                self.settings, self.store, self.fetcher, clock=self.clock, owner=self.owner
+            ),
+        )
+
+    @property
+    def retention(self) -> Pruner:
+        from watcher.retention.pruner import Pruner
+
+        return self._part(
+            "retention",
+            lambda: Pruner(self.settings, self.store, clock=self.clock, owner=self.owner),
+        )
+
+    # -- the parts' methods ------------------------------------------------------------
+
+    poll_all = via(lambda w: w.polling.poll_all)
+    poll_source = via(lambda w: w.polling.poll_source)
+    backfill = via(lambda w: w.polling.backfill)
+    request_stop = via(lambda w: w.polling.request_stop)
+    get_source = via(lambda w: w.polling.get_source)
+    sources_health = via(lambda w: w.polling.sources_health)
+    check_sources = via(lambda w: w.checking.check_sources)
+    check_source = via(lambda w: w.checking.check_source)
+    list_candidates = via(lambda w: w.review.list_candidates)
+    get_candidate = via(lambda w: w.review.get_candidate)
+    search_candidates = via(lambda w: w.review.search_candidates)
+    list_cards = via(lambda w: w.review.list_cards)
+    group_members = via(lambda w: w.review.group_members)
+    queue_counts = via(lambda w: w.review.queue_counts)
+    count_cards = via(lambda w: w.review.count_cards)
+    get_candidates = via(lambda w: w.review.get_candidates)
+    neighbours = via(lambda w: w.review.neighbours)
+    entry_of = via(lambda w: w.review.entry_of)
+    facets = via(lambda w: w.review.facets)
+    list_entries = via(lambda w: w.review.list_entries)
+    get_entry = via(lambda w: w.review.get_entry)
+    audit_events = via(lambda w: w.review.audit_events)
+    approve = via(lambda w: w.review.approve)
+    approve_each = via(lambda w: w.review.approve_each)
+    reject = via(lambda w: w.review.reject)
+    undo_last = via(lambda w: w.review.undo_last)
+    edit_entry = via(lambda w: w.review.edit_entry)
+    set_entry_status = via(lambda w: w.review.set_entry_status)
+    delete_entry = via(lambda w: w.review.delete_entry)
+    reorder_entries = via(lambda w: w.review.reorder_entries)
+    add_editor = via(lambda w: w.accounts.add_editor)
+    list_editors = via(lambda w: w.accounts.list_editors)
+    get_editor = via(lambda w: w.accounts.get_editor)
+    set_editor_disabled = via(lambda w: w.accounts.set_editor_disabled)
+    reset_password = via(lambda w: w.accounts.reset_password)
+    change_own_password = via(lambda w: w.accounts.change_own_password)
+    sign_in = via(lambda w: w.accounts.sign_in)
+    sign_out = via(lambda w: w.accounts.sign_out)
+    session = via(lambda w: w.accounts.session)
+    token_actor = via(lambda w: w.accounts.token_actor)
+    setup_needed = via(lambda w: w.accounts.setup_needed)
+    create_setup_link = via(lambda w: w.accounts.create_setup_link)
+    setup_link_valid = via(lambda w: w.accounts.setup_link_valid)
+    complete_setup = via(lambda w: w.accounts.complete_setup)
+    create_api_token = via(lambda w: w.accounts.create_api_token)
+    list_api_tokens = via(lambda w: w.accounts.list_api_tokens)
+    revoke_api_token = via(lambda w: w.accounts.revoke_api_token)
+    publish = via(lambda w: w.publishing.publish)
+    sync_site = via(lambda w: w.publishing.sync_site)
+    follow_site = via(lambda w: w.publishing.follow_site)
+    export_site = via(lambda w: w.publishing.export_site)
+    site_settings = via(lambda w: w.publishing.site_settings)
+    update_site_settings = via(lambda w: w.publishing.update_site_settings)
+    list_editions = via(lambda w: w.publishing.list_editions)
+    get_edition = via(lambda w: w.publishing.get_edition)
+    published_entries = via(lambda w: w.publishing.published_entries)
+    change_mark = via(lambda w: w.publishing.change_mark)
+    site_edition = via(lambda w: w.publishing.site_edition)
+    animation_file = via(lambda w: w.publishing.animator.animation_file)
+    deliver_pending = via(lambda w: w.delivery.deliver_pending)
+    next_delivery_at = via(lambda w: w.delivery.next_delivery_at)
+    list_deliveries = via(lambda w: w.delivery.list_deliveries)
+    note_new_candidates = via(lambda w: w.delivery.note_new_candidates)
+    subscribe = via(lambda w: w.delivery.subscribe)
+    confirm_subscription = via(lambda w: w.delivery.confirm_subscription)
+    unsubscribe = via(lambda w: w.delivery.unsubscribe)
+    add_subscriber = via(lambda w: w.delivery.add_subscriber)
+    list_subscribers = via(lambda w: w.delivery.list_subscribers)
+    remove_subscriber = via(lambda w: w.delivery.remove_subscriber)
+    add_webhook = via(lambda w: w.delivery.add_webhook)
+    list_webhooks = via(lambda w: w.delivery.list_webhooks)
+    remove_webhook = via(lambda w: w.delivery.remove_webhook)
+    enable_webhook = via(lambda w: w.delivery.enable_webhook)
+    secret_key = via(lambda w: w.delivery.secret_key)
+    confirm_url = via(lambda w: w.delivery.confirm_url)
+    unsubscribe_url = via(lambda w: w.delivery.unsubscribe_url)
+    curate_once = via(lambda w: w.curation.run_once)
+    fingerprints_for = via(lambda w: w.curation.fingerprints_for)
+    prune = via(lambda w: w.retention.prune)
+    prune_if_due = via(lambda w: w.retention.prune_if_due)
+    next_prune_at = via(lambda w: w.retention.next_prune_at)
+    metrics_exposition = via(lambda w: w.metrics.exposition)
+    add_change_listener = via(lambda w: w.changes.add_listener)
 
     async def __aenter__(self) -> Watcher:
         return self
@@ -197,8 +332,11 @@ class Watcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self.delivery.aclose()
-        await self.fetcher.aclose()
+        """Close what was opened: a part never built has nothing to close."""
+        if "delivery" in self._parts:
+            await self.delivery.aclose()
+        if "fetcher" in self._parts:
+            await self.fetcher.aclose()
         self.store.close()
 
     def prepare_database(self) -> None:
@@ -241,6 +379,8 @@ class Watcher:
             sources = self.polling.sources_health()
         except StorageError as exc:
             return {"status": "unavailable", "database": {"ok": False, "error": str(exc)}}
+        from watcher.views import source_health_json
+
         failing = [s.name for s in sources if s.health.value == "failing"]
         return {
             "status": "degraded" if failing else "ok",
@@ -256,53 +396,15 @@ def make_watcher(
     rand: Callable[[], float] = random.random,
     transport: Any = None,
 ) -> Watcher:
-    """Build a Watcher and everything it owns. Nothing is global: tests build their own."""
-    store = Store(settings.database_url)
-    fetcher = Fetcher(settings.fetch, transport=transport)
-    owner = leases.new_owner()
-    changes = Changes()
-    metrics = Metrics(
-        store.operations_figures,
-        clock,
-        sources=tuple(source.name for source in settings.sources if source.enabled),
-    )
-    delivery = Deliverer(settings, store, fetcher, clock=clock, rand=rand, owner=owner)
-    polling = Poller(
-        settings,
-        store,
-        fetcher,
-        clock=clock,
-        rand=rand,
-        owner=owner,
-        announce=delivery.note_new_candidates,
-        observe=metrics.observe_poll,
-    )
+    """Build a Watcher (its parts follow on first use). Nothing is global: tests build
+    their own."""
     return Watcher(
         settings,
-        store,
-        fetcher,
-        polling=polling,
-        checking=Checker(settings, fetcher),
-        review=Desk(settings, store, clock=clock, changes=changes),
-        accounts=Accounts(settings, store, clock=clock),
-        publishing=Publisher(
-            settings,
-            store,
-            fetcher,
-            clock=clock,
-            owner=owner,
-            changes=changes,
-            audience=delivery,
-            health=lambda: polling.sources_health(with_counts=False),
-            observe=metrics.observe_publish,
-        ),
-        delivery=delivery,
-        curation=Curator(settings, store, fetcher, clock=clock, owner=owner),
-        retention=Pruner(settings, store, clock=clock, owner=owner),
-        changes=changes,
-        metrics=metrics,
+        Store(settings.database_url),
         clock=clock,
-        owner=owner,
+        rand=rand,
+        owner=leases.new_owner(),
+        transport=transport,
     )
 
 

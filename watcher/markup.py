@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from html import unescape
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MAX_BODY = 5000
 
@@ -23,6 +26,10 @@ ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 @lru_cache(maxsize=1)
 def _renderer() -> MarkdownIt:
+    # Imported at the first paragraph rendered, not with the module: ``watcher queue``
+    # loads the JSON shapes (``watcher.views``) but renders no paragraph.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False, "breaks": True})
     md.enable(
         ["emphasis", "link", "backticks", "list", "blockquote", "newline", "escape", "entity"]

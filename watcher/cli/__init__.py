@@ -18,6 +18,9 @@ from watcher.cli import (  # noqa: F401 (they register commands)
     review,
 )
 from watcher.cli.app import app
+from watcher.cli.group import resolve_annotations
+
+resolve_annotations(app)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ import typer
 from watcher.cli.app import app, call_watcher, fail, id_argument, out
 from watcher.cli.output import JsonArray, print_listing, print_secret
 from watcher.types import ApiToken, Editor, Role, TokenScope
-from watcher.views import EditorOut, TokenOut
 
 editors_app = typer.Typer(help="Editor accounts (admins manage them).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
@@ -48,6 +47,8 @@ def editors_add(
 @editors_app.command("list")
 def editors_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Every editor account."""
+    from watcher.views import EditorOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_editors()),
         as_json=as_json,
@@ -118,6 +119,8 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Every API token (never their secrets)."""
+    from watcher.views import TokenOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_api_tokens()),
         as_json=as_json,

@@ -8,12 +8,11 @@ health and retried later.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,7 +22,6 @@ from rich.text import Text
 from watcher import __version__
 from watcher.cli.group import WatcherGroup, state_of
 from watcher.cli.json_logs import JsonFormatter
-from watcher.core import Watcher, make_watcher
 from watcher.exceptions import (
     AuthError,
     ConfigError,
@@ -38,6 +36,9 @@ from watcher.exceptions import (
     WatcherError,
 )
 from watcher.limits import MAX_ID
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
 
 T = TypeVar("T")
 
@@ -116,6 +117,12 @@ def with_watcher(
     state = state_of(ctx)
 
     def run() -> T:
+        # Imported here, not at the top: ``--version`` and ``--help`` need none of it, and
+        # the core imports each part's dependencies only when a command uses that part.
+        import asyncio
+
+        from watcher.core import make_watcher
+
         settings = state.settings()
         configure_logging(settings.log_level, state.verbose, log_format or settings.log_format)
 
@@ -138,6 +145,8 @@ def call_watcher(ctx: typer.Context, call: Callable[[Watcher], T], *, prepare: b
     the watcher's own event loop must stay free), under every command's error mapping."""
 
     async def body(watcher: Watcher) -> T:
+        import asyncio
+
         return await asyncio.to_thread(call, watcher)
 
     return with_watcher(ctx, body, prepare=prepare)

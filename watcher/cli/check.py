@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.text import Text
 
 from watcher.cli.app import OnlySource, app, err, out, with_watcher
 from watcher.cli.output import JsonArray, fields_of, print_json, print_table
-from watcher.core import Watcher
 from watcher.types import SourceCheck
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
+
 
 SHOWN_PROBLEMS = 2
 COLOURS = {"ok": "green", "changed": "red", "unreachable": "red"}

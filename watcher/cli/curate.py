@@ -4,15 +4,18 @@ background (``watcher run`` runs a round every ``[curate] interval``)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from watcher.cli.app import app, fail, out, with_watcher
 from watcher.cli.output import JsonOutcome, fields_of, held_by, lease_json, print_json
-from watcher.core import Watcher
 from watcher.limits import MAX_ID
 from watcher.types import CurateReport
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
+
 
 _COUNTS = ("fingerprinted", "failed", "deferred", "cached", "requests", "waiting", "retrying")
 _ADDED = (*_COUNTS[:5], "scored")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -21,7 +20,10 @@ from rich.text import Text
 
 from watcher.cli.app import err, out
 from watcher.types import LeaseHolder
-from watcher.views import LeaseOut, iso
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 # The --json flags several commands share, declared once so they read the same in --help.
 JsonArray = Annotated[bool, typer.Option("--json", help="Print one JSON array.")]
@@ -135,12 +137,16 @@ def print_listing(
 def lease_json(holder: LeaseHolder | None) -> dict[str, Any] | None:
     """A busy report's ``held_by``: who held the lease, as the API shows it (null when
     not busy, or when the holder let go just then)."""
+    from watcher.views import LeaseOut
+
     return LeaseOut.of(holder).model_dump(mode="json") if holder is not None else None
 
 
 def held_by(holder: LeaseHolder | None) -> str:
     """`` (pid 4242 on web-2 since ..., until ...)``: who holds a lease, for a busy line;
     empty when that is not known."""
+    from watcher.views import iso
+
     if holder is None:
         return ""
     who = f"pid {holder.pid} on {holder.host}" if holder.process else holder.owner

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -30,7 +29,6 @@ from watcher.cli.app import (
 from watcher.cli.empty_queue import why_empty
 from watcher.cli.group import state_of
 from watcher.cli.output import JsonArray, fields_of, held_by, lease_json, print_json, print_table
-from watcher.core import Watcher
 from watcher.limits import MAX_ID, MAX_INTEGER
 from watcher.types import (
     Backfill,
@@ -41,7 +39,11 @@ from watcher.types import (
     ReplicaRole,
     group_label,
 )
-from watcher.views import CandidateCardOut, CandidateOut, SourceHealthOut
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
+    from watcher.views import CandidateOut
+
 
 QUEUE_COLUMNS = ("id", "status", "source", "camera", "sol", "taken (UTC)", "title")
 
@@ -217,6 +219,8 @@ def backfill(
         )
 
     async def body(watcher: Watcher) -> Backfill:
+        import asyncio
+
         loop = asyncio.get_running_loop()
 
         def interrupted() -> None:
@@ -273,6 +277,8 @@ def queue(
     """List candidates, newest first (default: the new ones waiting for review). Each on
     one line, its title cut to fit the terminal; an empty list says why it is empty.
     --sort score orders them by curation's score; --grouped shows one per group."""
+    from watcher.views import CandidateOut
+
     wanted = None if status is StatusFilter.ALL else CandidateStatus(status.value)
     by_score = sort is QueueSort.SCORE
 
@@ -320,6 +326,8 @@ def _cards(
 ) -> list[CandidateOut]:
     """The queue by score and/or one item per group (with its members), ``limit`` at most
     (0: all), page by page."""
+    from watcher.views import CandidateCardOut, CandidateOut
+
     found: list[Candidate] = []
     while True:
         page = limit - len(found) if limit else _PAGE
@@ -370,6 +378,8 @@ def _group_cell(row: dict[str, Any]) -> str:
 @app.command()
 def sources(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Each source's health: last success, last error, next poll."""
+    from watcher.views import SourceHealthOut
+
     found = call_watcher(ctx, lambda watcher: watcher.sources_health())
     rows = [SourceHealthOut.of(s).model_dump(mode="json") for s in found]
     if as_json:
@@ -430,6 +440,8 @@ def demo(
     ] = Path("var/demo"),
 ) -> None:
     """Run the service offline against recorded NASA feeds replayed on 127.0.0.1."""
+    import asyncio
+
     from watcher.demo.run import run_demo
 
     state = state_of(ctx)

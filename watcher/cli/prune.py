@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from watcher.cli.app import app, err, with_watcher
 from watcher.cli.output import JsonOutcome, held_by, lease_json, print_json, print_table
 from watcher.config import RetentionConfig
-from watcher.core import Watcher
 from watcher.types import PruneKind, PruneReport
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
+
 
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,17 +17,12 @@ from watcher.cli.output import (
     print_secret,
 )
 from watcher.cli.review import cli_actor
-from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
 from watcher.limits import MAX_ID, MAX_INTEGER
 from watcher.types import Delivery, Edition, Subscriber, SubscriberStatus, Webhook
-from watcher.views import (
-    DeliveryOut,
-    EditionOut,
-    PublishOut,
-    SubscriberOut,
-    WebhookOut,
-    iso,
-)
+
+if TYPE_CHECKING:
+    from watcher.core import DeliveryReport, PublishReport, Watcher, WriteReport
+
 
 subscribers_app = typer.Typer(help="Email subscribers.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhook receivers of each edition.", no_args_is_help=True)
@@ -53,6 +48,7 @@ def publish(
 
     When nothing changed since the last edition, no edition is made and no file is touched.
     """
+    from watcher.views import PublishOut
 
     async def body(watcher: Watcher) -> PublishReport:
         return await watcher.publish(force=force)
@@ -103,6 +99,8 @@ def editions(
     as_json: JsonArray = False,
 ) -> None:
     """The latest editions: what each added, changed and removed."""
+    from watcher.views import EditionOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_editions(limit=limit)),
         as_json=as_json,
@@ -178,6 +176,8 @@ def subscribers_list(
     as_json: JsonArray = False,
 ) -> None:
     """Subscribers, oldest first."""
+    from watcher.views import SubscriberOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_subscribers(status=status, limit=limit)),
         as_json=as_json,
@@ -220,6 +220,8 @@ def webhooks_add(
 @webhooks_app.command("list")
 def webhooks_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
     """Registered webhooks, with their health."""
+    from watcher.views import WebhookOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_webhooks()),
         as_json=as_json,
@@ -231,6 +233,8 @@ def webhooks_list(ctx: typer.Context, as_json: JsonArray = False) -> None:
 
 
 def _webhook_row(w: Webhook) -> tuple[str, ...]:
+    from watcher.views import iso
+
     state = "enabled" if w.enabled else f"disabled: {w.disabled_reason or ''}"
     success = iso(w.last_success_at) if w.last_success_at else "-"
     return (str(w.id), w.url, state, success, w.last_error or "-")
@@ -263,6 +267,8 @@ def deliveries(
     as_json: JsonArray = False,
 ) -> None:
     """The delivery log, newest first."""
+    from watcher.views import DeliveryOut
+
     print_listing(
         call_watcher(ctx, lambda watcher: watcher.list_deliveries(edition=edition, limit=limit)),
         as_json=as_json,

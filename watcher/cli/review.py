@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watcher.cli.app import app, call_watcher, id_argument, out
 from watcher.cli.output import JsonArray, print_json, print_listing
-from watcher.core import Watcher
 from watcher.types import RENDITIONS, Actor, Entry, EntryDraft, EntryStatus, Role
-from watcher.views import EntryOut
+
+if TYPE_CHECKING:
+    from watcher.core import Watcher
+
 
 entries_app = typer.Typer(
     help="The running list's entries: list them (the default), publish a draft."
@@ -48,6 +50,8 @@ def approve(
 
     With --heading and --text the entry is published; without them it is saved as a draft
     (unless [publish] require_words = false), which `watcher entries publish` publishes."""
+    from watcher.views import EntryOut
+
     draft = EntryDraft(
         heading=heading or "",
         body=text or "",
@@ -95,6 +99,8 @@ def entries(
 ) -> None:
     """The running list's entries, in list order: published ones and drafts (marked as
     such, waiting for their words); --unpublished adds the ones taken off the list."""
+    from watcher.views import EntryOut
+
     if ctx.invoked_subcommand is not None:
         return
     found = call_watcher(ctx, lambda watcher: watcher.list_entries(None))
@@ -131,6 +137,7 @@ def publish_entry(
 ) -> None:
     """Publish an entry with these words: it joins the public list at the next edition.
     Refused (exit 2) without a heading and a paragraph."""
+    from watcher.views import EntryOut
 
     def publish(watcher: Watcher) -> Entry:
         current = watcher.get_entry(entry_id)

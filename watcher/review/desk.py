@@ -15,7 +15,6 @@ from watcher.config import Settings
 from watcher.exceptions import ConfigError, InvalidInput, NotFound
 from watcher.markup import MAX_BODY
 from watcher.permissions import require_admin, require_write
-from watcher.polling.sources.credits import DEFAULT_CREDIT, fallback_credit
 from watcher.review.store import DeskStore
 from watcher.text import clean_optional, clean_text, text_errors, text_problem, unify_newlines
 from watcher.types import (
@@ -365,6 +364,10 @@ class Desk:
     def _fallback_credit(self, source: str) -> str:
         """The credit table's words for the source's kind (DESIGN.md "Credits"), so an
         entry is never approved without a credit; "NASA" for a source no longer configured."""
+        # Imported here: the sources' package holds every feed's parser (feedparser among
+        # them), which reading the queue never needs.
+        from watcher.polling.sources.credits import DEFAULT_CREDIT, fallback_credit
+
         try:
             kind = self.settings.source(source).kind
         except ConfigError:
